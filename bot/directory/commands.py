@@ -1,0 +1,189 @@
+"""`/samverkan`: who is who, and the City's administrators keeping the directory current."""
+
+from __future__ import annotations
+
+from bot.commands import CommandSet, Context, UserError
+from bot.directory.lookup import find_party, find_role, parse_reference, require_person
+from bot.directory.people import AUTHORITIES, Authority, Person, key_for
+from bot.i18n import Texts
+from bot.model import GovernanceModel
+
+samverkan = CommandSet("samverkan")
+
+
+def describe(person: Person, model: GovernanceModel, t: Texts, with_party: bool = True) -> str:
+    party = model.party(person.party)
+    roles = sorted(
+        (r for r in (model.role(k) for k in person.roles) if r),
+        key=lambda r: (r.letter is None, r.letter or "", r.key),
+    )
+    role_text = ", ".join(f"{r.name(t.lang)} ({r.letter})" if r.letter else r.name(t.lang) for r in roles)
+    parts = [f"*{person.name}*"]
+    if with_party:
+        parts.append(party.name(t.lang) if party else person.party)
+    if role_text:
+        parts.append(role_text)
+    parts.extend(t(f"directory.authority.{a}") for a in sorted(person.authority))
+    parts.append(_route(person, t))
+    return " · ".join(parts)
+
+
+def _route(person: Person, t: Texts) -> str:
+    if person.slack_usergroup:
+        return t("directory.route.group", group=person.slack_usergroup)
+    if person.external and person.email:
+        return t("directory.route.connect", email=person.email)
+    if person.slack_user:
+        return t("directory.route.slack", key=person.key)
+    return t("directory.route.email", email=person.email)
+
+
+def _require_admin(ctx: Context) -> Person:
+    person = ctx.require_person()
+    if not any(role and role.administers_directory for role in map(ctx.model.role, person.roles)):
+        raise UserError("directory.admins_only")
+    return person
+
+
+@samverkan.add("whoami", "vem", "jag")
+def whoami(ctx: Context) -> None:
+    person = ctx.person
+    if person is None:
+        ctx.reply(ctx.t("directory.whoami_unknown"))
+        return
+    ctx.reply(ctx.t("directory.whoami", description=describe(person, ctx.model, ctx.t), key=person.key))
+
+
+@samverkan.add("directory", "katalog", "personer")
+def directory(ctx: Context) -> None:
+    party = find_party(ctx.model, " ".join(ctx.args)) if ctx.args else None
+    people = ctx.uow.directory.people(party.key if party else None)
+    if not people:
+        ctx.reply(ctx.t("directory.empty"))
+        return
+    order = {p.key: i for i, p in enumerate(ctx.model.parties)}
+    lines = []
+    current = None
+    for person in sorted(people, key=lambda p: (order.get(p.party, 999), p.name)):
+        if person.party != current:
+            current = person.party
+            found = ctx.model.party(current)
+            lines.append(f"\n*{found.name(ctx.t.lang) if found else current}*")
+        lines.append(f"• {describe(person, ctx.model, ctx.t, with_party=False)}")
+    ctx.reply(ctx.t("directory.heading", count=len(people)) + "\n".join(lines))
+
+
+@samverkan.add("person", "personer")
+def person(ctx: Context) -> None:
+    action = ctx.args[0].lower() if ctx.args else ""
+    if action in ("add", "lägg", "ny") and len(ctx.args) >= 4:
+        _add_person(ctx, ctx.args[1], ctx.args[2], " ".join(ctx.args[3:]))
+    elif action in ("remove", "ta", "bort") and len(ctx.args) == 2:
+        _remove_person(ctx, ctx.args[1])
+    else:
+        raise UserError("directory.usage.person")
+
+
+def _add_person(ctx: Context, party_word: str, who: str, name: str) -> None:
+    _require_admin(ctx)
+    party = find_party(ctx.model, party_word)
+    ref = parse_reference(who)
+    if ref.key:
+        raise UserError("directory.bad_contact", word=who)
+    directory = ctx.uow.directory
+    existing = (
+        (ref.slack_user and directory.by_slack_user(ref.slack_user))
+        or (ref.email and directory.by_email(ref.email))
+        or (ref.slack_usergroup and directory.by_usergroup(ref.slack_usergroup))
+    )
+    if existing:
+        raise UserError("directory.already_there", name=existing.name, key=existing.key)
+    slack_user = ref.slack_user
+    if ref.email and not slack_user:
+        # Resolved once and remembered: later invitations need no lookup.
+        slack_user = ctx.chat.find_user_by_email(ref.email)
+    new = Person(
+        key=key_for(name, directory.keys()),
+        name=name,
+        party=party.key,
+        slack_user=slack_user,
+        email=ref.email,
+        slack_usergroup=ref.slack_usergroup,
+        external=bool(ref.email and not slack_user),
+    )
+    directory.save(new)
+    ctx.record("directory.person_added", new.key, party=party.key, name=name, contact=who)
+    ctx.reply(ctx.t("directory.added", description=describe(new, ctx.model, ctx.t), key=new.key))
+
+
+def _remove_person(ctx: Context, who: str) -> None:
+    _require_admin(ctx)
+    gone = require_person(ctx.uow, who)
+    ctx.uow.directory.remove(gone.key)
+    ctx.record("directory.person_removed", gone.key, name=gone.name, party=gone.party)
+    ctx.reply(ctx.t("directory.removed", name=gone.name))
+
+
+@samverkan.add("role", "roll")
+def role(ctx: Context) -> None:
+    if len(ctx.args) < 3 or ctx.args[0].lower() not in ("add", "remove", "lägg", "ta"):
+        raise UserError("directory.usage.role")
+    _require_admin(ctx)
+    adding = ctx.args[0].lower() in ("add", "lägg")
+    person = require_person(ctx.uow, ctx.args[1])
+    found = find_role(ctx.model, " ".join(ctx.args[2:]))
+    if adding == (found.key in person.roles):
+        key = "directory.role_already" if adding else "directory.role_missing"
+        raise UserError(key, name=person.name, role=found.name(ctx.t.lang))
+    changed = person.with_role(found.key) if adding else person.without_role(found.key)
+    ctx.uow.directory.save(changed)
+    ctx.record("directory.role_added" if adding else "directory.role_removed", person.key, role=found.key)
+    key = "directory.role_added" if adding else "directory.role_removed"
+    ctx.reply(ctx.t(key, name=person.name, role=found.name(ctx.t.lang)))
+
+
+@samverkan.add("authority", "behörighet", "behorighet")
+def authority(ctx: Context) -> None:
+    words = [w.lower() for w in ctx.args]
+    if len(words) != 3 or words[0] not in ("grant", "revoke", "ge", "ta"):
+        raise UserError("directory.usage.authority")
+    _require_admin(ctx)
+    granting = words[0] in ("grant", "ge")
+    kind = _authority(words[2])
+    person = require_person(ctx.uow, ctx.args[1])
+    # Only the City names authorised orderers and approvers (section 4.7), and only for its own people.
+    city = next((p for p in ctx.model.parties if p.oversight), None)
+    if city is None or person.party != city.key:
+        raise UserError("directory.authority_city_only", name=person.name)
+    if granting == (kind in person.authority):
+        raise UserError("directory.authority_unchanged", name=person.name)
+    changed = person.with_authority(kind) if granting else person.without_authority(kind)
+    ctx.uow.directory.save(changed)
+    ctx.record("directory.authority_granted" if granting else "directory.authority_revoked", person.key,
+               authority=kind)
+    ctx.reply(ctx.t("directory.authority_changed", description=describe(changed, ctx.model, ctx.t)))
+
+
+def _authority(word: str) -> Authority:
+    aliases = {"orderer": "orderer", "beställare": "orderer", "bestallare": "orderer",
+               "approver": "approver", "godkännare": "approver", "godkannare": "approver"}
+    if word not in aliases:
+        raise UserError("directory.usage.authority")
+    kind = aliases[word]
+    assert kind in AUTHORITIES
+    return kind  # type: ignore[return-value]
+
+
+@samverkan.add("history", "historik")
+def history(ctx: Context) -> None:
+    _require_admin(ctx)
+    subject = require_person(ctx.uow, ctx.args[0]).key if ctx.args else None
+    events = ctx.uow.events.history(subject=subject, kind_prefix="directory.", limit=30)
+    if not events:
+        ctx.reply(ctx.t("directory.no_history"))
+        return
+    lines = [ctx.t("directory.history_heading")]
+    for e in events:
+        details = ", ".join(f"{k}={v}" for k, v in sorted(e.data.items()))
+        lines.append(f"• {ctx.t.when(e.at)} · {e.actor} · {ctx.t('event.' + e.kind)} · {e.subject} {details}")
+    ctx.reply("\n".join(lines))

@@ -1,0 +1,60 @@
+"""People of the directory and the rules about them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Authority = Literal["orderer", "approver"]
+AUTHORITIES: tuple[Authority, ...] = ("orderer", "approver")
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the bot can reach: a Slack member, an e-mail address (possibly of another organisation, reached
+    through Slack Connect), or a Slack user group standing for a team such as an on-duty rota."""
+
+    key: str
+    name: str
+    party: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    authority: frozenset[Authority] = field(default_factory=frozenset)
+    slack_user: str | None = None
+    email: str | None = None
+    slack_usergroup: str | None = None
+    external: bool = False
+
+    def with_slack_user(self, user_id: str) -> Person:
+        return replace(self, slack_user=user_id)
+
+    def with_role(self, role: str) -> Person:
+        return replace(self, roles=self.roles | {role})
+
+    def without_role(self, role: str) -> Person:
+        return replace(self, roles=self.roles - {role})
+
+    def with_authority(self, kind: Authority) -> Person:
+        return replace(self, authority=self.authority | {kind})
+
+    def without_authority(self, kind: Authority) -> Person:
+        return replace(self, authority=self.authority - {kind})
+
+
+_TRANSLIT = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u", "æ": "ae", "ø": "o"})
+
+
+def slugify(text: str, separator: str = "-") -> str:
+    """Lower-case ASCII with Swedish letters transliterated: what keys and channel names are made of."""
+    text = text.lower().translate(_TRANSLIT)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", separator, text).strip(separator)
+
+
+def key_for(name: str, taken: set[str]) -> str:
+    base = slugify(name, ".") or "person"
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key

@@ -1,0 +1,37 @@
+"""The directory starts from the model file; after that, chat is where it is kept current."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.directory.people import Person
+from bot.events import Event
+from bot.model import GovernanceModel
+from bot.ports import UnitOfWork
+
+
+def seed_directory(uow: UnitOfWork, model: GovernanceModel, at: datetime) -> int:
+    """Adds the model's people who are not in the directory yet. People already there are left as the
+    administrators have made them: a restart must not undo a change made in chat."""
+    known = uow.directory.keys()
+    added = 0
+    for seed in model.people:
+        if seed.key in known:
+            continue
+        uow.directory.save(
+            Person(
+                key=seed.key,
+                name=seed.name,
+                party=seed.party,
+                roles=frozenset(seed.roles),
+                authority=frozenset(seed.authority),
+                slack_user=seed.slack_user,
+                email=seed.email.lower() if seed.email else None,
+                slack_usergroup=seed.slack_usergroup,
+                external=seed.external,
+            )
+        )
+        uow.events.record(Event(at, "model", "directory.person_added", seed.key, {"party": seed.party,
+                                                                                   "name": seed.name}))
+        added += 1
+    return added

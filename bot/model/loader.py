@@ -1,0 +1,176 @@
+"""Reading a model file, and saying what is wrong with it where it is wrong: file, line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from bot.i18n import Lang, Texts
+from bot.model.schema import GovernanceModel
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    field: str
+    text_key: str
+    values: dict[str, object]
+
+
+class ModelError(Exception):
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        super().__init__(f"{source}: {len(problems)} problem(s)")
+        self.source = source
+        self.problems = problems
+
+    def explain(self, lang: Lang) -> str:
+        t = Texts(lang)
+        lines = [t("model.invalid", file=self.source, count=len(self.problems))]
+        for p in self.problems:
+            where = t("model.at_line", line=p.line) if p.line else t("model.at_top")
+            lines.append(f"  {self.source}, {where}, {p.field}: {t(p.text_key, **p.values)}")
+        return "\n".join(lines)
+
+
+def shipped_model_path() -> Path:
+    return Path(str(resources.files("bot.model").joinpath("stockholm.yaml")))
+
+
+def load_model(path: Path | str | None = None) -> GovernanceModel:
+    path = Path(path) if path else shipped_model_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(str(path), [Problem(None, "-", "model.unreadable", {"reason": exc.strerror})]) from exc
+    return load_model_text(text, source=str(path))
+
+
+def load_model_text(text: str, source: str = "<model>") -> GovernanceModel:
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ModelError(source, [Problem(line, "-", "model.yaml_syntax", {"reason": exc.problem})]) from exc
+    lines = dict(_lines(root)) if root is not None else {}
+    if not isinstance(data, dict):
+        raise ModelError(source, [Problem(1, "-", "model.not_mapping", {})])
+    try:
+        model = GovernanceModel.model_validate(data)
+    except ValidationError as exc:
+        raise ModelError(source, [_problem(e, lines) for e in exc.errors()]) from exc
+    problems = [Problem(_line_of(loc, lines), _dotted(loc), key, values) for loc, key, values in _references(model)]
+    if problems:
+        raise ModelError(source, problems)
+    return model
+
+
+def _lines(node: yaml.Node, loc: Loc = ()) -> Iterator[tuple[Loc, int]]:
+    yield loc, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*loc, key.value)
+            yield child, key.start_mark.line + 1
+            yield from ((k, v) for k, v in _lines(value, child) if k != child)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _lines(item, (*loc, index))
+
+
+def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    # Pydantic's location may point below what the file has (a missing field): use the nearest parent.
+    while loc not in lines and loc:
+        loc = loc[:-1]
+    return lines.get(loc)
+
+
+def _dotted(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "-"
+
+
+# Pydantic's error types, in words for whoever maintains the model: not the library's.
+_PLAIN = {
+    "missing": "model.missing",
+    "extra_forbidden": "model.unknown_field",
+    "string_type": "model.want_text",
+    "string_too_short": "model.empty",
+    "list_type": "model.want_list",
+    "too_short": "model.empty_list",
+    "bool_type": "model.want_yes_no",
+    "bool_parsing": "model.want_yes_no",
+    "int_type": "model.want_number",
+    "int_parsing": "model.want_number",
+    "literal_error": "model.one_of",
+    "string_pattern_mismatch": "model.bad_format",
+    "model_type": "model.want_mapping",
+    "dict_type": "model.want_mapping",
+    "greater_than_equal": "model.too_small",
+    "less_than_equal": "model.too_large",
+}
+
+
+def _problem(error: dict, lines: dict[Loc, int]) -> Problem:
+    loc: Loc = tuple(error["loc"])
+    kind = error["type"]
+    values: dict[str, object] = {"value": error.get("input"), "expected": error.get("ctx", {}).get("expected", "")}
+    if kind == "value_error":
+        # Our own validators raise a short code; the catalogue explains it.
+        code = str(error.get("ctx", {}).get("error", "")) or "invalid"
+        return Problem(_line_of(loc, lines), _dotted(loc), f"model.rule.{code}", values)
+    return Problem(_line_of(loc, lines), _dotted(loc), _PLAIN.get(kind, "model.invalid_value"), values)
+
+
+def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, object]]]:
+    """Cross-references the schema alone cannot check: every key used must be defined, and defined once."""
+    parties = {p.key for p in model.parties}
+    roles = {r.key for r in model.roles}
+    forums = {f.key for f in model.forums}
+    people = {p.key for p in model.people}
+    for name, items in (("parties", model.parties), ("roles", model.roles), ("people", model.people),
+                        ("forums", model.forums), ("services", model.services)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.key in seen:
+                yield (name, i, "key"), "model.duplicate", {"value": item.key}
+            seen.add(item.key)
+    for i, person in enumerate(model.people):
+        if person.party not in parties:
+            yield ("people", i, "party"), "model.unknown_party", {"value": person.party}
+        for j, role in enumerate(person.roles):
+            if role not in roles:
+                yield ("people", i, "roles", j), "model.unknown_role", {"value": role}
+    for i, forum in enumerate(model.forums):
+        for j, party in enumerate(forum.chair):
+            if party not in parties:
+                yield ("forums", i, "chair", j), "model.unknown_party", {"value": party}
+        for j, req in enumerate(forum.attendees):
+            if req.party not in parties:
+                yield ("forums", i, "attendees", j, "party"), "model.unknown_party", {"value": req.party}
+            for k, role in enumerate(req.roles):
+                if role not in roles:
+                    yield ("forums", i, "attendees", j, "roles", k), "model.unknown_role", {"value": role}
+    if model.ladder:
+        for i, rung in enumerate(model.ladder.rungs):
+            if rung.forum not in forums:
+                yield ("ladder", "rungs", i, "forum"), "model.unknown_forum", {"value": rung.forum}
+        for field in ("supplier_to_supplier", "product_supplier_forum"):
+            value = getattr(model.ladder, field)
+            if value and value not in forums:
+                yield ("ladder", field), "model.unknown_forum", {"value": value}
+    for i, service in enumerate(model.services):
+        for j, party in enumerate(service.responsible):
+            if party not in parties:
+                yield ("services", i, "responsible", j), "model.unknown_party", {"value": party}
+        for j, person in enumerate(service.contacts):
+            if person not in people:
+                yield ("services", i, "contacts", j), "model.unknown_person", {"value": person}

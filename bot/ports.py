@@ -1,0 +1,53 @@
+"""What the core needs from storage, as protocols; storage/ implements them with SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol
+
+from bot.directory.people import Person
+from bot.events import Event
+
+
+class DirectoryStore(Protocol):
+    def by_key(self, key: str) -> Person | None: ...
+
+    def by_slack_user(self, user_id: str) -> Person | None: ...
+
+    def by_email(self, email: str) -> Person | None: ...
+
+    def by_usergroup(self, usergroup: str) -> Person | None: ...
+
+    def people(self, party: str | None = None) -> Sequence[Person]: ...
+
+    def keys(self) -> set[str]: ...
+
+    def save(self, person: Person) -> None:
+        """Insert or replace the person with this key."""
+        ...
+
+    def remove(self, key: str) -> None: ...
+
+
+class EventLog(Protocol):
+    def record(self, event: Event) -> None: ...
+
+    def history(self, subject: str | None = None, kind_prefix: str = "", limit: int = 50) -> Sequence[Event]:
+        """Newest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Use cases change things through it and never commit: whoever opened it does."""
+
+    directory: DirectoryStore
+    events: EventLog
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None: ...

@@ -1,0 +1,114 @@
+"""`samverkan`: run (Slack), console, check, schema, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.i18n import Lang, Texts
+from bot.model import GovernanceModel, ModelError, load_model
+from samverkan.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="samverkan", description="Samverkan: the contract's collaboration in chat")
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on PORT)")
+    console = sub.add_parser("console", help="chat with the bot in the terminal, no Slack needed")
+    console.add_argument("--database", help="database URL (default: samverkan-console.db in this folder)")
+    check = sub.add_parser("check", help="validate a governance model file")
+    check.add_argument("file", nargs="?", help="the model file (default: SAMVERKAN_MODEL or the shipped model)")
+    sub.add_parser("schema", help="print the JSON Schema of model files")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = Settings()
+    match args.action:
+        case "check":
+            return _check(args.file or settings.samverkan_model, settings.samverkan_lang or "sv")
+        case "schema":
+            print(json.dumps(GovernanceModel.model_json_schema(), indent=2, ensure_ascii=False))
+            return 0
+        case "migrate":
+            from storage.db import make_engine, migrate
+
+            migrate(make_engine(settings.database_url))
+            return 0
+        case "console":
+            return _console(settings, args.database)
+        case "run":
+            return _run(settings)
+    return 2
+
+
+def _check(file: str | Path | None, lang: Lang) -> int:
+    try:
+        model = load_model(file)
+    except ModelError as error:
+        print(error.explain(lang), file=sys.stderr)
+        return 2
+    t = Texts(lang)
+    print(t("model.valid", file=file or "stockholm.yaml", parties=len(model.parties), roles=len(model.roles),
+            people=len(model.people), forums=len(model.forums), services=len(model.services)))
+    return 0
+
+
+def _console(settings: Settings, database: str | None) -> int:
+    from bot.clock import ManualClock, SystemClock
+    from samverkan.console import Console, repl
+    from samverkan.wiring import build
+
+    # The console is a sandbox: its own SQLite file unless told otherwise, never the server's database.
+    url = database or os.environ.get("SAMVERKAN_CONSOLE_DATABASE") or "sqlite:///samverkan-console.db"
+    logging.getLogger().setLevel(logging.WARNING)
+    clock = ManualClock(SystemClock().now())
+    try:
+        runtime = build(settings.model_copy(update={"database_url": url}), clock)
+    except ModelError as error:
+        print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
+        return 2
+    try:
+        repl(Console(runtime, clock))
+    finally:
+        runtime.close()
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    t = Texts(settings.samverkan_lang or "sv")
+    if not settings.slack_configured:
+        print(t("cli.no_slack"), file=sys.stderr)
+        return 2
+    from samverkan.wiring import build, slack_app
+
+    try:
+        runtime = build(settings)
+    except ModelError as error:
+        print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
+        return 2
+    bolt = slack_app(runtime)
+    try:
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            print(t("cli.serving_socket"), file=sys.stderr)
+            SocketModeHandler(bolt, settings.slack_app_token).start()
+        else:
+            from handlers.server import serve, wsgi_app
+
+            server = serve(wsgi_app(bolt, runtime.healthy), settings.samverkan_host, settings.port)
+            print(t("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
+            server.run()
+    finally:
+        runtime.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

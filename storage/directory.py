@@ -1,0 +1,73 @@
+"""The directory store: bot.ports.DirectoryStore on SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.directory.people import Person
+from storage.models import PersonAuthorityRow, PersonRoleRow, PersonRow
+
+
+class SqlDirectoryStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_key(self, key: str) -> Person | None:
+        return self._one(PersonRow.key == key)
+
+    def by_slack_user(self, user_id: str) -> Person | None:
+        return self._one(PersonRow.slack_user == user_id)
+
+    def by_email(self, email: str) -> Person | None:
+        return self._one(PersonRow.email == email.lower())
+
+    def by_usergroup(self, usergroup: str) -> Person | None:
+        return self._one(PersonRow.slack_usergroup == usergroup)
+
+    def people(self, party: str | None = None) -> Sequence[Person]:
+        query = select(PersonRow).order_by(PersonRow.party, PersonRow.name)
+        if party is not None:
+            query = query.where(PersonRow.party == party)
+        return [_person(row) for row in self.session.scalars(query)]
+
+    def keys(self) -> set[str]:
+        return set(self.session.scalars(select(PersonRow.key)))
+
+    def save(self, person: Person) -> None:
+        row = self.session.scalar(select(PersonRow).where(PersonRow.key == person.key))
+        if row is None:
+            row = PersonRow(key=person.key)
+            self.session.add(row)
+        row.name = person.name
+        row.party = person.party
+        row.slack_user = person.slack_user
+        row.email = person.email.lower() if person.email else None
+        row.slack_usergroup = person.slack_usergroup
+        row.external = person.external
+        row.roles = [PersonRoleRow(role=r) for r in sorted(person.roles)]
+        row.authorities = [PersonAuthorityRow(authority=a) for a in sorted(person.authority)]
+        self.session.flush()
+
+    def remove(self, key: str) -> None:
+        self.session.execute(delete(PersonRow).where(PersonRow.key == key))
+
+    def _one(self, condition) -> Person | None:  # type: ignore[no-untyped-def]
+        row = self.session.scalar(select(PersonRow).where(condition).limit(1))
+        return _person(row) if row else None
+
+
+def _person(row: PersonRow) -> Person:
+    return Person(
+        key=row.key,
+        name=row.name,
+        party=row.party,
+        roles=frozenset(r.role for r in row.roles),
+        authority=frozenset(a.authority for a in row.authorities),  # type: ignore[misc]
+        slack_user=row.slack_user,
+        email=row.email,
+        slack_usergroup=row.slack_usergroup,
+        external=row.external,
+    )

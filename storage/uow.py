@@ -1,0 +1,30 @@
+"""One transaction per unit of work: the caller commits; leaving without commit rolls back."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.directory import SqlDirectoryStore
+from storage.events import SqlEventLog
+
+
+class SqlUnitOfWork:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        self.directory = SqlDirectoryStore(self.session)
+        self.events = SqlEventLog(self.session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
