@@ -1,0 +1,179 @@
+"""A fake Slack Web API served over real HTTP on loopback.
+
+The bot's WebClient is pointed at it through SLACK_API_URL, so every call crosses the same HTTP boundary as in
+production: serialisation, status codes, Retry-After and connection errors included. It records what it was asked,
+answers like Slack does for the methods the bot uses, and can be told to misbehave.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    status: int = 200  # what the fake answered: 0 for a dropped connection
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == 200
+
+
+@dataclass
+class Fault:
+    """One scripted misbehaviour for a method: a status with headers, or a dropped connection."""
+
+    status: int = 429
+    headers: dict[str, str] = field(default_factory=lambda: {"Retry-After": "1"})
+    drop_connection: bool = False
+
+
+class FakeSlack:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls: list[Call] = []
+        self.users: dict[str, str] = {}  # user id -> e-mail
+        self.faults: dict[str, deque[Fault]] = {}
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+
+    # -- life cycle ---------------------------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def response_url(self, token: str = "r") -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/respond/{token}"
+
+    # -- scripting and inspection -------------------------------------------------------------------------------
+    def fail(self, method: str, *faults: Fault) -> None:
+        with self._lock:
+            self.faults.setdefault(method, deque()).extend(faults)
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Blocks until `method` has been called `count` times; the bot works after the ack, so tests wait."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [c for c in self.calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = sorted({c.method for c in self.calls})
+                    raise AssertionError(f"{method} called {len(found)} times, wanted {count}; saw {seen}")
+                self._cond.wait(remaining)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.faults.clear()
+
+    # -- the API ------------------------------------------------------------------------------------------------
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        match method:
+            case "auth.test":
+                return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Stockholm"}
+            case "chat.postMessage":
+                channel = params.get("channel", "")
+                ts = f"{time.time():.6f}"
+                return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text")}}
+            case "chat.postEphemeral":
+                return {"ok": True, "message_ts": f"{time.time():.6f}"}
+            case "conversations.open":
+                return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).split(",")[0]}}
+            case "users.lookupByEmail":
+                email = str(params.get("email", "")).lower()
+                user = next((uid for uid, mail in self.users.items() if mail == email), None)
+                if user is None:
+                    return {"ok": False, "error": "users_not_found"}
+                return {"ok": True, "user": {"id": user, "profile": {"email": email}}}
+            case "users.info":
+                user = str(params.get("user", ""))
+                if user not in self.users:
+                    return {"ok": False, "error": "user_not_found"}
+                return {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}
+            case "respond":
+                return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:  # quiet: the calls list is the record
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = dict(parse_qsl(raw))
+                if self.path.startswith("/respond/"):
+                    method = "respond"
+                    params["_token"] = self.path.rsplit("/", 1)[-1]
+                else:
+                    method = self.path.removeprefix("/api/")
+                if fake.delay:
+                    time.sleep(fake.delay)
+                with fake._cond:
+                    queue = fake.faults.get(method)
+                    fault = queue.popleft() if queue else None
+                    status = 0 if fault and fault.drop_connection else fault.status if fault else 200
+                    fake.calls.append(Call(method, params, time.monotonic(), status))
+                    fake._cond.notify_all()
+                if fault and fault.drop_connection:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if fault:
+                    body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                    self.send_response(fault.status)
+                    for name, value in fault.headers.items():
+                        self.send_header(name, value)
+                else:
+                    body = json.dumps(fake._answer(method, params)).encode()
+                    self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler

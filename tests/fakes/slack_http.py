@@ -1,0 +1,84 @@
+"""The bot as Slack sees it: the real bolt app behind the real WSGI server on loopback, and a client that signs
+requests the way Slack does."""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from bot.clock import Clock
+from samverkan.settings import Settings
+from samverkan.wiring import Runtime, build, slack_app
+from tests.fakes.slack_api import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    stamp = str(timestamp if timestamp is not None else int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature or "",
+    }
+
+
+def command_body(command: str, text: str, user_id: str, channel_id: str = "C0FORUM", response_url: str = "") -> str:
+    return urlencode({
+        "token": "legacy", "team_id": "T1", "team_domain": "stockholm", "channel_id": channel_id,
+        "channel_name": "samverkan", "user_id": user_id, "user_name": user_id.lower(), "command": command,
+        "text": text, "api_app_id": "A1", "response_url": response_url, "trigger_id": "1.2.3",
+    })
+
+
+class SlackAppServer:
+    def __init__(self, database_url: str, fake: FakeSlack, clock: Clock, **settings: object) -> None:
+        self.fake = fake
+        self.settings = Settings(
+            slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
+            database_url=database_url, samverkan_lang="sv", **settings,
+        )
+        self.runtime: Runtime = build(self.settings, clock)
+        from handlers.server import serve, wsgi_app
+
+        self.server = serve(wsgi_app(slack_app(self.runtime), self.runtime.healthy), "127.0.0.1", 0, threads=8)
+        self.thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.server.effective_port}", timeout=10)
+
+    def __enter__(self) -> SlackAppServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.close()
+        self.server.close()
+        self.runtime.close()
+
+    def command(self, command: str, text: str, user_id: str, token: str | None = None) -> httpx.Response:
+        """Sends a signed slash command; the bot's answer to the user arrives on the fake's response URL."""
+        body = command_body(command, text, user_id, response_url=self.fake.response_url(token or user_id))
+        return self.http.post("/slack/events", content=body, headers=signed_headers(body))
+
+    def answer(self, token: str, count: int = 1, timeout: float = 10.0) -> str:
+        """The `count`-th ephemeral answer sent to the response URL `token`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answers = [c.params["text"] for c in self.fake.calls_to("respond")
+                       if c.params.get("_token") == token and c.delivered]
+            if len(answers) >= count:
+                return answers[count - 1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no answer #{count} on response URL {token}; got {answers}")
+            time.sleep(0.02)
+
+    def ask(self, command: str, text: str, user_id: str) -> str:
+        """A command and the answer to it, as a person in Slack experiences it."""
+        token = f"{user_id}-{time.monotonic_ns()}"
+        response = self.command(command, text, user_id, token=token)
+        assert response.status_code == 200, response.text
+        return self.answer(token)

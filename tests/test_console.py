@@ -1,0 +1,65 @@
+"""The console: the same commands and rules as Slack, typed as directory people, with a clock to move."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from bot.clock import ManualClock
+from samverkan.console import Console
+from samverkan.settings import Settings
+from samverkan.wiring import build
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                     indirect=True)
+
+
+@pytest.fixture
+def console(database_url: str, clock: ManualClock):  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    runtime = build(Settings(database_url=database_url, samverkan_lang="sv"), clock)
+    yield Console(runtime, clock, out), out
+    runtime.close()
+
+
+def transcript(console, *lines: str) -> str:  # type: ignore[no-untyped-def]
+    bot, out = console
+    start = out.tell()
+    for line in lines:
+        bot.say(line)
+    return out.getvalue()[start:]
+
+
+def test_two_people_of_two_parties_see_the_directory(console) -> None:  # type: ignore[no-untyped-def]
+    said = transcript(console, "/samverkan whoami", "/as johan.ek", "/samverkan whoami", "/as Per Strand",
+                      "/samverkan whoami", "/samverkan directory school-platform")
+    assert "Välj först vem du är" in said
+    assert "Du är nu Johan Ek (Leverantören)." in said
+    assert "[endast för dig] Samverkan: Du är *Johan Ek* · Leverantören · Kundansvarig (A)" in said
+    # Per has no Slack account: the console gives him a stable identity and the directory remembers it.
+    assert "Samverkan: Du är *Per Strand* · Leverantör av Skolplattformen" in said
+    assert "*Katalogen* (1 personer)" in said
+
+
+def test_an_administrator_keeps_the_directory_current(console) -> None:  # type: ignore[no-untyped-def]
+    said = transcript(console, "/as eva.lind", "/samverkan person add supplier anna@supplier.example Anna Berg",
+                      "/samverkan role add anna.berg Uppdragsledare", "/as anna@supplier.example",
+                      "/samverkan whoami")
+    assert "Tillagd i katalogen: *Anna Berg*" in said
+    assert "Du är *Anna Berg* · Leverantören · Uppdragsledare (B)" in said
+
+
+def test_the_clock_moves_forward_only(console) -> None:  # type: ignore[no-untyped-def]
+    said = transcript(console, "/clock", "/clock +2d", "/clock 2027-03-01 09:00", "/clock 2020-01-01 09:00",
+                      "/clock sometime")
+    assert "Klockan är måndag 11 januari 2027 kl. 09:00." in said
+    assert "Klockan är onsdag 13 januari 2027 kl. 09:00." in said
+    assert "Klockan är måndag 1 mars 2027 kl. 09:00." in said
+    assert said.count("Skriv /clock +2d") == 2
+
+
+def test_unknown_people_and_commands(console) -> None:  # type: ignore[no-untyped-def]
+    said = transcript(console, "/as nobody", "/dance")
+    assert 'Det finns ingen "nobody" i katalogen.' in said and "Okänt kommando." in said
+

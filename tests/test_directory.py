@@ -1,0 +1,139 @@
+"""The directory as its users meet it: dialogues with the core, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from bot.app import Samverkan
+from tests.conftest import Dialogue
+from tests.fakes.recording_chat import RecordingChat
+
+
+def people(core: Samverkan) -> dict[str, object]:
+    with core.unit_of_work() as uow:
+        return {p.key: p for p in uow.directory.people()}
+
+
+def history(core: Samverkan, subject: str | None = None) -> list[tuple[str, str, str]]:
+    with core.unit_of_work() as uow:
+        return [(e.actor, e.kind, e.subject) for e in uow.events.history(subject=subject)]
+
+
+def test_whoami_tells_party_roles_and_authority(dialogue: Dialogue) -> None:
+    assert dialogue.say("johan.ek", "/samverkan whoami") == (
+        "Du är *Johan Ek* · Leverantören · Kundansvarig (A) · i Slack\nDin nyckel i katalogen: `johan.ek`"
+    )
+    answer = dialogue.say("eva.lind", "/samverkan whoami")
+    assert "Staden (Stadens Centrala Beställarorganisation)" in answer
+    assert "Behörig Beställare" in answer and "Behörig Godkännare" in answer
+
+
+def test_a_stranger_is_told_how_to_get_in(dialogue: Dialogue) -> None:
+    assert "finns inte i Samverkans katalog" in dialogue.say("U0STRANGER", "/samverkan whoami")
+
+
+def test_someone_seeded_by_email_is_linked_once_and_remembered(dialogue: Dialogue, chat: RecordingChat,
+                                                                core: Samverkan) -> None:
+    chat.emails["U0SARANORD"] = "sara.nord@slk.stockholm.example"
+    assert "*Sara Nord* · Stadsledningskontoret" in dialogue.say("U0SARANORD", "/samverkan whoami")
+    del chat.emails["U0SARANORD"]  # the platform is not asked again: the link is in the directory
+    assert "*Sara Nord*" in dialogue.say("U0SARANORD", "/samverkan whoami")
+    assert ("sara.nord", "directory.linked", "sara.nord") in history(core, "sara.nord")
+
+
+def test_directory_lists_one_party_or_all_grouped_by_party(dialogue: Dialogue) -> None:
+    supplier = dialogue.say("johan.ek", "/samverkan directory supplier")
+    assert supplier.startswith("*Katalogen* (4 personer)")
+    assert "Maria Sund* · Uppdragsledare (B), Ändringsansvarig (J)" in supplier
+    assert "Eva Lind" not in supplier
+    everyone = dialogue.say("karin.berg", "/samverkan directory")
+    assert everyone.index("*Staden (Stadens Centrala Beställarorganisation)*") < everyone.index("*Leverantören*")
+    assert "Nina Vik" in everyone and "nås via Slack Connect (nina.vik@devices.example)" in everyone
+    assert "nås via användargruppen <!subteam^S02SDJOUR>" in everyone
+
+
+def test_unknown_party_lists_the_known_ones(dialogue: Dialogue) -> None:
+    answer = dialogue.say("johan.ek", "/samverkan directory leverantörn")
+    assert answer.startswith('Parten "leverantörn" finns inte i styrmodellen. Parter: city, city-exec')
+
+
+def test_administrator_adds_a_person_by_email_resolved_once(dialogue: Dialogue, chat: RecordingChat,
+                                                            core: Samverkan) -> None:
+    chat.emails["U0ANNABERG"] = "anna.berg@supplier.example"
+    answer = dialogue.say("eva.lind", '/samverkan person add supplier anna.berg@supplier.example "Anna Berg"')
+    assert answer == "Tillagd i katalogen: *Anna Berg* · Leverantören · i Slack (nyckel `anna.berg`)"
+    assert chat.lookups == ["anna.berg@supplier.example"]
+    anna = people(core)["anna.berg"]
+    assert anna.slack_user == "U0ANNABERG" and anna.party == "supplier"  # type: ignore[attr-defined]
+    assert ("eva.lind", "directory.person_added", "anna.berg") in history(core, "anna.berg")
+    # The new person is recognised at once, without another lookup.
+    assert "*Anna Berg* · Leverantören" in dialogue.say("U0ANNABERG", "/samverkan whoami")
+    assert chat.lookups == ["anna.berg@supplier.example"]
+
+
+def test_a_slack_mention_and_a_user_group_can_be_added(dialogue: Dialogue, core: Samverkan) -> None:
+    dialogue.say("eva.lind", "/samverkan person add network-ops <@U0OLLE|olle> Olle Nät")
+    dialogue.say("eva.lind", "/samverkan person add st-erik <!subteam^S0STERIK|@sterik-noc> S:t Erik NOC")
+    found = people(core)
+    assert found["olle.nat"].slack_user == "U0OLLE"  # type: ignore[attr-defined]
+    assert found["s.t.erik.noc"].slack_usergroup == "S0STERIK"  # type: ignore[attr-defined]
+    assert "finns redan i katalogen (`olle.nat`)" in dialogue.say(
+        "eva.lind", "/samverkan person add network-ops <@U0OLLE> Olle Igen")
+
+
+def test_roles_and_authority_change_with_history(dialogue: Dialogue, core: Samverkan) -> None:
+    assert dialogue.say("eva.lind", "/samverkan role add johan.ek J") == "Johan Ek har nu rollen Ändringsansvarig."
+    assert dialogue.say("eva.lind", "/samverkan role add johan.ek andringsansvarig") == (
+        "Johan Ek har redan rollen Ändringsansvarig.")
+    assert dialogue.say("eva.lind", "/samverkan role remove johan.ek Ändringsansvarig") == (
+        "Johan Ek har inte längre rollen Ändringsansvarig.")
+    assert "Behörig Beställare" in dialogue.say("eva.lind", "/samverkan authority grant lars.holm beställare")
+    assert "Bara stadens egna personer" in dialogue.say("eva.lind", "/samverkan authority grant johan.ek approver")
+    kinds = [kind for _, kind, _ in history(core, "johan.ek")]
+    assert kinds[:2] == ["directory.role_removed", "directory.role_added"]
+    log = dialogue.say("eva.lind", "/samverkan history lars.holm")
+    assert "eva.lind · gav behörighet · lars.holm authority=orderer" in log
+    assert "måndag 11 januari 2027 kl. 09:00" in log
+
+
+def test_only_administrators_change_the_directory_and_a_refusal_saves_nothing(dialogue: Dialogue,
+                                                                             core: Samverkan) -> None:
+    before = people(core)
+    events = history(core)
+    assert dialogue.say("johan.ek", "/samverkan person add supplier x@y.example X") == (
+        "Bara Samverkans administratörer kan ändra i katalogen.")
+    assert dialogue.say("johan.ek", "/samverkan role add johan.ek B").startswith("Bara Samverkans administratörer")
+    assert dialogue.say("johan.ek", "/samverkan person remove eva.lind").startswith("Bara Samverkans administratörer")
+    assert people(core) == before and history(core) == events
+
+
+def test_removing_a_person(dialogue: Dialogue, core: Samverkan) -> None:
+    assert dialogue.say("eva.lind", "/samverkan person remove per.strand") == "Per Strand är borttagen ur katalogen."
+    assert "per.strand" not in people(core)
+    assert "Hittar ingen i katalogen" in dialogue.say("eva.lind", "/samverkan person remove per.strand")
+
+
+def test_bad_input_gets_help_never_a_trace(dialogue: Dialogue) -> None:
+    assert dialogue.say("johan.ek", "/samverkan").startswith("*Samverkan* – vem är vem")
+    wrong = dialogue.say("johan.ek", "/samverkan vemärjag")
+    assert wrong.startswith("`/samverkan vemärjag` känner jag inte till.\n*Samverkan*")
+    assert dialogue.say("eva.lind", "/samverkan person add").startswith("Skriv `/samverkan person add")
+    assert dialogue.say("eva.lind", '/samverkan person add supplier "Anna').startswith("Ett citattecken saknar")
+    assert dialogue.say("eva.lind", "/samverkan person add supplier annaberg Anna").startswith(
+        '"annaberg" är varken en Slack-användare')
+    assert dialogue.say("eva.lind", "/samverkan role add johan.ek Z").startswith('Rollen "Z" finns inte')
+    assert dialogue.say("johan.ek", "/forum next").startswith("`/forum` är inte i drift ännu")
+
+
+def test_english_when_the_deployment_says_so(core: Samverkan, chat: RecordingChat) -> None:
+    english = Dialogue(Samverkan(core.model, core.unit_of_work, core.clock, lang="en"), chat)
+    assert english.say("johan.ek", "/samverkan whoami").startswith("You are *Johan Ek* · Lead supplier · Account")
+
+
+def test_a_failure_inside_a_command_rolls_back_and_apologises(core: Samverkan, chat: RecordingChat) -> None:
+    class BrokenChat(RecordingChat):
+        def find_user_by_email(self, email: str) -> str | None:
+            raise ConnectionError("Slack is down")
+
+    broken = Dialogue(core, BrokenChat())
+    answer = broken.say("eva.lind", "/samverkan person add supplier new@supplier.example New Person")
+    assert answer.startswith("Något gick fel hos Samverkan och ingenting sparades.")
+    assert "new.person" not in people(core)

@@ -1,0 +1,54 @@
+"""manifest.yml is what Slack is told the app does: it must match what the app registers and calls."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.app import COMMANDS, command_sets
+from handlers.slack_chat import SlackChat
+
+MANIFEST = yaml.safe_load((Path(__file__).parents[1] / "manifest.yml").read_text(encoding="utf-8"))
+
+# Slack's documented scope for each Web API method the bot calls.
+SCOPES = {
+    "chat_postMessage": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "conversations_open": "im:write",
+    "users_lookupByEmail": "users:read.email",
+    "users_info": "users:read",
+}
+
+
+def manifest_commands() -> set[str]:
+    return {c["command"].lstrip("/") for c in MANIFEST["features"]["slash_commands"]}
+
+
+def test_manifest_declares_exactly_the_commands_the_app_has() -> None:
+    assert manifest_commands() == set(COMMANDS) == set(command_sets())
+
+
+def test_every_command_url_is_the_events_endpoint_and_escapes_mentions() -> None:
+    for command in MANIFEST["features"]["slash_commands"]:
+        assert command["url"].endswith("/slack/events")
+        # The directory reads <@U…> and <mailto:…> forms; unescaped names would not resolve.
+        assert command["should_escape"] is True
+
+
+def test_the_scopes_cover_every_web_api_method_the_bot_calls() -> None:
+    source = Path(inspect.getfile(SlackChat)).read_text(encoding="utf-8")
+    called = {method for method in SCOPES if f".{method}(" in source}
+    assert called == set(SCOPES), "a Web API method is called that this test has no scope for"
+    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert {SCOPES[m] for m in called} | {"commands"} <= scopes
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_running_app_answers_every_manifest_command_and_no_other(slack_app) -> None:  # type: ignore[no-untyped-def]
+    for name in manifest_commands():
+        assert slack_app.command(f"/{name}", "help", "U01EVALIND").status_code == 200, name
+    # An unregistered command is not silently acknowledged.
+    assert slack_app.command("/okand", "help", "U01EVALIND").status_code == 404
