@@ -38,12 +38,17 @@ class ChatPort(Protocol):
         """Answer the person who sent the command, visible only to them."""
         ...
 
-    def post(self, channel: str, text: str) -> str:
-        """Post in a channel (an id, or a #name); returns the message's reference."""
+    def post(self, channel: str, text: str, key: str | None = None) -> str:
+        """Post in a channel (an id, or a #name); returns the message's reference. A `key` is carried with the
+        message so that `was_posted` can find it again."""
         ...
 
-    def direct(self, user_id: str, text: str) -> None:
+    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
         """A direct message to one person."""
+        ...
+
+    def was_posted(self, channel_or_user: str, key: str) -> bool:
+        """Whether a message with this key is in the channel (or the direct conversation) already."""
         ...
 
     def find_user_by_email(self, email: str) -> str | None:

@@ -7,7 +7,9 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.directory.people import Person
+from bot.duties import DutyStore
 from bot.events import Event
+from bot.forum.records import ForumStore
 
 
 class DirectoryStore(Protocol):
@@ -43,6 +45,8 @@ class UnitOfWork(Protocol):
 
     directory: DirectoryStore
     events: EventLog
+    duties: DutyStore
+    forum: ForumStore
 
     def __enter__(self) -> UnitOfWork: ...
 

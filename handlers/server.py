@@ -32,8 +32,8 @@ def wsgi_app(bolt: App, health: Callable[[], bool]) -> WsgiApp:
     return application
 
 
-def serve(application: WsgiApp, host: str, port: int, threads: int = 16):  # type: ignore[no-untyped-def]
+def serve(application: WsgiApp, host: str, port: int, threads: int = 16, **adjustments: object):  # type: ignore[no-untyped-def]
     """Creates (but does not start) a waitress server; `.run()` serves until closed, `.close()` stops it."""
     from waitress.server import create_server
 
-    return create_server(application, host=host, port=port, threads=threads, ident="samverkan")
+    return create_server(application, host=host, port=port, threads=threads, ident="samverkan", **adjustments)

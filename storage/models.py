@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UtcDateTime
@@ -64,3 +64,96 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(80), index=True)
     subject: Mapped[str] = mapped_column(String(120))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DutyRow(Base):
+    __tablename__ = "duty"
+    # The sweep reads only pending rows in due order: its cost follows the number due, not the number planned.
+    __table_args__ = (Index("ix_duty_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(80))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, claimed, done, dropped, withdrawn
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ForumChangeRow(Base):
+    __tablename__ = "forum_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    forum: Mapped[str] = mapped_column(String(120), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # move, cancel, extra
+    original: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    start: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AgendaItemRow(Base):
+    __tablename__ = "agenda_item"
+    __table_args__ = (Index("ix_agenda_item_forum_sitting", "forum", "sitting"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    forum: Mapped[str] = mapped_column(String(120))
+    sitting: Mapped[datetime] = mapped_column(UtcDateTime)
+    text: Mapped[str] = mapped_column(String(2000))
+    added_by: Mapped[str] = mapped_column(String(120))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DecisionRow(Base):
+    __tablename__ = "forum_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    forum: Mapped[str] = mapped_column(String(120), index=True)
+    text: Mapped[str] = mapped_column(String(2000))
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ActionRow(Base):
+    __tablename__ = "forum_action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    forum: Mapped[str] = mapped_column(String(120), index=True)
+    owner: Mapped[str] = mapped_column(String(80))
+    due: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(String(2000))
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "forum_subscription"
+
+    forum: Mapped[str] = mapped_column(String(120), primary_key=True)
+    person: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service: Mapped[str] = mapped_column(String(80), index=True)
+    party: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    what: Mapped[str] = mapped_column(String(2000))
+    announced_by: Mapped[str] = mapped_column(String(120))
+    announced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MarkRow(Base):
+    __tablename__ = "mark"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -7,7 +7,9 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.directory import SqlDirectoryStore
+from storage.duties import SqlDutyStore
 from storage.events import SqlEventLog
+from storage.forum import SqlForumStore
 
 
 class SqlUnitOfWork:
@@ -18,6 +20,8 @@ class SqlUnitOfWork:
         self.session = self._sessions()
         self.directory = SqlDirectoryStore(self.session)
         self.events = SqlEventLog(self.session)
+        self.duties = SqlDutyStore(self.session)
+        self.forum = SqlForumStore(self.session)
         return self
 
     def __exit__(

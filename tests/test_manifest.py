@@ -20,6 +20,8 @@ SCOPES = {
     "conversations_open": "im:write",
     "users_lookupByEmail": "users:read.email",
     "users_info": "users:read",
+    "conversations_history": "channels:history",
+    "conversations_list": "channels:read",
 }
 
 

@@ -19,8 +19,19 @@ _LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 
 @cache
 def catalogue(lang: Lang) -> dict[str, str]:
-    text = resources.files(__package__).joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
-    return _flatten(yaml.safe_load(text))
+    """All texts of a language. Each subject keeps its own file (core.yaml, forum.yaml, ...) under the
+    language's folder; a key defined in two files is an error, not a silent override."""
+    merged: dict[str, str] = {}
+    folder = resources.files(__package__).joinpath(lang)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        texts = _flatten(yaml.safe_load(entry.read_text(encoding="utf-8")) or {})
+        clash = merged.keys() & texts.keys()
+        if clash:
+            raise ValueError(f"{lang}/{entry.name} redefines {sorted(clash)}")
+        merged.update(texts)
+    return merged
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:

@@ -116,6 +116,11 @@ _PLAIN = {
     "dict_type": "model.want_mapping",
     "greater_than_equal": "model.too_small",
     "less_than_equal": "model.too_large",
+    "time_parsing": "model.want_time",
+    "time_type": "model.want_time",
+    "date_parsing": "model.want_date",
+    "date_type": "model.want_date",
+    "date_from_datetime_parsing": "model.want_date",
 }
 
 
@@ -159,6 +164,18 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
             for k, role in enumerate(req.roles):
                 if role not in roles:
                     yield ("forums", i, "attendees", j, "roles", k), "model.unknown_role", {"value": role}
+    for field in ("deployment_forum", "problem_forum"):
+        value = getattr(model, field)
+        if value and value not in forums:
+            yield (field,), "model.unknown_forum", {"value": value}
+    catalogues = {c.key for c in model.catalogues}
+    for i, catalogue in enumerate(model.catalogues):
+        for j, role in enumerate(catalogue.owner_roles):
+            if role not in roles:
+                yield ("catalogues", i, "owner_roles", j), "model.unknown_role", {"value": role}
+    for i, service in enumerate(model.services):
+        if service.catalogue and service.catalogue not in catalogues:
+            yield ("services", i, "catalogue"), "model.unknown_catalogue", {"value": service.catalogue}
     if model.ladder:
         for i, rung in enumerate(model.ladder.rungs):
             if rung.forum not in forums:

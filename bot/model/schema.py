@@ -7,6 +7,8 @@ beside them, because the Swedish names are the ones written in the contract.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from datetime import time as dt_time
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -42,6 +44,8 @@ class Label(Strict):
 class Party(Strict):
     key: Slug
     name: Label
+    # The lead supplier runs the Service Desk and coordinates the others.
+    lead_supplier: bool = False
     # The City's central ordering organisation may see every disagreement; other parties only their own.
     oversight: bool = False
 
@@ -78,6 +82,40 @@ class RoleRequirement(Strict):
     roles: list[Slug] = []
 
 
+def _offset(value: str) -> str:
+    if not _OFFSET.match(value):
+        raise ValueError("offset")
+    return value
+
+
+_OFFSET = re.compile(r"^\d{1,5}[dhms]$")
+# A reminder offset before a sitting: 7d, 1d, 15m, 2h, 90s.
+Offset = Annotated[str, AfterValidator(_offset)]
+
+
+def _rrule(value: str) -> str:
+    from dateutil.rrule import rrulestr
+
+    try:
+        rrulestr(value, dtstart=datetime(2027, 1, 1))  # noqa: DTZ001 - wall-clock time, zoned at expansion
+    except (ValueError, TypeError) as exc:
+        raise ValueError("rrule") from exc
+    if "DTSTART" in value.upper():  # the start is the forum's own `starts` and `time`
+        raise ValueError("rrule")
+    return value.upper()
+
+
+RRule = Annotated[str, AfterValidator(_rrule)]
+
+
+class Catalogue(Strict):
+    """A service catalogue (tjänstekatalog); forums marked per_catalogue are held once for each."""
+
+    key: Slug
+    name: Label
+    owner_roles: list[Slug] = []
+
+
 class Forum(Strict):
     key: Slug
     name: Label
@@ -85,6 +123,31 @@ class Forum(Strict):
     cadence: Label
     chair: list[Slug] = Field(min_length=1)
     attendees: list[RoleRequirement] = []
+    # When it sits: an RFC 5545 recurrence rule from `starts`, or explicit dates ("4 to 6 times a year").
+    rrule: RRule | None = None
+    starts: date | None = None
+    dates: list[date] = []
+    time: dt_time = dt_time(9, 0)
+    duration_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    place: str | None = None
+    # A sitting that falls on a Swedish public holiday or a weekend: moved to the next or previous working day,
+    # or cancelled.
+    holidays: Literal["next", "previous", "cancel"] = "next"
+    reminders: list[Offset] = ["7d", "1d", "15m"]
+    reports: list[Label] = []
+    per_catalogue: bool = False
+
+    @model_validator(mode="after")
+    def _when(self) -> Forum:
+        if self.rrule and not self.starts:
+            raise ValueError("rrule_needs_start")
+        if self.rrule and self.dates:
+            raise ValueError("rrule_or_dates")
+        return self
+
+    @property
+    def sits(self) -> bool:
+        return bool(self.rrule or self.dates)
 
 
 class LadderRung(Strict):
@@ -102,6 +165,7 @@ class Ladder(Strict):
 class Service(Strict):
     key: Slug
     name: Label
+    catalogue: Slug | None = None
     responsible: list[Slug] = Field(min_length=1)
     contacts: list[Slug] = []
     administrative: bool = False
@@ -114,9 +178,34 @@ class GovernanceModel(Strict):
     parties: list[Party] = Field(min_length=1)
     roles: list[Role] = []
     people: list[PersonSeed] = []
+    catalogues: list[Catalogue] = []
     forums: list[Forum] = []
+    # The forum where planned production deployments are announced (Samverkan om produktionssättningar) and
+    # the one where problems found in major incidents go (Problemmöte).
+    deployment_forum: Slug | None = None
+    problem_forum: Slug | None = None
     ladder: Ladder | None = None
     services: list[Service] = []
+
+    @property
+    def calendar(self) -> list[Forum]:
+        """The forums that sit, with those held per service catalogue expanded into one forum per catalogue."""
+        expanded: list[Forum] = []
+        for forum in self.forums:
+            if not forum.per_catalogue:
+                expanded.append(forum)
+                continue
+            for cat in self.catalogues:
+                expanded.append(forum.model_copy(update={
+                    "key": f"{forum.key}-{cat.key}",
+                    "name": Label(sv=f"{forum.name.sv} – {cat.name.sv}", en=f"{forum.name.en} – {cat.name.en}"),
+                    "channel": f"{forum.channel}-{cat.key}",
+                    "per_catalogue": False,
+                }))
+        return expanded
+
+    def sitting_forum(self, key: str) -> Forum | None:
+        return next((f for f in self.calendar if f.key == key), None)
 
     def party(self, key: str) -> Party | None:
         return next((p for p in self.parties if p.key == key), None)

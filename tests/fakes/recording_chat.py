@@ -18,12 +18,21 @@ class RecordingChat:
     def reply(self, command: Command, text: str) -> None:
         self.replies.append((command.user_id, text))
 
-    def post(self, channel: str, text: str) -> str:
+    keys: dict[str, set[str]] = field(default_factory=dict)  # channel or user -> keys of what was posted there
+
+    def post(self, channel: str, text: str, key: str | None = None) -> str:
         self.posts.append((channel, text))
+        if key:
+            self.keys.setdefault(channel, set()).add(key)
         return str(len(self.posts))
 
-    def direct(self, user_id: str, text: str) -> None:
+    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
         self.directs.append((user_id, text))
+        if key:
+            self.keys.setdefault(user_id, set()).add(key)
+
+    def was_posted(self, channel_or_user: str, key: str) -> bool:
+        return key in self.keys.get(channel_or_user, set())
 
     def find_user_by_email(self, email: str) -> str | None:
         self.lookups.append(email)

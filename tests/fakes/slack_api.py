@@ -36,6 +36,7 @@ class Fault:
     status: int = 429
     headers: dict[str, str] = field(default_factory=lambda: {"Retry-After": "1"})
     drop_connection: bool = False
+    hang: float = 0.0  # act on the request, then keep the caller waiting this long before answering 200
 
 
 class FakeSlack:
@@ -44,6 +45,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.users: dict[str, str] = {}  # user id -> e-mail
         self.faults: dict[str, deque[Fault]] = {}
+        self.channels: dict[str, str] = {}  # name -> id
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> messages, oldest first
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -101,6 +104,19 @@ class FakeSlack:
         with self._lock:
             self.calls.clear()
             self.faults.clear()
+            self.channels.clear()
+            self.messages.clear()
+
+    def channel_id(self, name_or_id: str) -> str:
+        """Slack accepts #names in chat.postMessage; history and members need the id it stands for."""
+        if not name_or_id.startswith("#"):
+            return name_or_id
+        return self.channels.setdefault(name_or_id[1:], f"C{len(self.channels) + 1:08d}")
+
+    def posted(self, channel: str) -> list[dict[str, Any]]:
+        """The messages in a channel (a #name or an id), oldest first."""
+        with self._lock:
+            return list(self.messages.get(self.channel_id(channel), []))
 
     # -- the API ------------------------------------------------------------------------------------------------
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -108,9 +124,23 @@ class FakeSlack:
             case "auth.test":
                 return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Stockholm"}
             case "chat.postMessage":
-                channel = params.get("channel", "")
-                ts = f"{time.time():.6f}"
-                return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text")}}
+                channel = self.channel_id(str(params.get("channel", "")))
+                message = {"type": "message", "text": params.get("text"), "ts": f"{time.time():.6f}",
+                           "user": "UBOT"}
+                if params.get("metadata"):
+                    metadata = params["metadata"]
+                    message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+                self.messages.setdefault(channel, []).append(message)
+                return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+            case "conversations.history":
+                channel = str(params.get("channel", ""))
+                wanted_metadata = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
+                found = [m if wanted_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                         for m in reversed(self.messages.get(channel, []))]
+                return {"ok": True, "messages": found[: int(params.get("limit") or 100)], "has_more": False}
+            case "conversations.list":
+                return {"ok": True, "channels": [{"id": cid, "name": name} for name, cid in self.channels.items()],
+                        "response_metadata": {"next_cursor": ""}}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": f"{time.time():.6f}"}
             case "conversations.open":
@@ -156,20 +186,26 @@ class FakeSlack:
                 with fake._cond:
                     queue = fake.faults.get(method)
                     fault = queue.popleft() if queue else None
-                    status = 0 if fault and fault.drop_connection else fault.status if fault else 200
+                    status = 0 if fault and fault.drop_connection else fault.status if fault and not fault.hang else 200
                     fake.calls.append(Call(method, params, time.monotonic(), status))
+                    # Slack acts on a request it received even when the answer never reaches the caller.
+                    acts = not fault or fault.drop_connection or fault.hang
+                    answer = fake._answer(method, params) if acts else None
                     fake._cond.notify_all()
                 if fault and fault.drop_connection:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
+                if fault and fault.hang:
+                    time.sleep(fault.hang)
+                    fault = None
                 if fault:
                     body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
                     self.send_response(fault.status)
                     for name, value in fault.headers.items():
                         self.send_header(name, value)
                 else:
-                    body = json.dumps(fake._answer(method, params)).encode()
+                    body = json.dumps(answer).encode()
                     self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -46,17 +46,29 @@ class SlackAppServer:
         self.runtime: Runtime = build(self.settings, clock)
         from handlers.server import serve, wsgi_app
 
-        self.server = serve(wsgi_app(slack_app(self.runtime), self.runtime.healthy), "127.0.0.1", 0, threads=8)
-        self.thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
+        self.server = serve(wsgi_app(slack_app(self.runtime), self.runtime.healthy), "127.0.0.1", 0, threads=8,
+                            asyncore_loop_timeout=0.1)
+        self.thread = threading.Thread(target=self._serve, name="waitress", daemon=True)
+        self._closing = False
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.server.effective_port}", timeout=10)
 
     def __enter__(self) -> SlackAppServer:
         self.thread.start()
         return self
 
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # waitress's loop sees its sockets closed under it when stopped from another thread.
+            if not self._closing:
+                raise
+
     def __exit__(self, *exc: object) -> None:
         self.http.close()
+        self._closing = True
         self.server.close()
+        self.thread.join(timeout=5)
         self.runtime.close()
 
     def command(self, command: str, text: str, user_id: str, token: str | None = None) -> httpx.Response:

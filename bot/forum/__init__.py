@@ -1,0 +1,1 @@
+"""The forum calendar: sittings, reminders with agendas, decisions, actions and production-deployment notices."""

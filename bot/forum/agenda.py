@@ -1,0 +1,64 @@
+"""What goes on a sitting's agenda: items people added, and what the bot knows is open for that forum.
+
+Each subject contributes an agenda source; the forum calendar only asks them. A source answers with ready
+lines of text in the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from bot.forum.calendar import Sitting
+from bot.i18n import Texts
+from bot.model.schema import Forum, GovernanceModel
+from bot.ports import UnitOfWork
+
+# (uow, model, forum, the sitting, the forum's previous held sitting or None, texts, now) -> agenda lines
+AgendaSource = Callable[[UnitOfWork, GovernanceModel, Forum, Sitting, Sitting | None, Texts, datetime], Sequence[str]]
+
+
+def added_items(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
+                previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
+    return [t("forum.agenda.item", text=i.text, by=i.added_by) for i in uow.forum.agenda_items(forum.key,
+                                                                                              sitting.original)]
+
+
+def open_actions(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
+                 previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
+    lines = []
+    for action in uow.forum.open_actions(forum.key):
+        owner = uow.directory.by_key(action.owner)
+        late = t("forum.agenda.overdue") if action.due < sitting.start.date() else ""
+        lines.append(t("forum.agenda.action", ref=action.ref, text=action.text,
+                       owner=owner.name if owner else action.owner, due=action.due.isoformat(), late=late))
+    return lines
+
+
+def announced_deployments(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
+                          previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
+    """Every planned deployment is announced before the coordination sitting that precedes it (GOVERNANCE.md):
+    this sitting covers deployments up to the next one; those announced after it had begun are marked late."""
+    if forum.key != model.deployment_forum:
+        return []
+    from bot.forum.calendar import next_sitting  # local: keeps the import graph of this module flat
+
+    changes = uow.forum.changes(forum.key)
+    following = next_sitting(forum, sitting.start + (sitting.end - sitting.start), changes)
+    until = following.start if following else None
+    lines = []
+    for deployment in uow.forum.deployments(sitting.start, until):
+        service = model.service(deployment.service)
+        late = t("deploy.late_mark") if deployment.announced_at > sitting.start else ""
+        lines.append(t("forum.agenda.deployment", ref=deployment.ref, when=t.when(deployment.at),
+                       service=service.name(t.lang) if service else deployment.service,
+                       what=deployment.what, late=late))
+    return lines
+
+
+def agenda(sources: Sequence[AgendaSource], uow: UnitOfWork, model: GovernanceModel, forum: Forum,
+           sitting: Sitting, previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
+    lines: list[str] = []
+    for source in sources:
+        lines.extend(source(uow, model, forum, sitting, previous, t, now))
+    return lines

@@ -1,0 +1,140 @@
+"""When forums sit: the model's recurrence rules, Swedish public holidays, and the dates the parties agree.
+
+Rules are expanded in Stockholm wall-clock time and only then turned into instants, so a 09:00 meeting stays at
+09:00 across daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Literal
+
+import holidays
+from dateutil.rrule import rrulestr
+
+from bot.clock import STOCKHOLM
+from bot.model.schema import Forum
+
+Status = Literal["scheduled", "moved", "cancelled", "extra"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A date the parties agreed on: a sitting moved or cancelled, or an extra one."""
+
+    forum: str
+    kind: Literal["move", "cancel", "extra"]
+    original: datetime | None = None  # the sitting as the rule has it (move, cancel)
+    start: datetime | None = None  # when it now sits (move, extra)
+    actor: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Sitting:
+    forum: str
+    original: datetime  # identity: the rule's instant, stable whatever happens to the sitting
+    start: datetime
+    end: datetime
+    status: Status = "scheduled"
+    reason: Literal["holiday", "agreed"] | None = None
+    holiday: str | None = None  # the public holiday's date, when that is why it moved or was cancelled
+
+    @property
+    def held(self) -> bool:
+        return self.status != "cancelled"
+
+    @property
+    def uid(self) -> str:
+        return f"{self.forum}-{self.original.strftime('%Y%m%dT%H%MZ')}"
+
+
+@cache
+def _holidays(year: int) -> dict[date, str]:
+    official = holidays.Sweden(years=year, include_sundays=False, language="sv")
+    days = dict(official.items())
+    # Not public holidays in law, but nobody in the City holds a forum on them.
+    midsummer = next(d for d, name in official.items() if name == "Midsommardagen")
+    days[midsummer - timedelta(days=1)] = "Midsommarafton"
+    days[date(year, 12, 24)] = "Julafton"
+    days[date(year, 12, 31)] = "Nyårsafton"
+    return days
+
+
+def holiday_name(day: date) -> str | None:
+    return _holidays(day.year).get(day)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and holiday_name(day) is None
+
+
+def _rule_starts(forum: Forum, after: datetime, before: datetime) -> Iterable[datetime]:
+    """The rule's sittings as instants, from wall-clock times in Stockholm."""
+    lo = after.astimezone(STOCKHOLM).replace(tzinfo=None)
+    hi = before.astimezone(STOCKHOLM).replace(tzinfo=None)
+    if forum.rrule and forum.starts:
+        first = datetime.combine(forum.starts, forum.time)
+        walls = rrulestr(forum.rrule, dtstart=first).between(lo, hi, inc=True)
+    else:
+        walls = [datetime.combine(d, forum.time) for d in forum.dates]
+        walls = [w for w in walls if lo <= w <= hi]
+    return (w.replace(tzinfo=STOCKHOLM) for w in walls)
+
+
+def _on_working_day(forum: Forum, sitting: Sitting) -> Sitting:
+    day = sitting.start.astimezone(STOCKHOLM).date()
+    if is_working_day(day):
+        return sitting
+    holiday = holiday_name(day) or ""
+    if forum.holidays == "cancel":
+        return replace(sitting, status="cancelled", reason="holiday", holiday=holiday)
+    step = timedelta(days=1 if forum.holidays == "next" else -1)
+    moved = day + step
+    while not is_working_day(moved):
+        moved += step
+    start = datetime.combine(moved, forum.time, tzinfo=STOCKHOLM)
+    return replace(sitting, start=start, end=start + (sitting.end - sitting.start), status="moved",
+                   reason="holiday", holiday=holiday)
+
+
+def sittings(forum: Forum, after: datetime, before: datetime, changes: Iterable[Change] = ()) -> list[Sitting]:
+    """Every sitting of the forum that starts in [after, before), cancelled ones included (they are news too)."""
+    length = timedelta(minutes=forum.duration_minutes)
+    # A rule sitting up to a month outside the window may be moved into it, and one inside may be moved out.
+    margin = timedelta(days=31)
+    found: dict[datetime, Sitting] = {}
+    for start in _rule_starts(forum, after - margin, before + margin):
+        sitting = Sitting(forum.key, start, start, start + length)
+        found[start] = _on_working_day(forum, sitting)
+    for change in changes:
+        if change.forum != forum.key:
+            continue
+        if change.kind == "extra" and change.start:
+            found.setdefault(change.start, Sitting(forum.key, change.start, change.start, change.start + length,
+                                                   status="extra", reason="agreed"))
+        elif change.original in found and change.kind == "cancel":
+            found[change.original] = replace(found[change.original], status="cancelled", reason="agreed",
+                                             holiday=None)
+        elif change.original in found and change.kind == "move" and change.start:
+            found[change.original] = replace(found[change.original], start=change.start,
+                                             end=change.start + length, status="moved", reason="agreed",
+                                             holiday=None)
+    return sorted((s for s in found.values() if after <= s.start < before), key=lambda s: s.start)
+
+
+def next_sitting(forum: Forum, now: datetime, changes: Iterable[Change] = (), horizon_days: int = 400,
+                 held_only: bool = True) -> Sitting | None:
+    for sitting in sittings(forum, now, now + timedelta(days=horizon_days), changes):
+        if sitting.held or not held_only:
+            return sitting
+    return None
+
+
+def previous_sitting(forum: Forum, now: datetime, changes: Iterable[Change] = (),
+                     horizon_days: int = 400) -> Sitting | None:
+    past = [s for s in sittings(forum, now - timedelta(days=horizon_days), now, changes) if s.held]
+    return past[-1] if past else None

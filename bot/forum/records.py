@@ -1,0 +1,107 @@
+"""What is written down about forums: agenda items, decisions, actions, subscriptions, deployments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.forum.calendar import Change
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    id: int
+    forum: str
+    sitting: datetime  # the sitting's identity (its rule instant)
+    text: str
+    added_by: str
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    forum: str
+    text: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Action:
+    id: int
+    forum: str
+    owner: str  # directory key
+    due: date
+    text: str
+    by: str
+    at: datetime
+    done_at: datetime | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"A-{self.id}"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: int
+    service: str
+    party: str
+    at: datetime
+    what: str
+    announced_by: str
+    announced_at: datetime
+    cancelled_at: datetime | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"P-{self.id}"
+
+
+class ForumStore(Protocol):
+    def changes(self, forum: str | None = None) -> Sequence[Change]: ...
+
+    def save_change(self, change: Change) -> None:
+        """A move or cancellation replaces an earlier one of the same sitting."""
+        ...
+
+    def add_agenda_item(self, forum: str, sitting: datetime, text: str, by: str, at: datetime) -> AgendaItem: ...
+
+    def agenda_items(self, forum: str, sitting: datetime) -> Sequence[AgendaItem]: ...
+
+    def add_decision(self, forum: str, text: str, by: str, at: datetime) -> Decision: ...
+
+    def decisions(self, forum: str, since: datetime) -> Sequence[Decision]: ...
+
+    def add_action(self, forum: str, owner: str, due: date, text: str, by: str, at: datetime) -> Action: ...
+
+    def action(self, action_id: int) -> Action | None: ...
+
+    def open_actions(self, forum: str | None = None) -> Sequence[Action]: ...
+
+    def finish_action(self, action_id: int, at: datetime) -> None: ...
+
+    def subscribe(self, forum: str, person: str) -> bool: ...
+
+    def unsubscribe(self, forum: str, person: str) -> bool: ...
+
+    def subscribers(self, forum: str) -> Sequence[str]: ...
+
+    def add_deployment(self, service: str, party: str, at: datetime, what: str, by: str,
+                       announced_at: datetime) -> Deployment: ...
+
+    def deployment(self, deployment_id: int) -> Deployment | None: ...
+
+    def deployments(self, after: datetime, before: datetime | None = None,
+                    service: str | None = None) -> Sequence[Deployment]: ...
+
+    def cancel_deployment(self, deployment_id: int, at: datetime) -> None: ...
+
+    def mark(self, name: str) -> datetime | None:
+        """A named instant the planner keeps, such as how far reminders have been planned."""
+        ...
+
+    def set_mark(self, name: str, value: datetime) -> None: ...

@@ -1,0 +1,77 @@
+"""bot.duties.DutyStore on SQLAlchemy. Claims are conditional updates, so they are safe across processes on
+PostgreSQL and SQLite alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.duties import Duty, Outcome
+from storage.models import DutyRow
+
+
+class SqlDutyStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def plan(self, duty: Duty) -> bool:
+        if self.session.scalar(select(DutyRow.id).where(DutyRow.key == duty.key)) is not None:
+            return False
+        try:
+            # A savepoint, so that another process planning the same key at the same moment costs only this row.
+            with self.session.begin_nested():
+                self.session.add(DutyRow(key=duty.key, kind=duty.kind, due_at=duty.due, not_after=duty.not_after,
+                                         payload=duty.payload, state="pending", attempts=0, note=""))
+        except IntegrityError:
+            return False
+        return True
+
+    def unplan(self, key: str) -> bool:
+        result = self.session.execute(
+            update(DutyRow).where(DutyRow.key == key, DutyRow.state == "pending").values(state="withdrawn")
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def pending_keys(self, prefix: str) -> set[str]:
+        query = select(DutyRow.key).where(DutyRow.state == "pending", DutyRow.key.startswith(prefix, autoescape=True))
+        return set(self.session.scalars(query))
+
+    def due(self, now: datetime, limit: int) -> list[Duty]:
+        query = (select(DutyRow).where(DutyRow.state == "pending", DutyRow.due_at <= now)
+                 .order_by(DutyRow.due_at, DutyRow.id).limit(limit))
+        return [_duty(row) for row in self.session.scalars(query)]
+
+    def claim(self, key: str, worker: str, now: datetime) -> bool:
+        result = self.session.execute(
+            update(DutyRow).where(DutyRow.key == key, DutyRow.state == "pending")
+            .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=DutyRow.attempts + 1)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def stale(self, claimed_before: datetime, limit: int) -> list[tuple[Duty, datetime]]:
+        query = (select(DutyRow).where(DutyRow.state == "claimed", DutyRow.claimed_at < claimed_before)
+                 .order_by(DutyRow.claimed_at).limit(limit))
+        return [(_duty(row), row.claimed_at) for row in self.session.scalars(query) if row.claimed_at]
+
+    def reclaim(self, key: str, worker: str, now: datetime, claimed_at: datetime) -> bool:
+        result = self.session.execute(
+            update(DutyRow).where(DutyRow.key == key, DutyRow.state == "claimed", DutyRow.claimed_at == claimed_at)
+            .values(claimed_by=worker, claimed_at=now, attempts=DutyRow.attempts + 1)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def finish(self, key: str, outcome: Outcome, now: datetime, note: str = "") -> None:
+        self.session.execute(
+            update(DutyRow).where(DutyRow.key == key).values(state=outcome, finished_at=now, note=note[:300])
+        )
+
+    def state(self, key: str) -> str | None:
+        return self.session.scalar(select(DutyRow.state).where(DutyRow.key == key))
+
+
+def _duty(row: DutyRow) -> Duty:
+    return Duty(key=row.key, kind=row.kind, due=row.due_at, not_after=row.not_after, payload=dict(row.payload),
+                attempts=row.attempts)

@@ -1,0 +1,152 @@
+"""bot.forum.records.ForumStore on SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.forum.calendar import Change
+from bot.forum.records import Action, AgendaItem, Decision, Deployment
+from storage.models import (
+    ActionRow,
+    AgendaItemRow,
+    DecisionRow,
+    DeploymentRow,
+    ForumChangeRow,
+    MarkRow,
+    SubscriptionRow,
+)
+
+
+class SqlForumStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- agreed dates -------------------------------------------------------------------------------------------
+    def changes(self, forum: str | None = None) -> Sequence[Change]:
+        query = select(ForumChangeRow).order_by(ForumChangeRow.id)
+        if forum is not None:
+            query = query.where(ForumChangeRow.forum == forum)
+        return [Change(r.forum, r.kind, r.original, r.start, r.actor, r.at)  # type: ignore[arg-type]
+                for r in self.session.scalars(query)]
+
+    def save_change(self, change: Change) -> None:
+        if change.kind in ("move", "cancel"):
+            self.session.execute(delete(ForumChangeRow).where(ForumChangeRow.forum == change.forum,
+                                                              ForumChangeRow.original == change.original,
+                                                              ForumChangeRow.kind.in_(("move", "cancel"))))
+        self.session.add(ForumChangeRow(forum=change.forum, kind=change.kind, original=change.original,
+                                        start=change.start, actor=change.actor, at=change.at))
+        self.session.flush()
+
+    # -- agenda, decisions, actions -----------------------------------------------------------------------------
+    def add_agenda_item(self, forum: str, sitting: datetime, text: str, by: str, at: datetime) -> AgendaItem:
+        row = AgendaItemRow(forum=forum, sitting=sitting, text=text, added_by=by, added_at=at)
+        self.session.add(row)
+        self.session.flush()
+        return AgendaItem(row.id, forum, sitting, text, by, at)
+
+    def agenda_items(self, forum: str, sitting: datetime) -> Sequence[AgendaItem]:
+        query = (select(AgendaItemRow).where(AgendaItemRow.forum == forum, AgendaItemRow.sitting == sitting)
+                 .order_by(AgendaItemRow.id))
+        return [AgendaItem(r.id, r.forum, r.sitting, r.text, r.added_by, r.added_at)
+                for r in self.session.scalars(query)]
+
+    def add_decision(self, forum: str, text: str, by: str, at: datetime) -> Decision:
+        row = DecisionRow(forum=forum, text=text, by=by, at=at)
+        self.session.add(row)
+        self.session.flush()
+        return Decision(row.id, forum, text, by, at)
+
+    def decisions(self, forum: str, since: datetime) -> Sequence[Decision]:
+        query = (select(DecisionRow).where(DecisionRow.forum == forum, DecisionRow.at >= since)
+                 .order_by(DecisionRow.id))
+        return [Decision(r.id, r.forum, r.text, r.by, r.at) for r in self.session.scalars(query)]
+
+    def add_action(self, forum: str, owner: str, due: date, text: str, by: str, at: datetime) -> Action:
+        row = ActionRow(forum=forum, owner=owner, due=due, text=text, by=by, at=at)
+        self.session.add(row)
+        self.session.flush()
+        return _action(row)
+
+    def action(self, action_id: int) -> Action | None:
+        row = self.session.get(ActionRow, action_id)
+        return _action(row) if row else None
+
+    def open_actions(self, forum: str | None = None) -> Sequence[Action]:
+        query = select(ActionRow).where(ActionRow.done_at.is_(None)).order_by(ActionRow.due, ActionRow.id)
+        if forum is not None:
+            query = query.where(ActionRow.forum == forum)
+        return [_action(r) for r in self.session.scalars(query)]
+
+    def finish_action(self, action_id: int, at: datetime) -> None:
+        row = self.session.get(ActionRow, action_id)
+        if row is not None:
+            row.done_at = at
+
+    # -- subscriptions ------------------------------------------------------------------------------------------
+    def subscribe(self, forum: str, person: str) -> bool:
+        if self.session.get(SubscriptionRow, (forum, person)) is not None:
+            return False
+        self.session.add(SubscriptionRow(forum=forum, person=person))
+        return True
+
+    def unsubscribe(self, forum: str, person: str) -> bool:
+        result = self.session.execute(delete(SubscriptionRow).where(SubscriptionRow.forum == forum,
+                                                                    SubscriptionRow.person == person))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def subscribers(self, forum: str) -> Sequence[str]:
+        query = select(SubscriptionRow.person).where(SubscriptionRow.forum == forum).order_by(SubscriptionRow.person)
+        return list(self.session.scalars(query))
+
+    # -- deployments --------------------------------------------------------------------------------------------
+    def add_deployment(self, service: str, party: str, at: datetime, what: str, by: str,
+                       announced_at: datetime) -> Deployment:
+        row = DeploymentRow(service=service, party=party, at=at, what=what, announced_by=by,
+                            announced_at=announced_at)
+        self.session.add(row)
+        self.session.flush()
+        return _deployment(row)
+
+    def deployment(self, deployment_id: int) -> Deployment | None:
+        row = self.session.get(DeploymentRow, deployment_id)
+        return _deployment(row) if row else None
+
+    def deployments(self, after: datetime, before: datetime | None = None,
+                    service: str | None = None) -> Sequence[Deployment]:
+        query = select(DeploymentRow).where(DeploymentRow.at >= after, DeploymentRow.cancelled_at.is_(None))
+        if before is not None:
+            query = query.where(DeploymentRow.at < before)
+        if service is not None:
+            query = query.where(DeploymentRow.service == service)
+        return [_deployment(r) for r in self.session.scalars(query.order_by(DeploymentRow.at, DeploymentRow.id))]
+
+    def cancel_deployment(self, deployment_id: int, at: datetime) -> None:
+        row = self.session.get(DeploymentRow, deployment_id)
+        if row is not None:
+            row.cancelled_at = at
+
+    # -- marks --------------------------------------------------------------------------------------------------
+    def mark(self, name: str) -> datetime | None:
+        row = self.session.get(MarkRow, name)
+        return row.value if row else None
+
+    def set_mark(self, name: str, value: datetime) -> None:
+        row = self.session.get(MarkRow, name)
+        if row is None:
+            self.session.add(MarkRow(name=name, value=value))
+        else:
+            row.value = value
+
+
+def _action(row: ActionRow) -> Action:
+    return Action(row.id, row.forum, row.owner, row.due, row.text, row.by, row.at, row.done_at)
+
+
+def _deployment(row: DeploymentRow) -> Deployment:
+    return Deployment(row.id, row.service, row.party, row.at, row.what, row.announced_by, row.announced_at,
+                      row.cancelled_at)
