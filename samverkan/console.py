@@ -31,6 +31,7 @@ class ConsoleChat:
         self.runtime = runtime
         self.out = out
         self.t = Texts(runtime.core.lang)
+        self._posted: set[tuple[str, str]] = set()
 
     def _people(self) -> list[Person]:
         with self.runtime.core.unit_of_work() as uow:
@@ -52,13 +53,20 @@ class ConsoleChat:
     def reply(self, command: Command, text: str) -> None:
         self._say(self.t("console.to_you"), text)
 
-    def post(self, channel: str, text: str) -> str:
+    def post(self, channel: str, text: str, key: str | None = None) -> str:
         self._say(channel, text)
+        if key:
+            self._posted.add((channel, key))
         return channel
 
-    def direct(self, user_id: str, text: str) -> None:
+    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
         names = {console_user_id(p): p.name for p in self._people()}
         self._say(f"DM → {names.get(user_id, user_id)}", text)
+        if key:
+            self._posted.add((user_id, key))
+
+    def was_posted(self, channel_or_user: str, key: str) -> bool:
+        return (channel_or_user, key) in self._posted
 
     def find_user_by_email(self, email: str) -> str | None:
         return None  # no Slack behind the console: people added by e-mail stay e-mail contacts
