@@ -1,15 +1,21 @@
-"""The application core: one command in, its effects committed, then its messages out."""
+"""The application core: one command in, its effects committed, then its messages out; and the duties that
+fall due as the clock moves."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from bot.chat import ChatPort, Command, Outbox
 from bot.clock import Clock
 from bot.commands import CommandSet, Context, UserError, split_words
 from bot.directory.commands import samverkan
 from bot.directory.lookup import identify
+from bot.duties import DutyRunner
+from bot.forum import agenda, reminders
+from bot.forum.commands import deploy, forum
 from bot.i18n import Lang, Texts
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork
@@ -19,10 +25,20 @@ log = logging.getLogger(__name__)
 # Every slash command the product has; the capabilities fill in their sub-commands.
 COMMANDS = ("samverkan", "forum", "incident", "disagreement", "deploy")
 
+# What each capability contributes besides its commands: the duties it performs when they fall due (by kind),
+# what plans those duties, and what it puts on forum agendas.
+PERFORMERS = {
+    reminders.REMINDER: reminders.perform_reminder,
+    reminders.ACTION_DUE: reminders.perform_action_due,
+}
+PLANNERS = [reminders.plan]
+AGENDA_SOURCES = [agenda.added_items, agenda.open_actions, agenda.announced_deployments]
+
 
 def command_sets() -> dict[str, CommandSet]:
     sets = {name: CommandSet(name) for name in COMMANDS}
-    sets["samverkan"] = samverkan
+    for capability in (samverkan, forum, deploy):
+        sets[capability.name] = capability
     return sets
 
 
@@ -40,11 +56,17 @@ class Samverkan:
         self.clock = clock
         self.lang: Lang = lang or model.language
         self.sets = {s.name: s for s in sets} if sets is not None else command_sets()
+        self.agenda_sources = list(AGENDA_SOURCES)
+
+    @property
+    def texts(self) -> Texts:
+        return Texts(self.lang)
 
     def handle(self, command: Command, chat: ChatPort) -> None:
         """Runs a command to the end. Called after the platform has been acknowledged, never before."""
-        t = Texts(self.lang)
+        t = self.texts
         outbox = Outbox()
+        replan = False
         try:
             commands = self.sets.get(command.name)
             if commands is None:
@@ -60,9 +82,11 @@ class Samverkan:
                     chat=chat,
                     person=identify(uow, chat, command.user_id, self.clock.now()),
                     outbox=outbox,
+                    core=self,
                 )
                 commands.run(ctx)
                 uow.commit()
+                replan = ctx.replan
         except UserError as refused:
             outbox = Outbox()
             outbox.reply(t(refused.key, **refused.values))
@@ -72,3 +96,23 @@ class Samverkan:
             outbox = Outbox()
             outbox.reply(t("error.internal"))
         outbox.deliver(command, chat)
+        if replan:
+            # A sitting moved, was cancelled or added: its reminders change at once, not at the next planning.
+            self.plan()
+
+    # -- what falls due -----------------------------------------------------------------------------------------
+    def plan(self, now: datetime | None = None) -> None:
+        """Writes down the duties that will fall due (reminders and the like). Idempotent."""
+        now = now or self.clock.now()
+        for planner in PLANNERS:
+            planner(self, now)
+
+    def runner(self, chat: ChatPort, lease: timedelta = timedelta(minutes=2), worker: str | None = None) -> DutyRunner:
+        performers = {kind: functools.partial(performer, self) for kind, performer in PERFORMERS.items()}
+        return DutyRunner(self.unit_of_work, chat, performers, lease=lease, worker=worker)
+
+    def tick(self, chat: ChatPort, runner: DutyRunner | None = None) -> int:
+        """Plans and performs what is due now; returns how many duties this process performed."""
+        now = self.clock.now()
+        self.plan(now)
+        return (runner or self.runner(chat)).sweep(now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from bot.chat import ChatPort, Command, Outbox
 from bot.clock import Clock
@@ -13,6 +14,9 @@ from bot.events import Event
 from bot.i18n import Texts
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import Samverkan
 
 
 class UserError(Exception):
@@ -35,6 +39,9 @@ class Context:
     chat: ChatPort
     person: Person | None
     outbox: Outbox = field(default_factory=Outbox)
+    core: Samverkan | Any = None
+    # Set by a command that changed when forums sit, so the reminders are planned anew after the commit.
+    replan: bool = False
 
     @property
     def actor(self) -> str:

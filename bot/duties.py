@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from bot.chat import ChatPort
+from bot.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -141,5 +142,7 @@ class DutyRunner:
                 return 0
         with self.unit_of_work() as uow:
             uow.duties.finish(duty.key, outcome, now, note)
+            uow.events.record(Event(now, self.worker, f"duty.{outcome}", duty.key[:300],
+                                    {"kind": duty.kind, "due": duty.due.isoformat(), "note": note}))
             uow.commit()
         return 1 if outcome == "done" else 0

@@ -66,7 +66,7 @@ def _console(settings: Settings, database: str | None) -> int:
 
     # The console is a sandbox: its own SQLite file unless told otherwise, never the server's database.
     url = database or os.environ.get("SAMVERKAN_CONSOLE_DATABASE") or "sqlite:///samverkan-console.db"
-    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger().setLevel(logging.ERROR)  # the console shows what the bot says, not its logs
     clock = ManualClock(SystemClock().now())
     try:
         runtime = build(settings.model_copy(update={"database_url": url}), clock)

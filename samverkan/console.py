@@ -83,6 +83,7 @@ class Console:
         self.chat = ConsoleChat(runtime, out)
         self.t = Texts(runtime.core.lang)
         self.me: Person | None = None
+        self.runner = runtime.core.runner(self.chat, worker="console")
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -136,6 +137,8 @@ class Console:
             self._print(self.t("console.bad_clock"))
             return
         self._print(self.t("console.clock", when=self.t.when(self.clock.now())))
+        # What fell due while the clock moved is done now, as the scheduler would have done it in real time.
+        self.runtime.core.tick(self.chat, self.runner)
 
     def _command(self, name: str, text: str) -> None:
         if self.me is None:

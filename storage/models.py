@@ -62,7 +62,7 @@ class EventRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(80), index=True)
-    subject: Mapped[str] = mapped_column(String(120))
+    subject: Mapped[str] = mapped_column(String(300))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

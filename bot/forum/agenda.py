@@ -46,10 +46,15 @@ def announced_deployments(uow: UnitOfWork, model: GovernanceModel, forum: Forum,
     changes = uow.forum.changes(forum.key)
     following = next_sitting(forum, sitting.start + (sitting.end - sitting.start), changes)
     until = following.start if following else None
+    # Those announced too late for the sitting before them are taken up afterwards, here, marked late.
+    since = previous.start if previous else sitting.start
     lines = []
-    for deployment in uow.forum.deployments(sitting.start, until):
+    for deployment in uow.forum.deployments(since, until):
+        if deployment.at < sitting.start and deployment.announced_at <= since:
+            continue  # announced in time, and already covered by the previous sitting
         service = model.service(deployment.service)
-        late = t("deploy.late_mark") if deployment.announced_at > sitting.start else ""
+        late = t("deploy.late_mark") if deployment.announced_at > min(sitting.start, deployment.at) or (
+            deployment.at < sitting.start) else ""
         lines.append(t("forum.agenda.deployment", ref=deployment.ref, when=t.when(deployment.at),
                        service=service.name(t.lang) if service else deployment.service,
                        what=deployment.what, late=late))

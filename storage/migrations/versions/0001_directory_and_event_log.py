@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("at", UtcDateTime(), nullable=False),
         sa.Column("actor", sa.String(120), nullable=False),
         sa.Column("kind", sa.String(80), nullable=False),
-        sa.Column("subject", sa.String(120), nullable=False),
+        sa.Column("subject", sa.String(300), nullable=False),
         sa.Column("data", sa.JSON, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_event"),
     )

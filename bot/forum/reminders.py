@@ -1,0 +1,199 @@
+"""Reminders before each sitting and for actions falling due: planned as duties, posted exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from bot.duties import Duty, OnceChat, Outcome
+from bot.forum.agenda import agenda
+from bot.forum.calendar import Sitting, previous_sitting, sittings
+from bot.forum.when import at, parse_offset
+from bot.i18n import Texts
+from bot.model.schema import Forum, GovernanceModel
+from bot.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import Samverkan
+
+REMINDER = "forum.reminder"
+ACTION_DUE = "forum.action_due"
+# Reminders are planned this far ahead; planning runs every few minutes and after every change of dates.
+HORIZON = timedelta(days=35)
+PLANNED = "forum.reminders_planned"
+# Posted this much after its time, a reminder says it is late (the bot was down).
+LATE = timedelta(minutes=1)
+ACTION_TIME = time(9, 0)
+
+
+def _stamp(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def reminder_key(sitting: Sitting, offset: str) -> str:
+    # The current start and status are part of the key: a moved or cancelled sitting gets new reminders and the
+    # planner withdraws the old ones.
+    return f"{REMINDER}:{sitting.forum}:{sitting.uid}:{_stamp(sitting.start)}:{sitting.status}:{offset}"
+
+
+def plan(core: Samverkan, now: datetime) -> None:
+    with core.unit_of_work() as uow:
+        # Reminders due before the bot first planned belong to a time it did not exist; after that, reminders due
+        # while it was down are still planned, and posted late if their sitting has not begun.
+        since = uow.forum.mark(PLANNED) or now
+        wanted: dict[str, Duty] = {}
+        for forum in core.model.calendar:
+            if forum.sits:
+                wanted.update(_sitting_duties(forum, uow.forum.changes(forum.key), now, since))
+        for key in uow.duties.pending_keys(f"{REMINDER}:"):
+            if key not in wanted:
+                uow.duties.unplan(key)
+        for duty in wanted.values():
+            uow.duties.plan(duty)
+        for action in uow.forum.open_actions():
+            uow.duties.plan(Duty(f"{ACTION_DUE}:{action.id}", ACTION_DUE, at(action.due, ACTION_TIME),
+                                 payload={"action": action.id}))
+        uow.forum.set_mark(PLANNED, now)
+        uow.commit()
+
+
+def _sitting_duties(forum: Forum, changes, now: datetime, since: datetime) -> dict[str, Duty]:  # type: ignore[no-untyped-def]
+    duties = {}
+    offsets = sorted(forum.reminders, key=parse_offset, reverse=True)
+    for sitting in sittings(forum, now, now + HORIZON, changes):
+        # A cancelled sitting is announced once, at the earliest reminder; there is nothing to prepare for.
+        for offset in offsets if sitting.held else offsets[:1]:
+            due = sitting.start - parse_offset(offset)
+            if due < since:
+                continue
+            key = reminder_key(sitting, offset)
+            duties[key] = Duty(key, REMINDER, due, not_after=sitting.start, payload={
+                "forum": forum.key, "original": sitting.original.isoformat(), "offset": offset})
+    return duties
+
+
+def _current_sitting(forum: Forum, uow: UnitOfWork, duty: Duty) -> Sitting | None:
+    original = datetime.fromisoformat(duty.payload["original"])
+    window = [s for s in sittings(forum, original - timedelta(days=40), original + timedelta(days=40),
+                                  uow.forum.changes(forum.key)) if s.original == original]
+    return window[0] if window else None
+
+
+def perform_reminder(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    t = core.texts
+    forum = core.model.sitting_forum(duty.payload["forum"])
+    if forum is None:
+        return "dropped"
+    with core.unit_of_work() as uow:
+        sitting = _current_sitting(forum, uow, duty)
+        if sitting is None or reminder_key(sitting, duty.payload["offset"]) != duty.key or sitting.start <= now:
+            return "dropped"  # moved, cancelled or begun since it was planned
+        if _superseded(forum, sitting, duty, now):
+            return "dropped"
+        late = now - duty.due > LATE
+        text = compose(core, uow, forum, sitting, now, t, late)
+        subscribers = [p for p in map(uow.directory.by_key, uow.forum.subscribers(forum.key)) if p and p.slack_user]
+    once.post(forum.channel, text)
+    for person in subscribers:
+        once.direct(person.slack_user or "", text, part=person.key)
+    return "done"
+
+
+def _superseded(forum: Forum, sitting: Sitting, duty: Duty, now: datetime) -> bool:
+    """After downtime several reminders of one sitting can be due at once: only the latest is worth posting."""
+    mine = parse_offset(duty.payload["offset"])
+    return any(parse_offset(o) < mine and sitting.start - parse_offset(o) <= now for o in forum.reminders)
+
+
+def compose(core: Samverkan, uow: UnitOfWork, forum: Forum, sitting: Sitting, now: datetime, t: Texts,
+            late: bool = False) -> str:
+    model = core.model
+    lines = []
+    if late:
+        lines.append(t("forum.reminder.late"))
+    if not sitting.held:
+        why = t("forum.reminder.holiday", holiday=sitting.holiday) if sitting.reason == "holiday" else ""
+        lines.append(t("forum.reminder.cancelled", forum=forum.name(t.lang), when=t.when(sitting.start), why=why))
+        return "\n".join(lines)
+    lines.append(t("forum.reminder.heading", forum=forum.name(t.lang), when=t.when(sitting.start),
+                   end=sitting.end.astimezone(sitting.start.tzinfo).strftime("%H:%M"),
+                   until=relative(sitting.start - now, t)))
+    if sitting.status == "moved":
+        lines.append(t("forum.reminder.moved_holiday" if sitting.reason == "holiday" else "forum.reminder.moved",
+                       original=t.when(sitting.original), holiday=sitting.holiday or ""))
+    if sitting.status == "extra":
+        lines.append(t("forum.reminder.extra"))
+    if forum.place:
+        lines.append(t("forum.reminder.place", place=forum.place))
+    lines.append(t("forum.reminder.chair", chair=", ".join(_party(model, p, t) for p in forum.chair)))
+    lines.extend(attendance(uow, model, forum, t))
+    if forum.reports:
+        lines.append(t("forum.reminder.reports", reports="; ".join(r(t.lang) for r in forum.reports)))
+    previous = previous_sitting(forum, sitting.start, uow.forum.changes(forum.key))
+    items = agenda(core.agenda_sources, uow, model, forum, sitting, previous, t, now)
+    lines.append(t("forum.reminder.agenda"))
+    if items:
+        lines.extend(f"{n}. {item}" for n, item in enumerate(items, 1))
+    else:
+        lines.append(t("forum.reminder.no_agenda", forum=forum.key))
+    return "\n".join(lines)
+
+
+def _party(model: GovernanceModel, key: str, t: Texts) -> str:
+    party = model.party(key)
+    return party.name(t.lang) if party else key
+
+
+def mention(person) -> str:  # type: ignore[no-untyped-def]
+    if person.slack_usergroup:
+        return f"<!subteam^{person.slack_usergroup}>"
+    if person.slack_user and not person.slack_user.startswith("console:"):
+        return f"<@{person.slack_user}>"
+    return person.name
+
+
+def attendance(uow: UnitOfWork, model: GovernanceModel, forum: Forum, t: Texts) -> list[str]:
+    """Who must attend, by role and mentioned; a role nobody in the directory holds is a warning, not a gap."""
+    lines = [t("forum.reminder.attendees")]
+    for requirement in forum.attendees:
+        people = uow.directory.people(requirement.party)
+        if not requirement.roles:
+            lines.append(f"• {_party(model, requirement.party, t)}")
+            continue
+        named = []
+        for role_key in requirement.roles:
+            role = model.role(role_key)
+            label = role.name(t.lang) if role else role_key
+            holders = [mention(p) for p in people if role_key in p.roles]
+            if holders:
+                named.append(f"{label}: {', '.join(holders)}")
+            else:
+                named.append(t("forum.reminder.nobody", role=label, party=_party(model, requirement.party, t)))
+        lines.append(f"• {_party(model, requirement.party, t)} – " + " · ".join(named))
+    return lines
+
+
+def relative(delta: timedelta, t: Texts) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 90:
+        return t("forum.in_minutes", n=max(minutes, 0))
+    if minutes < 36 * 60:
+        return t("forum.in_hours", n=round(minutes / 60))
+    return t("forum.in_days", n=round(minutes / (24 * 60)))
+
+
+def perform_action_due(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    t = core.texts
+    with core.unit_of_work() as uow:
+        action = uow.forum.action(int(duty.payload["action"]))
+        if action is None or action.done_at is not None:
+            return "dropped"
+        owner = uow.directory.by_key(action.owner)
+        forum = core.model.sitting_forum(action.forum)
+    text = t("forum.action_due", ref=action.ref, text=action.text, due=action.due.isoformat(),
+             forum=forum.name(t.lang) if forum else action.forum)
+    if owner and owner.slack_user:
+        once.direct(owner.slack_user, text)
+    elif forum:
+        once.post(forum.channel, f"{owner.name if owner else action.owner}: {text}")
+    return "done"
