@@ -51,7 +51,8 @@ def migrate(engine: Engine) -> None:
             # Two processes starting at once must not both try to create the tables.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7252011)")
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        # "heads": each capability keeps its own branch of migrations from the shared base.
+        command.upgrade(config, "heads")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
