@@ -17,6 +17,10 @@ from bot.duties import DutyRunner
 from bot.forum import agenda, reminders
 from bot.forum.commands import deploy, forum
 from bot.i18n import Lang, Texts
+from bot.incident import assembly as incident_assembly
+from bot.incident import reminders as incident_reminders
+from bot.incident.commands import incident
+from bot.incident.report import major_incidents_since
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork
 
@@ -30,14 +34,16 @@ COMMANDS = ("samverkan", "forum", "incident", "disagreement", "deploy")
 PERFORMERS = {
     reminders.REMINDER: reminders.perform_reminder,
     reminders.ACTION_DUE: reminders.perform_action_due,
+    incident_assembly.ASSEMBLE: incident_assembly.perform_assembly,
+    incident_reminders.UPDATE_DUE: incident_reminders.perform,
 }
-PLANNERS = [reminders.plan]
-AGENDA_SOURCES = [agenda.added_items, agenda.open_actions, agenda.announced_deployments]
+PLANNERS = [reminders.plan, incident_reminders.plan]
+AGENDA_SOURCES = [agenda.added_items, agenda.open_actions, agenda.announced_deployments, major_incidents_since]
 
 
 def command_sets() -> dict[str, CommandSet]:
     sets = {name: CommandSet(name) for name in COMMANDS}
-    for capability in (samverkan, forum, deploy):
+    for capability in (samverkan, forum, deploy, incident):
         sets[capability.name] = capability
     return sets
 
@@ -67,6 +73,7 @@ class Samverkan:
         t = self.texts
         outbox = Outbox()
         replan = False
+        follow_ups: list[Callable[[ChatPort], None]] = []
         try:
             commands = self.sets.get(command.name)
             if commands is None:
@@ -87,6 +94,7 @@ class Samverkan:
                 commands.run(ctx)
                 uow.commit()
                 replan = ctx.replan
+                follow_ups = ctx.after_commit
         except UserError as refused:
             outbox = Outbox()
             outbox.reply(t(refused.key, **refused.values))
@@ -99,6 +107,12 @@ class Samverkan:
         if replan:
             # A sitting moved, was cancelled or added: its reminders change at once, not at the next planning.
             self.plan()
+        for work in follow_ups:
+            try:
+                work(chat)
+            except Exception:
+                # What is left undone is a duty still claimed: a later sweep finishes it.
+                log.exception("work after /%s %r failed", command.name, command.text)
 
     # -- what falls due -----------------------------------------------------------------------------------------
     def plan(self, now: datetime | None = None) -> None:

@@ -42,6 +42,9 @@ class Context:
     core: Samverkan | Any = None
     # Set by a command that changed when forums sit, so the reminders are planned anew after the commit.
     replan: bool = False
+    # Slow work on the chat platform that must follow the commit (a war room being assembled); each runs after
+    # the command's messages are delivered, and only if the command's changes were committed.
+    after_commit: list[Callable[[ChatPort], None]] = field(default_factory=list)
 
     @property
     def actor(self) -> str:

@@ -119,6 +119,14 @@ class DutyRunner:
                 done += self._perform(duty, now, recovering=False)
         return done
 
+    def perform_planned(self, duty: Duty, now: datetime) -> int:
+        """Performs one planned duty at once when this worker wins its claim: for work that should not wait for
+        the next sweep (a war room being assembled), yet must be resumed by a sweep if this process dies."""
+        with self.unit_of_work() as uow:
+            won = uow.duties.claim(duty.key, self.worker, now)
+            uow.commit()
+        return self._perform(duty, now, recovering=False) if won else 0
+
     def _perform(self, duty: Duty, now: datetime, recovering: bool) -> int:
         performer = self.performers.get(duty.kind)
         if duty.attempts > self.max_attempts:

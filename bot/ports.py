@@ -10,6 +10,7 @@ from bot.directory.people import Person
 from bot.duties import DutyStore
 from bot.events import Event
 from bot.forum.records import ForumStore
+from bot.incident.records import IncidentStore
 
 
 class DirectoryStore(Protocol):
@@ -47,6 +48,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     duties: DutyStore
     forum: ForumStore
+    incidents: IncidentStore
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -157,3 +157,67 @@ class MarkRow(Base):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IncidentRow(Base):
+    __tablename__ = "major_incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    severity: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    declared_by: Mapped[str] = mapped_column(String(120))
+    declared_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_update_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    channel_name: Mapped[str | None] = mapped_column(String(80))
+    channel_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    commander: Mapped[str | None] = mapped_column(String(120))
+    communications: Mapped[str | None] = mapped_column(String(120))
+    scribe: Mapped[str | None] = mapped_column(String(120))
+    assembled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    summary: Mapped[str] = mapped_column(String(4000), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class IncidentMemberRow(Base):
+    __tablename__ = "incident_member"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("major_incident.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    party: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    slack_user: Mapped[str | None] = mapped_column(String(100))
+    slack_usergroup: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    external: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, invited, failed
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class IncidentStepRow(Base):
+    """One step of a war room's assembly and its result: what a resumed assembly need not do again."""
+
+    __tablename__ = "incident_step"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("major_incident.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IncidentTimelineRow(Base):
+    __tablename__ = "incident_timeline"
+    __table_args__ = (Index("ix_incident_timeline_incident_at", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("major_incident.id", ondelete="CASCADE"))
+    # Unique: an event Slack delivers twice (a marked message) is written once.
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    author: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(String(4000), default="")

@@ -10,6 +10,7 @@ from storage.directory import SqlDirectoryStore
 from storage.duties import SqlDutyStore
 from storage.events import SqlEventLog
 from storage.forum import SqlForumStore
+from storage.incidents import SqlIncidentStore
 
 
 class SqlUnitOfWork:
@@ -22,6 +23,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self.session)
         self.duties = SqlDutyStore(self.session)
         self.forum = SqlForumStore(self.session)
+        self.incidents = SqlIncidentStore(self.session)
         return self
 
     def __exit__(

@@ -176,6 +176,24 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
     for i, service in enumerate(model.services):
         if service.catalogue and service.catalogue not in catalogues:
             yield ("services", i, "catalogue"), "model.unknown_catalogue", {"value": service.catalogue}
+        for j, party in enumerate(service.responsible):
+            if party not in parties:
+                yield ("services", i, "responsible", j), "model.unknown_party", {"value": party}
+        for j, contact in enumerate(service.contacts):
+            if contact not in people:
+                yield ("services", i, "contacts", j), "model.unknown_person", {"value": contact}
+        yield from _requirements(("services", i, "contact_roles"), service.contact_roles, parties, roles)
+    if model.major_incidents:
+        mi = model.major_incidents
+        for field in ("always", "administrative"):
+            yield from _requirements(("major_incidents", field), getattr(mi, field), parties, roles)
+        for field in ("commander", "city_contact"):
+            yield from _requirements(("major_incidents",), [getattr(mi, field)], parties, roles, field)
+        for j, forum in enumerate(mi.report_forums):
+            if forum not in forums:
+                yield ("major_incidents", "report_forums", j), "model.unknown_forum", {"value": forum}
+        if not mi.update_minutes or any(not 1 <= s <= 9 or m < 1 for s, m in mi.update_minutes.items()):
+            yield ("major_incidents", "update_minutes"), "model.rule.invalid", {"value": dict(mi.update_minutes)}
     if model.ladder:
         for i, rung in enumerate(model.ladder.rungs):
             if rung.forum not in forums:
@@ -191,3 +209,14 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
         for j, person in enumerate(service.contacts):
             if person not in people:
                 yield ("services", i, "contacts", j), "model.unknown_person", {"value": person}
+
+
+def _requirements(loc: Loc, requirements, parties: set[str], roles: set[str],  # type: ignore[no-untyped-def]
+                  field: str | None = None) -> Iterator[tuple[Loc, str, dict[str, object]]]:
+    for j, req in enumerate(requirements):
+        at: Loc = (*loc, field) if field else (*loc, j)
+        if req.party not in parties:
+            yield (*at, "party"), "model.unknown_party", {"value": req.party}
+        for k, role in enumerate(req.roles):
+            if role not in roles:
+                yield (*at, "roles", k), "model.unknown_role", {"value": role}

@@ -167,8 +167,39 @@ class Service(Strict):
     name: Label
     catalogue: Slug | None = None
     responsible: list[Slug] = Field(min_length=1)
+    # Who is called into a war room on this service: directory people (a person, a Slack user group or an
+    # e-mail address of another organisation), and whoever holds these roles at these parties.
     contacts: list[Slug] = []
+    contact_roles: list[RoleRequirement] = []
+    # A service of the City's administrative side: GSIT 2.0's service desk joins its war rooms.
     administrative: bool = False
+
+
+class MajorIncidents(Strict):
+    """How major-incident war rooms are run (section 8.10 and the service desk role)."""
+
+    announcement_channel: str = Field(min_length=1)
+    # Who joins every war room: the lead supplier's on-duty incident manager, the City's contact.
+    always: list[RoleRequirement] = []
+    # Who joins when a service of the administrative side is touched: GSIT 2.0's service desk.
+    administrative: list[RoleRequirement] = []
+    # The default incident commander and the City's contact (told at once by direct message).
+    commander: RoleRequirement
+    city_contact: RoleRequirement
+    channel_prefix: Slug = "mi"
+    private: bool = True
+    pin_reaction: str = Field(default="pushpin", pattern=r"^[a-z0-9_+-]+$")
+    # Minutes without an update before the commander is reminded, per severity (1 is the most severe).
+    update_minutes: dict[int, int] = {1: 30, 2: 60, 3: 120, 4: 240}
+    # The same declaration again within this many minutes gives the incident already declared.
+    duplicate_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    archive_on_close: bool = False
+    # Forums whose agendas list the major incidents since their last sitting (per-catalogue forums by key).
+    report_forums: list[Slug] = []
+
+    @property
+    def severities(self) -> list[int]:
+        return sorted(self.update_minutes)
 
 
 class GovernanceModel(Strict):
@@ -186,6 +217,7 @@ class GovernanceModel(Strict):
     problem_forum: Slug | None = None
     ladder: Ladder | None = None
     services: list[Service] = []
+    major_incidents: MajorIncidents | None = None
 
     @property
     def calendar(self) -> list[Forum]:

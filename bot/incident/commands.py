@@ -1,0 +1,315 @@
+"""`/incident`: declare a major incident, run its war room, resolve and close it with a report."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.chat import ChatPort
+from bot.commands import CommandSet, Context, UserError
+from bot.directory.lookup import find_person, parse_reference
+from bot.directory.people import Person
+from bot.forum.calendar import next_sitting
+from bot.incident.assembly import assembly_duty, run_now
+from bot.incident.people import actor_of, mention_actor
+from bot.incident.records import Incident, Member, TimelineEntry
+from bot.incident.report import report
+from bot.incident.roster import default_commander, service_people, war_room_people
+from bot.incident.warroom import DeclarationForm, WarRoomChat
+from bot.model.schema import MajorIncidents, Service
+
+incident = CommandSet("incident")
+
+_REF = re.compile(r"^mi-(\d+)$", re.IGNORECASE)
+ROLES = {
+    "commander": ("commander", "incidentledare", "ic", "ledare"),
+    "communications": ("communications", "kommunikation", "kommunikationsansvarig", "comms"),
+    "scribe": ("scribe", "sekreterare", "skrivare"),
+}
+
+
+# -- shared ---------------------------------------------------------------------------------------------------------
+def settings(ctx: Context) -> MajorIncidents:
+    if ctx.model.major_incidents is None:
+        raise UserError("incident.not_configured")
+    return ctx.model.major_incidents
+
+
+def find_service(ctx: Context, word: str) -> Service | None:
+    wanted = word.lower()
+    return next((s for s in ctx.model.services
+                 if wanted in (s.key, s.name.sv.lower(), s.name.en.lower())), None)
+
+
+def the_incident(ctx: Context, states: tuple[str, ...] = ("open",)) -> Incident:
+    """The incident a command is about: named (MI-7), or the war room it is typed in, or the only one open."""
+    found: Incident | None
+    if ctx.args and (m := _REF.match(ctx.args[0])):
+        found = ctx.uow.incidents.get(int(m.group(1)))
+        if found is None:
+            raise UserError("incident.unknown", word=ctx.args[0])
+        ctx.args = ctx.args[1:]
+    else:
+        found = ctx.uow.incidents.by_channel(ctx.command.channel_id)
+        if found is None:
+            open_now = list(ctx.uow.incidents.open_incidents())
+            if len(open_now) != 1:
+                raise UserError("incident.which", refs=", ".join(i.ref for i in open_now) or "–")
+            found = open_now[0]
+    if found.state not in states:
+        raise UserError(f"incident.is_{found.state}", ref=found.ref)
+    return found
+
+
+def log(ctx: Context, found: Incident, kind: str, text: str) -> None:
+    """Every command goes into the incident's timeline (and the event log)."""
+    ctx.uow.incidents.add_to_timeline(f"{kind}:{uuid.uuid4().hex}",
+                                      TimelineEntry(found.id, ctx.clock.now(), ctx.actor, kind, text))
+    ctx.record(f"incident.{kind}", found.ref, text=text)
+
+
+def member(found: Incident, person: Person, at) -> Member:  # type: ignore[no-untyped-def]
+    return Member(found.id, person.key, person.party, person.name, person.slack_user, person.slack_usergroup,
+                  person.email, person.external, asked_at=at)
+
+
+def say_in_room(ctx: Context, found: Incident, text: str, announce: bool = False) -> None:
+    if found.channel_id:
+        ctx.outbox.post(found.channel_id, text)
+    if announce:
+        ctx.outbox.post(settings(ctx).announcement_channel, text)
+
+
+def assemble_after_commit(ctx: Context, found: Incident, round_: int) -> None:
+    duty = assembly_duty(found.id, round_, ctx.clock.now())
+    ctx.uow.duties.plan(duty)
+    core = ctx.core
+    ctx.after_commit.append(lambda chat: run_now(core, chat, duty))
+
+
+# -- declare ------------------------------------------------------------------------------------------------------
+def parse_declaration(ctx: Context, args: list[str]) -> tuple[str, list[str], int, str]:
+    """<title> [services] [severity] [-- description]. A quoted title is followed only by services."""
+    mi = settings(ctx)
+    description = ""
+    if "--" in args:
+        cut = args.index("--")
+        args, description = args[:cut], " ".join(args[cut + 1:])
+    words = list(args)
+    severity = max(mi.severities)
+    if words and words[-1].isdigit():
+        severity = int(words.pop())
+        if severity not in mi.severities:
+            raise UserError("incident.bad_severity", value=severity, allowed=", ".join(map(str, mi.severities)))
+    services: list[str] = []
+    quoted_title = bool(words) and " " in words[0]
+    while len(words) > (1 if quoted_title else 0):
+        parts = [p for p in words[-1].split(",") if p]
+        found = [find_service(ctx, p) for p in parts]
+        if parts and all(found):
+            services[:0] = [s.key for s in found if s]
+            words.pop()
+        elif quoted_title or "," in words[-1]:
+            unknown = next(p for p, s in zip(parts, found, strict=True) if s is None) if parts else words[-1]
+            raise UserError("incident.unknown_service", word=unknown,
+                            known=", ".join(s.key for s in ctx.model.services))
+        else:
+            break
+    title = " ".join(words).strip()
+    if not title:
+        raise UserError("incident.empty_title")
+    return title, list(dict.fromkeys(services)), severity, description
+
+
+@incident.add("declare", "deklarera", "ny")
+def declare(ctx: Context) -> None:
+    person = ctx.require_person()
+    mi = settings(ctx)
+    if not ctx.args:
+        chat: WarRoomChat = ctx.chat  # type: ignore[assignment]
+        t = ctx.t
+        form = DeclarationForm(t("incident.form.title"), t("incident.form.submit"), t("incident.form.title_label"),
+                               t("incident.form.services_label"), t("incident.form.severity_label"),
+                               t("incident.form.description_label"),
+                               [(s.key, s.name(t.lang)) for s in ctx.model.services], mi.severities,
+                               ctx.command.channel_id)
+        if not chat.open_declaration_form(ctx.command, form):
+            ctx.reply(ctx.t("incident.usage.declare"))
+        return
+    title, services, severity, description = parse_declaration(ctx, ctx.args)
+    now = ctx.clock.now()
+    for earlier in ctx.uow.incidents.recent(ctx.actor, title, now - timedelta(minutes=mi.duplicate_minutes)):
+        if set(earlier.services) == set(services) and earlier.state == "open":
+            # Pressed again after a slow answer: the same incident, not a second war room.
+            ctx.reply(ctx.t("incident.already_declared", ref=earlier.ref, title=earlier.title,
+                            channel=_channel(earlier)))
+            return
+    commander = default_commander(ctx.uow, ctx.model)
+    found = ctx.uow.incidents.declare(Incident(
+        0, title, tuple(services), severity, description, ctx.actor, now, now,
+        commander=commander.key if commander else ctx.actor))
+    for someone in [*war_room_people(ctx.uow, ctx.model, services), person]:
+        ctx.uow.incidents.add_member(member(found, someone, now))
+    log(ctx, found, "declared", ctx.t("incident.timeline.declared", title=title, severity=severity,
+                                      services=", ".join(services) or "–"))
+    assemble_after_commit(ctx, found, 0)
+    ctx.replan = True  # the first reminder to post an update
+    ctx.reply(ctx.t("incident.declared", ref=found.ref, title=title, severity=severity))
+
+
+def _channel(found: Incident) -> str:
+    return f"<#{found.channel_id}>" if found.channel_id else "…"
+
+
+# -- during ------------------------------------------------------------------------------------------------------
+@incident.add("update", "uppdatering", "lägesrapport")
+def update(ctx: Context) -> None:
+    found = the_incident(ctx)
+    text = " ".join(ctx.args).strip()
+    if not text:
+        raise UserError("incident.usage.update")
+    now = ctx.clock.now()
+    ctx.uow.incidents.save(replace(found, last_update_at=now))
+    log(ctx, found, "update", text)
+    say_in_room(ctx, found, ctx.t("incident.update_posted", ref=found.ref, title=found.title, text=text,
+                                  by=mention_actor(ctx.uow, ctx.actor, "–")), announce=True)
+    ctx.replan = True
+    ctx.reply(ctx.t("incident.update_done", ref=found.ref))
+
+
+@incident.add("role", "roll")
+def role(ctx: Context) -> None:
+    found = the_incident(ctx)
+    if len(ctx.args) != 2:
+        raise UserError("incident.usage.role")
+    wanted = ctx.args[0].lower()
+    which = next((r for r, words in ROLES.items() if wanted in words), None)
+    if which is None:
+        raise UserError("incident.unknown_role", word=ctx.args[0])
+    person = find_person(ctx.uow, ctx.args[1])
+    ref = parse_reference(ctx.args[1])
+    if person is None and not ref.slack_user:
+        raise UserError("directory.unknown_person", word=ctx.args[1])
+    holder = person.key if person else f"user:{ref.slack_user}"
+    ctx.uow.incidents.save(replace(found, **{which: holder}))
+    if person:
+        ctx.uow.incidents.add_member(member(found, person, ctx.clock.now()))
+    who = mention_actor(ctx.uow, holder, "–")
+    label = ctx.t(f"incident.role.{which}")
+    log(ctx, found, "role", f"{label}: {who}")
+    say_in_room(ctx, found, ctx.t("incident.role_set", ref=found.ref, role=label, who=who))
+    if person:
+        assemble_after_commit(ctx, found, len(ctx.uow.incidents.members(found.id)))
+    ctx.reply(ctx.t("incident.role_set", ref=found.ref, role=label, who=who))
+
+
+@incident.add("invite", "bjud")
+def invite(ctx: Context) -> None:
+    found = the_incident(ctx)
+    if not ctx.args:
+        raise UserError("incident.usage.invite")
+    word = " ".join(ctx.args)
+    people: list[Person]
+    if service := find_service(ctx, word):
+        people = service_people(ctx.uow, ctx.model, service.key)
+    elif party := next((p for p in ctx.model.parties
+                        if word.lower() in (p.key, p.name.sv.lower(), p.name.en.lower())), None):
+        people = list(ctx.uow.directory.people(party.key))
+    elif person := find_person(ctx.uow, ctx.args[0]):
+        people = [person]
+    else:
+        raise UserError("incident.unknown_invitee", word=word)
+    now = ctx.clock.now()
+    added = [p for p in people if ctx.uow.incidents.add_member(member(found, p, now))]
+    if not added:
+        ctx.reply(ctx.t("incident.nobody_new", ref=found.ref))
+        return
+    names = ", ".join(p.name for p in added)
+    log(ctx, found, "invite", names)
+    assemble_after_commit(ctx, found, len(ctx.uow.incidents.members(found.id)))
+    ctx.reply(ctx.t("incident.inviting", ref=found.ref, names=names))
+
+
+@incident.add("severity", "allvarlighetsgrad", "prio")
+def severity(ctx: Context) -> None:
+    found = the_incident(ctx)
+    mi = settings(ctx)
+    if len(ctx.args) != 1 or not ctx.args[0].isdigit() or int(ctx.args[0]) not in mi.severities:
+        raise UserError("incident.bad_severity", value=" ".join(ctx.args),
+                        allowed=", ".join(map(str, mi.severities)))
+    level = int(ctx.args[0])
+    ctx.uow.incidents.save(replace(found, severity=level))
+    log(ctx, found, "severity", str(level))
+    say_in_room(ctx, found, ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity,
+                                  new=level), announce=True)
+    ctx.replan = True
+    ctx.reply(ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity, new=level))
+
+
+# -- close ----------------------------------------------------------------------------------------------------------
+@incident.add("resolve", "löst", "lost")
+def resolve(ctx: Context) -> None:
+    found = the_incident(ctx)
+    summary = " ".join(ctx.args).strip()
+    if not summary:
+        raise UserError("incident.usage.resolve")
+    now = ctx.clock.now()
+    ctx.uow.incidents.save(replace(found, resolved_at=now, summary=summary))
+    log(ctx, found, "resolved", summary)
+    say_in_room(ctx, found, ctx.t("incident.resolved", ref=found.ref, title=found.title, summary=summary),
+                announce=True)
+    ctx.reply(ctx.t("incident.resolved_reply", ref=found.ref))
+
+
+@incident.add("close", "stäng", "stang")
+def close(ctx: Context) -> None:
+    found = the_incident(ctx, ("resolved",))
+    mi = settings(ctx)
+    archive = mi.archive_on_close or any(a.lower() in ("archive", "arkivera") for a in ctx.args)
+    now = ctx.clock.now()
+    log(ctx, found, "closed", "")
+    closed = replace(found, closed_at=now)
+    ctx.uow.incidents.save(closed)
+    say_in_room(ctx, found, report(ctx.uow, ctx.core, closed, ctx.t))
+    agenda = _problem_item(ctx, closed)
+    if archive and found.channel_id:
+        channel = found.channel_id
+        ctx.after_commit.append(lambda chat: _archive(chat, channel))
+    ctx.reply(ctx.t("incident.closed", ref=found.ref, agenda=agenda))
+
+
+def _problem_item(ctx: Context, found: Incident) -> str:
+    """Problems found go to the problem meeting: an item on its next sitting's agenda."""
+    forum = ctx.model.sitting_forum(ctx.model.problem_forum or "")
+    if forum is None or not forum.sits:
+        return ctx.t("incident.no_problem_forum")
+    sitting = next_sitting(forum, ctx.clock.now(), ctx.uow.forum.changes(forum.key))
+    if sitting is None:
+        return ctx.t("incident.no_problem_forum")
+    text = ctx.t("incident.problem_item", ref=found.ref, title=found.title, summary=found.summary)
+    ctx.uow.forum.add_agenda_item(forum.key, sitting.original, text, ctx.actor, ctx.clock.now())
+    return ctx.t("incident.problem_added", forum=forum.name(ctx.t.lang), when=ctx.t.when(sitting.start))
+
+
+def _archive(chat: ChatPort, channel: str) -> None:
+    room: WarRoomChat = chat  # type: ignore[assignment]
+    room.archive(channel)
+
+
+@incident.add("list", "lista")
+def list_incidents(ctx: Context) -> None:
+    open_now = ctx.uow.incidents.open_incidents()
+    if not open_now:
+        ctx.reply(ctx.t("incident.none_open"))
+        return
+    lines = [ctx.t("incident.list_heading")]
+    for found in open_now:
+        lines.append(ctx.t("incident.list_line", ref=found.ref, title=found.title, severity=found.severity,
+                           state=ctx.t(f"incident.state.{found.state}"), channel=_channel(found),
+                           commander=mention_actor(ctx.uow, found.commander, "–"), since=ctx.t.when(found.declared_at)))
+    ctx.reply("\n".join(lines))
+
+
+__all__ = ["incident", "actor_of"]

@@ -1,0 +1,54 @@
+"""When no update has been posted for the severity's interval, the commander is reminded, exactly once per
+interval of silence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.duties import Duty, OnceChat, Outcome
+from bot.incident.people import mention_actor
+
+if TYPE_CHECKING:
+    from bot.app import Samverkan
+
+UPDATE_DUE = "incident.update_due"
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def plan(core: Samverkan, now: datetime) -> None:
+    mi = core.model.major_incidents
+    if mi is None:
+        return
+    with core.unit_of_work() as uow:
+        for incident in uow.incidents.open_incidents():
+            if incident.state != "open":
+                continue
+            interval = timedelta(minutes=mi.update_minutes.get(incident.severity, max(mi.update_minutes.values())))
+            # The next interval of silence that ends after now; the last update and severity are in the key, so
+            # an update (or a new severity) makes a new reminder and the old one finds itself stale.
+            n = int((now - incident.last_update_at) / interval) + 1
+            due = incident.last_update_at + n * interval
+            key = f"{UPDATE_DUE}:{incident.id}:{_stamp(incident.last_update_at)}:{incident.severity}:{n}"
+            uow.duties.plan(Duty(key, UPDATE_DUE, due, payload={
+                "incident": incident.id, "last": incident.last_update_at.isoformat(), "severity": incident.severity,
+                "n": n}))
+        uow.commit()
+
+
+def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    t = core.texts
+    with core.unit_of_work() as uow:
+        incident = uow.incidents.get(int(duty.payload["incident"]))
+        if (incident is None or incident.state != "open" or incident.channel_id is None
+                or incident.last_update_at != datetime.fromisoformat(duty.payload["last"])
+                or incident.severity != duty.payload["severity"]):
+            return "dropped"
+        commander = mention_actor(uow, incident.commander, t("incident.nobody"))
+    minutes = int((now - incident.last_update_at).total_seconds() // 60)
+    once.post(incident.channel_id, t("incident.update_overdue", commander=commander, ref=incident.ref,
+                                     minutes=minutes))
+    return "done"

@@ -1,0 +1,87 @@
+"""The post-incident report, and the agenda lines that bring major incidents to the problem and service forums."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.clock import STOCKHOLM
+from bot.forum.calendar import Sitting
+from bot.i18n import Texts
+from bot.incident.people import name_of
+from bot.incident.records import Incident
+from bot.model.schema import Forum, GovernanceModel
+from bot.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import Samverkan
+
+
+def duration(delta: timedelta | None, t: Texts) -> str:
+    if delta is None:
+        return "–"
+    seconds = max(int(delta.total_seconds()), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return t("incident.duration_h", h=hours, m=minutes)
+    return t("incident.duration_m", m=minutes, s=seconds)
+
+
+def _clock(at: datetime | None) -> str:
+    return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S") if at else "–"
+
+
+def report(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> str:
+    """Markdown: what happened, who took part and when each joined, the timeline, and how long it all took."""
+    model = core.model
+    nobody = t("incident.nobody")
+    services = ", ".join(s.name(t.lang) for s in map(model.service, incident.services) if s) or nobody
+    lines = [
+        t("incident.report.heading", ref=incident.ref, title=incident.title),
+        t("incident.report.facts", severity=incident.severity, services=services,
+          commander=name_of(uow, incident.commander, nobody)),
+        t("incident.report.times", declared=_clock(incident.declared_at), assembled=_clock(incident.assembled_at),
+          resolved=_clock(incident.resolved_at), closed=_clock(incident.closed_at)),
+        t("incident.report.to_assemble", d=duration(
+            incident.assembled_at - incident.declared_at if incident.assembled_at else None, t)),
+        t("incident.report.to_resolve", d=duration(
+            incident.resolved_at - incident.declared_at if incident.resolved_at else None, t)),
+        t("incident.report.summary", summary=incident.summary or nobody),
+        "",
+        t("incident.report.parties"),
+    ]
+    for member in sorted(uow.incidents.members(incident.id), key=lambda m: (m.party, m.name)):
+        party = model.party(member.party)
+        party_name = party.name(t.lang) if party else member.party
+        if member.state == "invited":
+            lines.append(t("incident.report.joined", party=party_name, name=member.name, at=_clock(member.joined_at)))
+        else:
+            lines.append(t("incident.report.not_joined", party=party_name, name=member.name,
+                           reason=member.reason or member.state))
+    lines += ["", t("incident.report.timeline")]
+    for entry in uow.incidents.timeline(incident.id):
+        text = f" {entry.text}" if entry.text else ""
+        lines.append(f"- {_clock(entry.at)} · {name_of(uow, entry.author, nobody)} · "
+                     f"{t(f'incident.kind.{entry.kind}')}{text}")
+    return "\n".join(lines)
+
+
+def reported_to(model: GovernanceModel, forum: Forum) -> bool:
+    mi = model.major_incidents
+    return bool(mi) and any(forum.key == k or forum.key.startswith(f"{k}-") for k in mi.report_forums)  # type: ignore[union-attr]
+
+
+def major_incidents_since(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
+                          previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
+    """An agenda source: the major incidents declared since the forum last sat."""
+    if not reported_to(model, forum):
+        return []
+    since = previous.start if previous else sitting.start - timedelta(days=31)
+    lines = []
+    for incident in uow.incidents.declared_between(since, sitting.start):
+        services = ", ".join(s.name(t.lang) for s in map(model.service, incident.services) if s) or "–"
+        lines.append(t("incident.agenda_line", ref=incident.ref, title=incident.title, severity=incident.severity,
+                       services=services, when=t.when(incident.declared_at),
+                       state=t(f"incident.state.{incident.state}")))
+    return lines

@@ -1,0 +1,30 @@
+"""Messages marked with the pin reaction go into the incident's timeline: once, however often Slack delivers it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.incident.people import actor_of
+from bot.incident.records import TimelineEntry
+from bot.incident.warroom import WarRoomChat
+
+if TYPE_CHECKING:
+    from bot.app import Samverkan
+
+
+def mark(core: Samverkan, chat: WarRoomChat, channel: str, ref: str, user_id: str, reaction: str) -> bool:
+    """True when the message was added; False for another reaction, another channel or a repeated delivery."""
+    mi = core.model.major_incidents
+    if mi is None or reaction != mi.pin_reaction:
+        return False
+    with core.unit_of_work() as uow:
+        incident = uow.incidents.by_channel(channel)
+        if incident is None:
+            return False
+    text = chat.message_text(channel, ref) or ""
+    with core.unit_of_work() as uow:
+        actor = actor_of(uow.directory.by_slack_user(user_id), user_id)
+        added = uow.incidents.add_to_timeline(f"pin:{channel}:{ref}",
+                                              TimelineEntry(incident.id, core.clock.now(), actor, "pinned", text))
+        uow.commit()
+    return added

@@ -1,0 +1,125 @@
+"""bot.incident.records.IncidentStore on SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.incident.records import Incident, Member, MemberState, TimelineEntry
+from storage.models import IncidentMemberRow, IncidentRow, IncidentStepRow, IncidentTimelineRow
+
+_CHANGEABLE = ("title", "severity", "description", "last_update_at", "channel_name", "channel_id", "commander",
+               "communications", "scribe", "assembled_at", "resolved_at", "summary", "closed_at")
+
+
+class SqlIncidentStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- incidents ----------------------------------------------------------------------------------------------
+    def declare(self, incident: Incident) -> Incident:
+        row = IncidentRow(services=list(incident.services), declared_by=incident.declared_by,
+                          declared_at=incident.declared_at,
+                          **{f: getattr(incident, f) for f in _CHANGEABLE})
+        self.session.add(row)
+        self.session.flush()
+        return _incident(row)
+
+    def get(self, incident_id: int) -> Incident | None:
+        row = self.session.get(IncidentRow, incident_id)
+        return _incident(row) if row else None
+
+    def by_channel(self, channel_id: str) -> Incident | None:
+        row = self.session.scalar(select(IncidentRow).where(IncidentRow.channel_id == channel_id)
+                                  .order_by(IncidentRow.id.desc()).limit(1))
+        return _incident(row) if row else None
+
+    def open_incidents(self) -> Sequence[Incident]:
+        query = select(IncidentRow).where(IncidentRow.closed_at.is_(None)).order_by(IncidentRow.id)
+        return [_incident(r) for r in self.session.scalars(query)]
+
+    def declared_between(self, after: datetime, before: datetime | None = None) -> Sequence[Incident]:
+        query = select(IncidentRow).where(IncidentRow.declared_at >= after).order_by(IncidentRow.declared_at)
+        if before is not None:
+            query = query.where(IncidentRow.declared_at < before)
+        return [_incident(r) for r in self.session.scalars(query)]
+
+    def recent(self, declared_by: str, title: str, since: datetime) -> Sequence[Incident]:
+        query = (select(IncidentRow).where(IncidentRow.declared_by == declared_by, IncidentRow.title == title,
+                                           IncidentRow.declared_at >= since).order_by(IncidentRow.id))
+        return [_incident(r) for r in self.session.scalars(query)]
+
+    def save(self, incident: Incident) -> None:
+        self.session.execute(update(IncidentRow).where(IncidentRow.id == incident.id)
+                             .values(**{f: getattr(incident, f) for f in _CHANGEABLE}))
+
+    # -- members ------------------------------------------------------------------------------------------------
+    def add_member(self, member: Member) -> bool:
+        if self.session.get(IncidentMemberRow, (member.incident, member.key)) is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(IncidentMemberRow(
+                    incident_id=member.incident, key=member.key, party=member.party, name=member.name,
+                    slack_user=member.slack_user, slack_usergroup=member.slack_usergroup, email=member.email,
+                    external=member.external, state=member.state, reason=member.reason, asked_at=member.asked_at,
+                    joined_at=member.joined_at))
+        except IntegrityError:
+            return False
+        return True
+
+    def members(self, incident_id: int) -> Sequence[Member]:
+        query = (select(IncidentMemberRow).where(IncidentMemberRow.incident_id == incident_id)
+                 .order_by(IncidentMemberRow.asked_at, IncidentMemberRow.key))
+        return [_member(r) for r in self.session.scalars(query)]
+
+    def set_member(self, incident_id: int, key: str, state: MemberState, reason: str, at: datetime | None) -> None:
+        self.session.execute(update(IncidentMemberRow)
+                             .where(IncidentMemberRow.incident_id == incident_id, IncidentMemberRow.key == key)
+                             .values(state=state, reason=reason[:500], joined_at=at))
+
+    # -- assembly steps -----------------------------------------------------------------------------------------
+    def step(self, incident_id: int, name: str) -> dict[str, Any] | None:
+        row = self.session.get(IncidentStepRow, (incident_id, name))
+        return dict(row.result) if row else None
+
+    def record_step(self, incident_id: int, name: str, result: dict[str, Any], at: datetime) -> None:
+        row = self.session.get(IncidentStepRow, (incident_id, name))
+        if row is None:
+            self.session.add(IncidentStepRow(incident_id=incident_id, name=name, result=result, at=at))
+        else:
+            row.result = result
+            row.at = at
+
+    # -- timeline -----------------------------------------------------------------------------------------------
+    def add_to_timeline(self, key: str, entry: TimelineEntry) -> bool:
+        if self.session.scalar(select(IncidentTimelineRow.id).where(IncidentTimelineRow.key == key)) is not None:
+            return False
+        try:
+            # A savepoint: the same event delivered twice at the same moment costs only this row.
+            with self.session.begin_nested():
+                self.session.add(IncidentTimelineRow(incident_id=entry.incident, key=key, at=entry.at,
+                                                     author=entry.author, kind=entry.kind, text=entry.text[:4000]))
+        except IntegrityError:
+            return False
+        return True
+
+    def timeline(self, incident_id: int) -> Sequence[TimelineEntry]:
+        query = (select(IncidentTimelineRow).where(IncidentTimelineRow.incident_id == incident_id)
+                 .order_by(IncidentTimelineRow.at, IncidentTimelineRow.id))
+        return [TimelineEntry(r.incident_id, r.at, r.author, r.kind, r.text) for r in self.session.scalars(query)]
+
+
+def _incident(row: IncidentRow) -> Incident:
+    return Incident(id=row.id, services=tuple(row.services), declared_by=row.declared_by,
+                    declared_at=row.declared_at, **{f: getattr(row, f) for f in _CHANGEABLE})
+
+
+def _member(row: IncidentMemberRow) -> Member:
+    return Member(row.incident_id, row.key, row.party, row.name, row.slack_user, row.slack_usergroup, row.email,
+                  row.external, row.state, row.reason, row.asked_at, row.joined_at)  # type: ignore[arg-type]
