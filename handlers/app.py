@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.app import Samverkan
 from bot.chat import ChatPort
+from handlers import incident as incident_listeners
 from handlers.payloads import SlashCommandPayload
 from handlers.slack_chat import SlackChat
 
@@ -31,6 +32,7 @@ def build_bolt_app(
     app.use(_timing)
     for name in core.sets:
         app.command(f"/{name}")(_command_listener(core, client, work, chat))
+    incident_listeners.register(app, core, client, work, chat)
     return app
 
 

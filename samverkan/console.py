@@ -32,6 +32,8 @@ class ConsoleChat:
         self.out = out
         self.t = Texts(runtime.core.lang)
         self._posted: set[tuple[str, str]] = set()
+        self._channels: dict[str, str] = {}  # name -> id; in the console a channel's id is its #name
+        self._messages: dict[str, str] = {}  # reference -> text
 
     def _people(self) -> list[Person]:
         with self.runtime.core.unit_of_work() as uow:
@@ -44,6 +46,7 @@ class ConsoleChat:
         text = re.sub(r"<@([A-Za-z0-9:._-]+)(?:\|[^>]*)?>", lambda m: "@" + users.get(m.group(1), m.group(1)), text)
         text = re.sub(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + groups.get(m.group(1), m.group(1)),
                       text)
+        text = re.sub(r"<#([^|>]+)(?:\|[^>]*)?>", lambda m: "#" + m.group(1).lstrip("#"), text)
         return re.sub(r"<(?:mailto:)?([^|>]+)\|([^>]+)>", r"\2", text)
 
     def _say(self, where: str, text: str) -> None:
@@ -57,7 +60,9 @@ class ConsoleChat:
         self._say(channel, text)
         if key:
             self._posted.add((channel, key))
-        return channel
+        ref = f"{channel}/{len(self._messages) + 1}"
+        self._messages[ref] = text
+        return ref
 
     def direct(self, user_id: str, text: str, key: str | None = None) -> None:
         names = {console_user_id(p): p.name for p in self._people()}
@@ -73,6 +78,57 @@ class ConsoleChat:
 
     def email_of(self, user_id: str) -> str | None:
         return next((p.email for p in self._people() if console_user_id(p) == user_id), None)
+
+    # -- the war room: printed, so a session shows what Slack would be asked to do ------------------------------
+    def _note(self, text: str) -> None:
+        print(f"  · {text}", file=self.out, flush=True)
+
+    def create_channel(self, name: str, private: bool) -> str:
+        from bot.incident.warroom import NameTaken
+
+        if name in self._channels:
+            raise NameTaken(name)
+        self._channels[name] = f"#{name}"
+        self._note(self.t("console.channel_created", channel=f"#{name}"))
+        return f"#{name}"
+
+    def find_channel(self, name: str) -> str | None:
+        return self._channels.get(name)
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self._note(self.t("console.topic", channel=channel, topic=topic))
+
+    def set_purpose(self, channel: str, purpose: str) -> None:
+        pass  # the topic says it in the console
+
+    def invite(self, channel: str, user_ids: list[str]) -> dict[str, str]:
+        names = {console_user_id(p): p.name for p in self._people()}
+        names.update({p.slack_usergroup: p.name for p in self._people() if p.slack_usergroup})
+        self._note(self.t("console.invited", channel=channel,
+                          names=", ".join(names.get(u, u) for u in user_ids)))
+        return {}
+
+    def invite_shared(self, channel: str, email: str) -> str | None:
+        self._note(self.t("console.invited_shared", channel=channel, email=email))
+        return None
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        return [usergroup]  # no Slack behind the console: the group stands for its members
+
+    def find_posted(self, channel: str, key: str) -> str | None:
+        return None
+
+    def pin(self, channel: str, ref: str) -> None:
+        self._note(self.t("console.pinned", channel=channel))
+
+    def archive(self, channel: str) -> None:
+        self._note(self.t("console.archived", channel=channel))
+
+    def message_text(self, channel: str, ref: str) -> str | None:
+        return self._messages.get(ref)
+
+    def open_declaration_form(self, command: Command, form: object) -> bool:
+        return False  # no forms in a terminal: the usage is shown instead
 
 
 class Console:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,21 @@ SCOPES = {
     "users_info": "users:read",
     "conversations_history": "channels:history",
     "conversations_list": "channels:read",
+    # War rooms are private channels by default (groups:*); public ones would need channels:manage, also granted.
+    "conversations_create": "groups:write",
+    "conversations_setTopic": "groups:write",
+    "conversations_setPurpose": "groups:write",
+    "conversations_invite": "groups:write",
+    "conversations_archive": "groups:write",
+    "conversations_inviteShared": "conversations.connect:write",
+    "usergroups_users_list": "usergroups:read",
+    "pins_add": "pins:write",
+    # views.open needs no scope of its own: the trigger of a slash command (the commands scope) allows it.
+    "views_open": "commands",
 }
+
+# The events the bot listens to, and the scope Slack requires to deliver each.
+EVENTS = {"reaction_added": "reactions:read"}
 
 
 def manifest_commands() -> set[str]:
@@ -38,6 +53,17 @@ def test_every_command_url_is_the_events_endpoint_and_escapes_mentions() -> None
         assert command["url"].endswith("/slack/events")
         # The directory reads <@U…> and <mailto:…> forms; unescaped names would not resolve.
         assert command["should_escape"] is True
+
+
+def test_the_manifest_subscribes_to_exactly_the_events_the_app_listens_to() -> None:
+    from handlers import incident
+
+    source = Path(inspect.getfile(incident)).read_text(encoding="utf-8")
+    listened = set(re.findall(r'@app\.event\("(\w+)"\)', source))
+    assert listened == set(EVENTS)
+    assert set(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == listened
+    assert {EVENTS[e] for e in listened} <= set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert MANIFEST["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")
 
 
 def test_the_scopes_cover_every_web_api_method_the_bot_calls() -> None:

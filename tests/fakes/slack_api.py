@@ -47,11 +47,25 @@ class FakeSlack:
         self.faults: dict[str, deque[Fault]] = {}
         self.channels: dict[str, str] = {}  # name -> id
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> messages, oldest first
+        self._war_room_state()
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+
+    def _war_room_state(self) -> None:
+        self.private: dict[str, bool] = {}  # channel id -> private
+        self.topics: dict[str, str] = {}
+        self.purposes: dict[str, str] = {}
+        self.members: dict[str, set[str]] = {}  # channel id -> user ids
+        self.shared: dict[str, set[str]] = {}  # channel id -> e-mail addresses invited through Slack Connect
+        self.pins: dict[str, list[str]] = {}  # channel id -> pinned message ts
+        self.archived: set[str] = set()
+        self.usergroups: dict[str, list[str]] = {}  # user group id -> user ids
+        self.refuse: dict[str, str] = {}  # user id or e-mail -> the error Slack gives when inviting them
+        self.views: list[dict[str, Any]] = []
+        self._ts = 0
 
     # -- life cycle ---------------------------------------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -106,6 +120,7 @@ class FakeSlack:
             self.faults.clear()
             self.channels.clear()
             self.messages.clear()
+            self._war_room_state()
 
     def channel_id(self, name_or_id: str) -> str:
         """Slack accepts #names in chat.postMessage; history and members need the id it stands for."""
@@ -118,15 +133,100 @@ class FakeSlack:
         with self._lock:
             return list(self.messages.get(self.channel_id(channel), []))
 
+    def say(self, channel: str, user: str, text: str) -> str:
+        """A person posts in a channel (not through the API the bot uses): returns the message's ts."""
+        with self._lock:
+            ts = self._next_ts()
+            self.messages.setdefault(self.channel_id(channel), []).append(
+                {"type": "message", "text": text, "ts": ts, "user": user})
+            return ts
+
+    def channel_named(self, name: str) -> str | None:
+        with self._lock:
+            return self.channels.get(name)
+
+    def _next_ts(self) -> str:
+        # Unique and increasing, as Slack's are within a channel, even for posts in the same microsecond.
+        self._ts += 1
+        return f"{int(time.time())}.{self._ts:06d}"
+
+    def _war_room(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        channel = str(params.get("channel", ""))
+        match method:
+            case "conversations.create":
+                name = str(params.get("name", ""))
+                if name in self.channels:
+                    return {"ok": False, "error": "name_taken"}
+                if not name or len(name) > 80 or name != name.lower() or " " in name:
+                    return {"ok": False, "error": "invalid_name_specials"}
+                cid = f"C{len(self.channels) + 1:08d}"
+                self.channels[name] = cid
+                self.private[cid] = str(params.get("is_private", "")).lower() in ("true", "1")
+                self.members[cid] = {"UBOT"}
+                return {"ok": True, "channel": {"id": cid, "name": name, "is_private": self.private[cid]}}
+            case "conversations.setTopic":
+                self.topics[channel] = str(params.get("topic", ""))
+                return {"ok": True}
+            case "conversations.setPurpose":
+                self.purposes[channel] = str(params.get("purpose", ""))
+                return {"ok": True}
+            case "conversations.invite":
+                users = [u for u in str(params.get("users", "")).split(",") if u]
+                if len(users) > 1000:
+                    return {"ok": False, "error": "too_many_users"}
+                members = self.members.setdefault(channel, set())
+                errors = []
+                for user in users:
+                    if user in self.refuse:
+                        errors.append({"user": user, "ok": False, "error": self.refuse[user]})
+                    elif user in members:
+                        errors.append({"user": user, "ok": False, "error": "already_in_channel"})
+                    else:
+                        members.add(user)
+                force = str(params.get("force", "")).lower() in ("true", "1")
+                if errors and (not force or len(errors) == len(users)):
+                    return {"ok": False, "error": errors[0]["error"], "errors": errors}
+                return {"ok": True, "channel": {"id": channel}, **({"errors": errors} if errors else {})}
+            case "conversations.inviteShared":
+                email = str(params.get("emails", ""))
+                if email in self.refuse:
+                    return {"ok": False, "error": self.refuse[email]}
+                self.shared.setdefault(channel, set()).add(email)
+                return {"ok": True, "invite_id": f"I{len(self.shared[channel])}", "is_legacy_shared_channel": False}
+            case "usergroups.users.list":
+                group = str(params.get("usergroup", ""))
+                if group not in self.usergroups:
+                    return {"ok": False, "error": "no_such_subteam"}
+                return {"ok": True, "users": list(self.usergroups[group])}
+            case "pins.add":
+                ts = str(params.get("timestamp", ""))
+                if not any(m["ts"] == ts for m in self.messages.get(channel, [])):
+                    return {"ok": False, "error": "message_not_found"}
+                if ts in self.pins.get(channel, []):
+                    return {"ok": False, "error": "already_pinned"}
+                self.pins.setdefault(channel, []).append(ts)
+                return {"ok": True}
+            case "conversations.archive":
+                if channel in self.archived:
+                    return {"ok": False, "error": "already_archived"}
+                self.archived.add(channel)
+                return {"ok": True}
+            case "views.open":
+                view = params.get("view")
+                self.views.append(json.loads(view) if isinstance(view, str) else dict(view or {}))
+                return {"ok": True, "view": {"id": f"V{len(self.views)}"}}
+        return None
+
     # -- the API ------------------------------------------------------------------------------------------------
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if (answer := self._war_room(method, params)) is not None:
+            return answer
         match method:
             case "auth.test":
                 return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Stockholm"}
             case "chat.postMessage":
                 channel = self.channel_id(str(params.get("channel", "")))
-                message = {"type": "message", "text": params.get("text"), "ts": f"{time.time():.6f}",
-                           "user": "UBOT"}
+                message = {"type": "message", "text": params.get("text"), "ts": self._next_ts(), "user": "UBOT"}
                 if params.get("metadata"):
                     metadata = params["metadata"]
                     message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
@@ -135,8 +235,12 @@ class FakeSlack:
             case "conversations.history":
                 channel = str(params.get("channel", ""))
                 wanted_metadata = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
+                latest = params.get("latest")
+                inclusive = str(params.get("inclusive", "")).lower() in ("true", "1")
                 found = [m if wanted_metadata else {k: v for k, v in m.items() if k != "metadata"}
-                         for m in reversed(self.messages.get(channel, []))]
+                         for m in reversed(self.messages.get(channel, []))
+                         if latest is None or float(m["ts"]) < float(latest)
+                         or (inclusive and m["ts"] == latest)]
                 return {"ok": True, "messages": found[: int(params.get("limit") or 100)], "has_more": False}
             case "conversations.list":
                 return {"ok": True, "channels": [{"id": cid, "name": name} for name, cid in self.channels.items()],
