@@ -2,10 +2,11 @@
 bot killed half-way finishes the same war room when it runs again instead of opening a second one.
 
 1. the channel (its name recorded before the create call, so a lost answer is found again by name);
-2. topic and purpose, the brief, the announcement, the City's direct message, and who is to be invited
-   (user groups expanded, e-mail addresses looked up) - independent, so sent together;
-3. pinning the brief, invitations in batches of at most 100, Slack Connect invitations - again together;
-4. the list of whoever could not be reached, posted in the war room.
+2. topic, purpose, the brief (pinned as soon as it is posted), the announcement, the City's direct message,
+   and who is to be invited (user groups expanded, e-mail addresses looked up) - independent, so sent
+   together; as soon as the addresses are known, invitations in batches of at most 100 and Slack Connect
+   invitations, in parallel;
+3. the list of whoever could not be reached, posted in the war room.
 
 The number of sequential round trips is therefore fixed, whatever the number of invitees: a batch of 100 is one
 call, and the batches go out in parallel.
@@ -37,8 +38,9 @@ log = logging.getLogger(__name__)
 
 ASSEMBLE = "incident.assemble"
 MAX_NAME = 80
-# Parallel calls per assembly: enough for the batches, lookups and posts of one wave.
-POOL = 16
+# Parallel calls per assembly: enough for the posts, user-group lookups, batches and Slack Connect invitations of
+# one wave, so that none waits for a thread (which would add a round trip).
+POOL = 32
 
 
 def channel_name(prefix: str, declared_at: datetime, title: str, attempt: int = 1) -> str:
@@ -105,6 +107,7 @@ class Assembly:
                 city = [p.slack_user for p in city_contacts(uow, self.core.model) if p.slack_user]
             steps: dict[str, Callable[[], dict[str, Any]]] = {
                 "topic": lambda: self._topic(incident),
+                "purpose": lambda: self._purpose(incident),
                 "brief": lambda: self._post(channel, brief_text, "brief", resumed),
                 "announced": lambda: self._post(self.mi.announcement_channel, announcement_text, "announced",  # type: ignore[union-attr]
                                                 resumed),
@@ -112,13 +115,14 @@ class Assembly:
             }
             wave = {name: pool.submit(work) for name, work in steps.items() if self._done(name) is None}
             addresses = {m.key: pool.submit(self._addresses, m) for m in pending}
-            self._settle(wave)
-            brief_step = self._done("brief")
-            wave3: dict[str, Future[dict[str, Any]]] = {}
-            if brief_step and self._done("pinned") is None:
-                wave3["pinned"] = pool.submit(self._pin, channel, brief_step["ref"])
+            # The invitations need only the channel: they go out while the brief and the announcement do.
             invited = self._invite(pool, channel, pending, addresses)
-            self._settle(wave3)
+            # The brief is pinned as soon as it is posted, without waiting for the rest of its wave.
+            if "brief" in wave:
+                wave["pinned"] = pool.submit(self._pin_when_posted, channel, wave["brief"])
+            elif (brief_step := self._done("brief")) and self._done("pinned") is None:
+                wave["pinned"] = pool.submit(self._pin, channel, brief_step["ref"])
+            self._settle(wave)
             invited()
             self._list_unreached(channel, resumed)
         if incident.assembled_at is None:
@@ -169,8 +173,13 @@ class Assembly:
         assert incident.channel_id
         topic = self.t("incident.topic", ref=incident.ref, severity=incident.severity, title=incident.title)
         self.chat.set_topic(incident.channel_id, topic)
-        self.chat.set_purpose(incident.channel_id, self.t("incident.purpose", ref=incident.ref))
         return {"topic": topic}
+
+    def _purpose(self, incident: Incident) -> dict[str, Any]:
+        assert incident.channel_id
+        purpose = self.t("incident.purpose", ref=incident.ref)
+        self.chat.set_purpose(incident.channel_id, purpose)
+        return {"purpose": purpose}
 
     def _post(self, channel: str, text: str, part: str, resumed: bool) -> dict[str, Any]:
         key = f"{ASSEMBLE}:{self.id}:{part}"
@@ -183,6 +192,9 @@ class Assembly:
         for user in users:
             once.direct(user, text, part=user)
         return {"users": users}
+
+    def _pin_when_posted(self, channel: str, brief: Future[dict[str, Any]]) -> dict[str, Any]:
+        return self._pin(channel, brief.result()["ref"])
 
     def _pin(self, channel: str, ref: str) -> dict[str, Any]:
         self.chat.pin(channel, ref)

@@ -17,12 +17,19 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 
+class _Server(ThreadingHTTPServer):
+    # Slack takes many calls at once; the default backlog of 5 would make parallel callers wait a second for a SYN
+    # retransmission, a delay of the fake's own making.
+    request_queue_size = 128
+
+
 @dataclass
 class Call:
     method: str
     params: dict[str, Any]
     at: float
     status: int = 200  # what the fake answered: 0 for a dropped connection
+    received: float = 0.0  # when the request arrived, before the scripted delay (`at` is when it was answered)
 
     @property
     def delivered(self) -> bool:
@@ -50,7 +57,7 @@ class FakeSlack:
         self._war_room_state()
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
 
@@ -285,13 +292,14 @@ class FakeSlack:
                     params["_token"] = self.path.rsplit("/", 1)[-1]
                 else:
                     method = self.path.removeprefix("/api/")
+                received = time.monotonic()
                 if fake.delay:
                     time.sleep(fake.delay)
                 with fake._cond:
                     queue = fake.faults.get(method)
                     fault = queue.popleft() if queue else None
                     status = 0 if fault and fault.drop_connection else fault.status if fault and not fault.hang else 200
-                    fake.calls.append(Call(method, params, time.monotonic(), status))
+                    fake.calls.append(Call(method, params, time.monotonic(), status, received))
                     # Slack acts on a request it received even when the answer never reaches the caller.
                     acts = not fault or fault.drop_connection or fault.hang
                     answer = fake._answer(method, params) if acts else None
