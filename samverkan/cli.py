@@ -93,6 +93,7 @@ def _run(settings: Settings) -> int:
         print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
         return 2
     bolt = slack_app(runtime)
+    ticking = _tick(runtime)
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -106,8 +107,35 @@ def _run(settings: Settings) -> int:
             print(t("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
             server.run()
     finally:
+        ticking.shutdown(wait=False)
         runtime.close()
     return 0
+
+
+def _tick(runtime):  # type: ignore[no-untyped-def]
+    """Duties fall due as time passes: reminders, update nudges, and war rooms whose assembler died. The first
+    tick is at start, so what a killed process left claimed is taken over once its lease has run out."""
+    from datetime import timedelta
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from handlers.slack_chat import SlackChat, web_client
+
+    settings = runtime.settings
+    chat = SlackChat(web_client(settings.slack_bot_token, settings.slack_api_url))
+    runner = runtime.core.runner(chat, lease=timedelta(seconds=settings.samverkan_duty_lease_seconds))
+
+    def tick() -> None:
+        try:
+            runtime.core.tick(chat, runner)
+        except Exception:
+            logging.getLogger(__name__).exception("tick failed; the next one tries again")
+
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(tick, "interval", seconds=settings.samverkan_tick_seconds,
+                      next_run_time=runtime.core.clock.now())
+    scheduler.start()
+    return scheduler
 
 
 if __name__ == "__main__":
