@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot.app import Samverkan
 from bot.chat import ChatPort, Command
-from bot.incident.timeline import mark
+from bot.incident.timeline import joined, mark
 from handlers.slack_chat import DECLARE_VIEW, SlackChat
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,12 @@ class ReactionAdded(BaseModel):
     user: str
     reaction: str
     item: _Item
+
+
+class MemberJoined(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user: str
+    channel: str
 
 
 class DeclarationSubmitted(BaseModel):
@@ -86,6 +92,11 @@ def register(app: App, core: Samverkan, client: WebClient, work: Executor,
             return
         work.submit(_guarded, "reaction", mark, core, chat(client), event.item.channel, event.item.ts, event.user,
                     event.reaction)
+
+    @app.event("member_joined_channel")
+    def on_join(body: dict) -> None:
+        event = MemberJoined.model_validate(body["event"])
+        work.submit(_guarded, "join", joined, core, chat(client), event.channel, event.user)
 
 
 def _guarded(what: str, work: Callable[..., object], *args: object) -> None:

@@ -83,6 +83,14 @@ class SqlIncidentStore:
                              .where(IncidentMemberRow.incident_id == incident_id, IncidentMemberRow.key == key)
                              .values(state=state, reason=reason[:500], joined_at=at))
 
+    def joined(self, incident_id: int, key: str, at: datetime) -> bool:
+        result = self.session.execute(
+            update(IncidentMemberRow)
+            .where(IncidentMemberRow.incident_id == incident_id, IncidentMemberRow.key == key,
+                   IncidentMemberRow.joined_at.is_(None))
+            .values(joined_at=at, state="invited", reason=""))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
     # -- assembly steps -----------------------------------------------------------------------------------------
     def step(self, incident_id: int, name: str) -> dict[str, Any] | None:
         row = self.session.get(IncidentStepRow, (incident_id, name))

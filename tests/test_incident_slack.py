@@ -204,3 +204,44 @@ def test_bad_input_gets_an_explanation_and_creates_nothing(slack) -> None:  # ty
     assert "ingen allvarlighetsgrad" in slack.ask("/incident", 'declare "WLAN nere" wlan 0', EVA)
     assert "behöver en rubrik" in slack.ask("/incident", 'declare "" wlan', EVA)
     assert slack.fake.calls_to("conversations.create") == [] and incidents(slack) == []
+
+
+def members(slack, incident_id: int) -> list:  # type: ignore[no-untyped-def,type-arg]
+    with slack.runtime.core.unit_of_work() as uow:
+        return list(uow.incidents.members(incident_id))
+
+
+def event(slack, payload: dict, event_id: str):  # type: ignore[no-untyped-def]
+    body = json.dumps({"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+                       "event_id": event_id, "event_time": int(time.time()), "event": payload})
+    return slack.http.post("/slack/events", content=body,
+                           headers={**signed_headers(body), "Content-Type": "application/json"})
+
+
+def test_the_war_room_is_run_and_closed_with_a_report(slack) -> None:  # type: ignore[no-untyped-def]
+    fake = slack.fake
+    slack.ask("/incident", f"declare {DECLARE}", EVA)
+    incident = ready(slack)
+    room = incident.channel_id
+    # The network operator accepts the Slack Connect invitation: Slack tells, and tells again.
+    fake.users["U0NOCEXT"] = "noc@netops.example"
+    for _ in range(2):
+        joined = {"type": "member_joined_channel", "user": "U0NOCEXT", "channel": room, "channel_type": "G"}
+        assert event(slack, joined, "Ev9").status_code == 200
+    deadline = time.monotonic() + 5
+    while not any(m.key == "noc" and m.joined_at for m in members(slack, incident.id)):
+        assert time.monotonic() < deadline, "the join was not recorded"
+        time.sleep(0.02)
+    slack.ask("/incident", f"update {incident.ref} Switch i Hornstull felsöks", JOHAN)
+    assert any("Switch i Hornstull felsöks" in t for t in posts_in(fake, "#storingar"))
+    slack.ask("/incident", f"resolve {incident.ref} Switchen bytt", JOHAN)
+    answer = slack.ask("/incident", f"close {incident.ref} arkivera", JOHAN)
+    assert "Problemmöte" in answer
+    report = posts_in(fake, room)[-1]
+    assert report.startswith(f"# Incidentrapport {incident.ref}: WLAN nere på Södermalm")
+    assert "Nätdrift NOC – anslöt" in report and report.count("anslöt: Nätdrift NOC") == 1
+    assert "S:t Erik nätdrift – inbjuden via Slack Connect, har inte anslutit" in report
+    assert "lägesrapport: Switch i Hornstull felsöks" in report
+    fake.wait_for("conversations.archive")
+    assert room in fake.archived
+    assert "Inga öppna" in slack.ask("/incident", "list", EVA)

@@ -37,7 +37,7 @@ SCOPES = {
 }
 
 # The events the bot listens to, and the scope Slack requires to deliver each.
-EVENTS = {"reaction_added": "reactions:read"}
+EVENTS = {"reaction_added": "reactions:read", "member_joined_channel": "groups:read"}
 
 
 def manifest_commands() -> set[str]:

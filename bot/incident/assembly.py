@@ -246,7 +246,10 @@ class Assembly:
                         reason = ", ".join(sorted(set(failed[member.key])))
                         uow.incidents.set_member(self.id, member.key, "failed", reason, None)
                     else:
-                        uow.incidents.set_member(self.id, member.key, "invited", "", now)
+                        # A member or guest is in the channel once invited; someone of another organisation
+                        # joins when they accept the Slack Connect invitation (member_joined_channel says when).
+                        joined = None if member.key in shared else now
+                        uow.incidents.set_member(self.id, member.key, "invited", "", joined)
                 uow.commit()
 
         return record

@@ -102,6 +102,10 @@ class IncidentStore(Protocol):
     def set_member(self, incident_id: int, key: str, state: MemberState, reason: str,
                    at: datetime | None) -> None: ...
 
+    def joined(self, incident_id: int, key: str, at: datetime) -> bool:
+        """Records when an invited member joined; False when they had joined already."""
+        ...
+
     def step(self, incident_id: int, name: str) -> dict[str, Any] | None:
         """The recorded result of an assembly step, or None when it has not been done."""
         ...

@@ -54,8 +54,10 @@ def report(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> st
     for member in sorted(uow.incidents.members(incident.id), key=lambda m: (m.party, m.name)):
         party = model.party(member.party)
         party_name = party.name(t.lang) if party else member.party
-        if member.state == "invited":
+        if member.state == "invited" and member.joined_at:
             lines.append(t("incident.report.joined", party=party_name, name=member.name, at=_clock(member.joined_at)))
+        elif member.state == "invited":
+            lines.append(t("incident.report.not_yet", party=party_name, name=member.name))
         else:
             lines.append(t("incident.report.not_joined", party=party_name, name=member.name,
                            reason=member.reason or member.state))

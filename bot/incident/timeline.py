@@ -28,3 +28,29 @@ def mark(core: Samverkan, chat: WarRoomChat, channel: str, ref: str, user_id: st
                                               TimelineEntry(incident.id, core.clock.now(), actor, "pinned", text))
         uow.commit()
     return added
+
+
+def joined(core: Samverkan, chat: WarRoomChat, channel: str, user_id: str) -> bool:
+    """Someone joined a war room: for a person of another organisation, that is when they accepted the Slack
+    Connect invitation; the report says when each party joined."""
+    with core.unit_of_work() as uow:
+        incident = uow.incidents.by_channel(channel)
+        if incident is None:
+            return False
+        waiting = [m for m in uow.incidents.members(incident.id) if m.joined_at is None]
+    if not waiting:
+        return False
+    found = next((m for m in waiting if m.slack_user == user_id), None)
+    if found is None:
+        email = (chat.email_of(user_id) or "").lower()
+        found = next((m for m in waiting if email and (m.email or "").lower() == email), None)
+    if found is None:
+        return False
+    with core.unit_of_work() as uow:
+        now = core.clock.now()
+        first = uow.incidents.joined(incident.id, found.key, now)
+        if first:
+            uow.incidents.add_to_timeline(f"joined:{incident.id}:{found.key}", TimelineEntry(
+                incident.id, now, found.key, "joined", found.name))
+        uow.commit()
+    return first
