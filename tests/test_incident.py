@@ -177,6 +177,9 @@ def test_during_the_incident_roles_updates_severity_and_invitations(room: Dialog
     assert "per.strand@skolplattform.example" in room.chat.shared[channel]
     assert "redan inbjudna" in say("/incident invite skolplattformen")
     assert "U02JOHANEK" in room.chat.members[channel]
+    assert "<@U0NEWPERS>" in say("/incident invite <@U0NEWPERS|ny>")  # not in the directory, invited all the same
+    assert "U0NEWPERS" in room.chat.members[channel]
+    assert "varken en tjänst" in say("/incident invite okand-sak")
     assert incident(room).ref in room.say(JOHAN, "/incident list")
 
 

@@ -219,6 +219,9 @@ def invite(ctx: Context) -> None:
         people = list(ctx.uow.directory.people(party.key))
     elif person := find_person(ctx.uow, ctx.args[0]):
         people = [person]
+    elif user := parse_reference(ctx.args[0]).slack_user:
+        # Someone on Slack the directory does not know (yet): invited all the same, named by their mention.
+        people = [Person(f"user:{user}", f"<@{user}>", "-", slack_user=user)]
     else:
         raise UserError("incident.unknown_invitee", word=word)
     now = ctx.clock.now()
