@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,14 @@ class SqlIncidentStore:
         if before is not None:
             query = query.where(IncidentRow.declared_at < before)
         return [_incident(r) for r in self.session.scalars(query)]
+
+    def lock_declarations(self) -> None:
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(7252004)"))
+        else:
+            # SQLite: a write statement (matching nothing) takes the database's write lock now, not at the insert;
+            # the busy timeout makes the second declaration wait for the first to commit.
+            self.session.execute(update(IncidentRow).where(IncidentRow.id < 0).values(title=IncidentRow.title))
 
     def recent(self, declared_by: str, title: str, since: datetime) -> Sequence[Incident]:
         query = (select(IncidentRow).where(IncidentRow.declared_by == declared_by, IncidentRow.title == title,

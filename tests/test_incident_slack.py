@@ -166,6 +166,24 @@ def test_the_same_declaration_pressed_twice_gives_the_same_incident(slack) -> No
     assert len(slack.fake.calls_to("conversations.create")) == 1
 
 
+def test_two_presses_arriving_together_give_one_incident(slack) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    slack.fake.delay = 0.05  # the answers are slow, so the person presses again
+    tokens = ["first", "second"]
+    threads = [threading.Thread(target=slack.command, args=("/incident", f"declare {DECLARE}", EVA, token))
+               for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    answers = sorted(slack.answer(token) for token in tokens)
+    assert len(incidents(slack)) == 1
+    assert "är deklarerad" in answers[0] + answers[1] and "redan deklarerad" in answers[0] + answers[1]
+    ready(slack)
+    assert len(slack.fake.calls_to("conversations.create")) == 1
+
+
 def test_a_bot_killed_mid_assembly_finishes_the_same_war_room_after_a_restart(slack, database_url,  # type: ignore[no-untyped-def]
                                                                               clock) -> None:
     from datetime import timedelta

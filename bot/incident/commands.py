@@ -140,6 +140,7 @@ def declare(ctx: Context) -> None:
         return
     title, services, severity, description = parse_declaration(ctx, ctx.args)
     now = ctx.clock.now()
+    ctx.uow.incidents.lock_declarations()
     for earlier in ctx.uow.incidents.recent(ctx.actor, title, now - timedelta(minutes=mi.duplicate_minutes)):
         if set(earlier.services) == set(services) and earlier.state == "open":
             # Pressed again after a slow answer: the same incident, not a second war room.

@@ -85,6 +85,11 @@ class IncidentStore(Protocol):
 
     def declared_between(self, after: datetime, before: datetime | None = None) -> Sequence[Incident]: ...
 
+    def lock_declarations(self) -> None:
+        """Serialises declarations until this transaction ends: of two presses arriving together, the second
+        waits for the first and then finds it."""
+        ...
+
     def recent(self, declared_by: str, title: str, since: datetime) -> Sequence[Incident]:
         """Declared by this actor with this title since then: a second press of the same declaration."""
         ...
