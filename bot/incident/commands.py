@@ -13,7 +13,7 @@ from bot.directory.lookup import find_person, parse_reference
 from bot.directory.people import Person
 from bot.forum.calendar import next_sitting
 from bot.incident.assembly import assembly_duty, run_now
-from bot.incident.people import actor_of, mention_actor
+from bot.incident.people import mention_actor
 from bot.incident.records import Incident, Member, TimelineEntry
 from bot.incident.report import report
 from bot.incident.roster import default_commander, service_people, war_room_people
@@ -315,5 +315,3 @@ def list_incidents(ctx: Context) -> None:
                            commander=mention_actor(ctx.uow, found.commander, "–"), since=ctx.t.when(found.declared_at)))
     ctx.reply("\n".join(lines))
 
-
-__all__ = ["incident", "actor_of"]
