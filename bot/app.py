@@ -13,6 +13,9 @@ from bot.clock import Clock
 from bot.commands import CommandSet, Context, UserError, split_words
 from bot.directory.commands import samverkan
 from bot.directory.lookup import identify
+from bot.disagreement import agenda as disagreement_agenda
+from bot.disagreement import escalation
+from bot.disagreement.commands import disagreement
 from bot.duties import DutyRunner
 from bot.forum import agenda, reminders
 from bot.forum.commands import deploy, forum
@@ -30,14 +33,16 @@ COMMANDS = ("samverkan", "forum", "incident", "disagreement", "deploy")
 PERFORMERS = {
     reminders.REMINDER: reminders.perform_reminder,
     reminders.ACTION_DUE: reminders.perform_action_due,
+    escalation.ESCALATE: escalation.perform,
 }
 PLANNERS = [reminders.plan]
-AGENDA_SOURCES = [agenda.added_items, agenda.open_actions, agenda.announced_deployments]
+AGENDA_SOURCES = [agenda.added_items, agenda.open_actions, agenda.announced_deployments,
+                  disagreement_agenda.open_disagreements]
 
 
 def command_sets() -> dict[str, CommandSet]:
     sets = {name: CommandSet(name) for name in COMMANDS}
-    for capability in (samverkan, forum, deploy):
+    for capability in (samverkan, forum, deploy, disagreement):
         sets[capability.name] = capability
     return sets
 

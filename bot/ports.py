@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.directory.people import Person
+from bot.disagreement.records import DisagreementStore
 from bot.duties import DutyStore
 from bot.events import Event
 from bot.forum.records import ForumStore
@@ -47,6 +48,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     duties: DutyStore
     forum: ForumStore
+    disagreements: DisagreementStore
 
     def __enter__(self) -> UnitOfWork: ...
 
