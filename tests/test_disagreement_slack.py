@@ -1,0 +1,51 @@
+"""Disagreements as Slack meets them: signed slash commands to the real bolt app, the sweep posting through the
+fake Web API, each escalation once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.clock import STOCKHOLM
+from handlers.slack_chat import SlackChat, web_client
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+
+EVA, KARIN, JOHAN, PER = "U01EVALIND", "U01KARINBG", "U02JOHANEK", "U0PERSTRAND"
+
+
+def sweep(slack_app, worker: str = "w1", lease: timedelta = timedelta(minutes=2)) -> int:  # type: ignore[no-untyped-def]
+    core = slack_app.runtime.core
+    chat = SlackChat(web_client("xoxb-test", slack_app.fake.base_url))
+    return core.tick(chat, core.runner(chat, worker=worker, lease=lease))
+
+
+def test_a_disagreement_over_signed_http_climbs_once_and_is_settled(slack_app, clock) -> None:  # type: ignore[no-untyped-def]
+    slack_app.fake.users[PER] = "per.strand@skolplattform.example"
+    opened = slack_app.ask("/disagreement", "open supplier Vem betalar för utbytta laddare", EVA)
+    assert opened.startswith("Oenigheten är registrerad som *D-1*")
+    [notice] = slack_app.fake.posted("#forum-tjansteforum-digitala-enheter")
+    assert "*D-1 Vem betalar för utbytta laddare*" in notice["text"] and "<@U01KARINBG>" in notice["text"]
+    hidden = slack_app.ask("/disagreement", "show D-1", PER)
+    assert hidden == slack_app.ask("/disagreement", "show D-1", PER)
+    assert hidden.replace("D-1", "X") == slack_app.ask("/disagreement", "show D-404", PER).replace("D-404", "X")
+
+    clock.set(datetime(2027, 1, 14, 10, 1, tzinfo=STOCKHOLM))
+    assert sweep(slack_app, "process-a") >= 1
+    sweep(slack_app, "process-b")  # a second process finds nothing left to do
+    [moved] = slack_app.fake.posted("#forum-overgripande-tjansteforum")
+    assert "nivå 3 av 5: *Övergripande tjänsteforum*" in moved["text"] and "<@U02ALIHASN>" in moved["text"]
+    assert moved["metadata"]["event_payload"]["key"] == "disagreement.escalate:1:1"
+    assert any(c.params.get("users") == JOHAN for c in slack_app.fake.calls_to("conversations.open"))
+
+    assert "registrerat" in slack_app.ask("/disagreement", "propose D-1 Staden betalar i år", JOHAN)
+    assert "Väntar på" in slack_app.ask("/disagreement", "accept D-1", JOHAN)
+    assert slack_app.ask("/disagreement", "accept D-1", KARIN) == "D-1 är avgjord: Staden betalar i år"
+    assert "är avgjord" in slack_app.fake.posted("#forum-overgripande-tjansteforum")[-1]["text"]
+    clock.set(datetime(2027, 12, 31, 12, 0, tzinfo=STOCKHOLM))
+    sweep(slack_app)
+    assert not slack_app.fake.posted("#forum-kontraktsforum") or all(
+        "D-1" not in m["text"] for m in slack_app.fake.posted("#forum-kontraktsforum"))
+    assert "Avgjord vid Övergripande tjänsteforum" in slack_app.ask("/disagreement", "show D-1", EVA)
