@@ -1,4 +1,4 @@
-"""`samverkan`: run (Slack), console, check, schema, migrate."""
+"""`samverkan`: run (Slack), console, check, schema, migrate, export."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", nargs="?", help="the model file (default: SAMVERKAN_MODEL or the shipped model)")
     sub.add_parser("schema", help="print the JSON Schema of model files")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    export = sub.add_parser("export", help="disagreements with their history, and deployments, as JSON or CSV")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s", stream=sys.stderr)
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         case "console":
             return _console(settings, args.database)
+        case "export":
+            return _export(settings, args.format)
         case "run":
             return _run(settings)
     return 2
@@ -56,6 +60,22 @@ def _check(file: str | Path | None, lang: Lang) -> int:
     t = Texts(lang)
     print(t("model.valid", file=file or "stockholm.yaml", parties=len(model.parties), roles=len(model.roles),
             people=len(model.people), forums=len(model.forums), services=len(model.services)))
+    return 0
+
+
+def _export(settings: Settings, fmt: str) -> int:
+    from samverkan.export import export
+    from storage.db import make_engine, migrate, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    model = load_model(settings.samverkan_model)
+    engine = make_engine(settings.database_url)
+    migrate(engine)  # an older database exports its empty new tables rather than failing
+    try:
+        with SqlUnitOfWork(session_factory(engine)) as uow:
+            export(uow, model, fmt, sys.stdout)
+    finally:
+        engine.dispose()
     return 0
 
 
