@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.app import Samverkan
 from bot.chat import ChatPort
+from handlers import disagreement
 from handlers.payloads import SlashCommandPayload
 from handlers.slack_chat import SlackChat
 
@@ -29,6 +30,7 @@ def build_bolt_app(
     app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
               raise_error_for_unhandled_request=False)
     app.use(_timing)
+    disagreement.register(app, core, client, work, chat)  # its form, before the plain command takes the rest
     for name in core.sets:
         app.command(f"/{name}")(_command_listener(core, client, work, chat))
     return app

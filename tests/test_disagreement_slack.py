@@ -49,3 +49,50 @@ def test_a_disagreement_over_signed_http_climbs_once_and_is_settled(slack_app, c
     assert not slack_app.fake.posted("#forum-kontraktsforum") or all(
         "D-1" not in m["text"] for m in slack_app.fake.posted("#forum-kontraktsforum"))
     assert "Avgjord vid Övergripande tjänsteforum" in slack_app.ask("/disagreement", "show D-1", EVA)
+
+
+def submission(user: str, channel: str, **fields: str) -> str:
+    import json
+    from urllib.parse import urlencode
+
+    values = {}
+    for name, value in fields.items():
+        if name in ("counterparty", "service", "level"):
+            values[name] = {name: {"type": "static_select", "selected_option": {"value": value}}}
+        else:
+            values[name] = {name: {"type": "plain_text_input", "value": value}}
+    payload = {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": user}, "api_app_id": "A1",
+               "trigger_id": "4.5.6", "view": {"id": "V1", "type": "modal", "callback_id": "disagreement_open",
+                                               "private_metadata": channel, "state": {"values": values}}}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def test_the_form_opens_and_its_submission_goes_through_the_same_rules(slack_app) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.fakes.slack_http import signed_headers
+
+    response = slack_app.command("/disagreement", "open", EVA)
+    assert response.status_code == 200 and response.text == ""
+    [opened] = slack_app.fake.wait_for("views.open")
+    view = json.loads(opened.params["view"]) if isinstance(opened.params["view"], str) else opened.params["view"]
+    assert opened.params["trigger_id"] == "1.2.3" and view["callback_id"] == "disagreement_open"
+    assert [b["block_id"] for b in view["blocks"]] == ["counterparty", "title", "description", "service", "level"]
+
+    body = submission(EVA, "C0FORUM", counterparty="supplier", title="Vite för sena leveranser",
+                      description="Tre leveranser i december kom för sent.\nSe bilaga.", service="digitala-enheter",
+                      level="kontraktsforum")
+    response = slack_app.http.post("/slack/events", content=body, headers=signed_headers(body))
+    assert response.status_code == 200
+    [answer] = slack_app.fake.wait_for("chat.postEphemeral")
+    assert answer.params["user"] == EVA and "registrerad som *D-1*" in answer.params["text"]
+    assert "*D-1 Vite för sena leveranser*" in slack_app.fake.posted("#forum-kontraktsforum")[0]["text"]
+    shown = slack_app.ask("/disagreement", "show D-1", JOHAN)
+    assert "Beskrivning: Tre leveranser i december kom för sent.\nSe bilaga." in shown
+    assert "Tjänst: Digitala enheter" in shown
+
+    body = submission(EVA, "C0FORUM", counterparty="city", title="Mot oss själva")
+    slack_app.http.post("/slack/events", content=body, headers=signed_headers(body))
+    refused = slack_app.fake.wait_for("chat.postEphemeral", count=2)[1]
+    assert refused.params["text"].startswith("Du tillhör själv")
+    assert "D-2" not in slack_app.ask("/disagreement", "list all", EVA)

@@ -15,8 +15,11 @@ disagreement = CommandSet("disagreement")
 
 PAGE = 20
 _REF = re.compile(r"^[dD]-?(\d{1,9})$|^(\d{1,9})$")
-# Options people may write among the words of `open`: nivå=kontraktsforum tjänst=wlan
-_OPTION = re.compile(r"^(level|nivå|niva|service|tjänst|tjanst)=(.+)$", re.IGNORECASE)
+# Options people may write among the words of `open`: nivå=kontraktsforum tjänst=wlan "beskrivning=..."
+_OPTION = re.compile(r"^(level|nivå|niva|service|tjänst|tjanst|description|beskrivning)=(.+)$",
+                     re.IGNORECASE | re.DOTALL)
+_OPTION_NAMES = {"nivå": "level", "niva": "level", "tjänst": "service", "tjanst": "service",
+                 "beskrivning": "description"}
 
 
 # -- finding things ---------------------------------------------------------------------------------------------
@@ -76,12 +79,13 @@ def open_command(ctx: Context) -> None:
     for word in ctx.args:
         if match := _OPTION.match(word):
             name = match.group(1).lower()
-            options["level" if name in ("level", "nivå", "niva") else "service"] = match.group(2)
+            options[_OPTION_NAMES.get(name, name)] = match.group(2)
         else:
             words.append(word)
     if len(words) < 2:
         raise UserError("disagreement.usage.open")
-    open_disagreement(ctx, words[0], " ".join(words[1:]), "", options.get("service"), options.get("level"))
+    open_disagreement(ctx, words[0], " ".join(words[1:]), options.get("description", ""), options.get("service"),
+                      options.get("level"))
 
 
 def open_disagreement(ctx: Context, counterparty: str, title: str, description: str, service: str | None,
@@ -112,7 +116,7 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
     deadline = ladder.deadline(forum, path[start], now, ctx.uow.forum.changes(forum.key))
     d = ctx.uow.disagreements.add(NewDisagreement(title, description, person.key, parties, path, start, forum.key,
                                                   catalogue, service, now, deadline))
-    _entry(ctx, d, "opened", description or title)
+    _entry(ctx, d, "opened", title)
     escalation.plan(ctx.uow, d)
     news = escalation.announce(ctx.model, ctx.uow, d, ctx.t, ctx.t("disagreement.reason_opened", by=person.name))
     for channel, text in news.posts:
@@ -140,6 +144,8 @@ def show(ctx: Context) -> None:
              t("disagreement.show.parties", parties=escalation.parties_text(ctx.model, d, t)),
              t(f"disagreement.state.{d.state}", forum=escalation.level_name(ctx.model, d, t), level=d.level + 1,
                levels=len(d.path), deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"))]
+    if d.description:
+        lines.append(t("disagreement.show.description", description=d.description))
     if d.service:
         service = ctx.model.service(d.service)
         lines.append(t("disagreement.show.service", service=service.name(t.lang) if service else d.service))

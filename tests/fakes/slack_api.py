@@ -158,6 +158,8 @@ class FakeSlack:
                 return {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}
             case "respond":
                 return {"ok": True}
+            case "views.open":
+                return {"ok": True, "view": {"id": "V1"}}
         return {"ok": False, "error": "unknown_method"}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
