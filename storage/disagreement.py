@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.disagreement.records import (
@@ -84,15 +84,28 @@ class SqlDisagreementStore:
     def page(self, party: str | None, open_only: bool, level_forum: str | None, offset: int,
              limit: int) -> Page:
         conditions = []
-        if party is not None:
-            conditions.append(or_(DisagreementRow.party_a == party, DisagreementRow.party_b == party))
         if open_only:
             conditions.append(DisagreementRow.state == "open")
         if level_forum:
             conditions.append(DisagreementRow.rung == level_forum)
-        total = self.session.scalar(select(func.count()).select_from(DisagreementRow).where(*conditions)) or 0
-        query = (select(DisagreementRow).where(*conditions).order_by(DisagreementRow.id.desc())
-                 .offset(offset).limit(limit))
+        if party is None:
+            total = self.session.scalar(select(func.count()).select_from(DisagreementRow).where(*conditions)) or 0
+            query = (select(DisagreementRow).where(*conditions).order_by(DisagreementRow.id.desc())
+                     .offset(offset).limit(limit))
+            return Page([_disagreement(row) for row in self.session.scalars(query)], total)
+        # A party is either side, never both: each side is read along its own (party, id) index, newest first and
+        # only as deep as the page, then merged.
+        # Ordered by `id + 0`, not `id`: otherwise PostgreSQL may walk the primary key backwards through the whole
+        # table hoping to meet the party's rows soon, which is slow when they are old. This way it reads the
+        # party's rows by their index and sorts the few it needs: cost follows what the party sees.
+        sides = [DisagreementRow.party_a == party, DisagreementRow.party_b == party]
+        total = sum(self.session.scalar(select(func.count()).select_from(DisagreementRow)
+                                        .where(side, *conditions)) or 0 for side in sides)
+        deepest = [select(DisagreementRow.id).where(side, *conditions).order_by((DisagreementRow.id + 0).desc())
+                   .limit(offset + limit).subquery() for side in sides]
+        ids = union_all(*(select(side.c.id) for side in deepest)).subquery()
+        query = (select(DisagreementRow).where(DisagreementRow.id.in_(select(ids.c.id)))
+                 .order_by(DisagreementRow.id.desc()).offset(offset).limit(limit))
         return Page([_disagreement(row) for row in self.session.scalars(query)], total)
 
     def at_forum(self, forum: str) -> Sequence[Disagreement]:
