@@ -106,25 +106,24 @@ def scope(model: GovernanceModel, person: Person) -> str | None:
 
 
 def authorised(model: GovernanceModel, person: Person, d: Disagreement) -> bool:
-    """Whether the person may accept a settlement for their party at the disagreement's level.
+    """Whether the person may accept a settlement for their party at the disagreement's level: by holding a key
+    role the level's forum requires of that party, or as the City's authorised approver.
 
-    Authority is a key role the level's forum requires of that party; a role required at a higher rung carries
-    down (whoever can settle at the contract forum can settle at the service forum). The City's authorised
-    approvers may settle at any level, and so may a party's people with approver authority when no forum on the
-    way names roles for that party.
+    A party the forum names no roles for still needs a way to answer: its people with approver authority may,
+    and so may a supplier's holders of the roles the forum requires of the lead supplier (a supplier the forum does
+    not name is held to what the lead supplier must send).
     """
     if person.party not in d.parties:
         return False
-    if "approver" in person.authority and (oversees(model, person) or not _named_roles(model, d, person.party)):
+    if "approver" in person.authority and oversees(model, person):
         return True
-    return bool(person.roles & _named_roles(model, d, person.party))
-
-
-def _named_roles(model: GovernanceModel, d: Disagreement, party: str) -> set[str]:
-    roles: set[str] = set()
-    for level in d.path[d.level:]:
-        roles |= required_roles(_forum(model, level.forum), party)
-    return roles
+    forum = _forum(model, d.rung.forum)
+    roles = required_roles(forum, person.party)
+    if not roles:
+        if "approver" in person.authority:
+            return True
+        roles = {role for lead in model.parties if lead.lead_supplier for role in required_roles(forum, lead.key)}
+    return bool(person.roles & roles)
 
 
 def representatives(model: GovernanceModel, forum: Forum, party: str, people: Iterable[Person]) -> list[Person]:
