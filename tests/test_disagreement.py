@@ -206,3 +206,12 @@ def test_english_texts(talk: Dialogue, clock: ManualClock) -> None:
     assert english.say("eva.lind", "/disagreement open supplier Chargers").startswith(
         "The disagreement is recorded as *D-")
     assert clock.now() == datetime(2027, 1, 11, 9, 0, tzinfo=STOCKHOLM)
+
+
+def test_a_model_without_a_ladder_says_so(talk: Dialogue, clock: ManualClock) -> None:
+    from bot.app import Samverkan
+
+    bare = talk.core.model.model_copy(update={"ladder": None})
+    without = Dialogue(Samverkan(bare, talk.core.unit_of_work, clock, lang="sv"), talk.chat)
+    assert without.say("eva.lind", "/disagreement open supplier X").startswith("Styrmodellen har ingen")
+    assert without.say("eva.lind", "/disagreement list 2").startswith("Styrmodellen har ingen")

@@ -59,7 +59,8 @@ def _text(ctx: Context, start: int, usage: str) -> str:
 
 def find_level(ctx: Context, word: str) -> str:
     """A rung by its number on the ladder, its forum key or name."""
-    assert ctx.model.ladder is not None
+    if ctx.model.ladder is None:
+        raise UserError("disagreement.no_ladder")
     keys = [r.forum for r in ctx.model.ladder.rungs]
     specials = [k for k in (ctx.model.ladder.supplier_to_supplier, ctx.model.ladder.product_supplier_forum) if k]
     if word.isdigit() and 1 <= int(word) <= len(keys):
@@ -92,6 +93,8 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
                       level: str | None) -> Disagreement:
     """The use case behind both `/disagreement open` and the modal."""
     person = _person(ctx)
+    if ctx.model.ladder is None:
+        raise UserError("disagreement.no_ladder")
     other = find_party(ctx.model, counterparty)
     if other.key == person.party:
         raise UserError("disagreement.same_party", party=other.name(ctx.t.lang))
