@@ -6,7 +6,7 @@ The history is append-only: the store can add entries and read them, never chang
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -96,7 +96,6 @@ class NewDisagreement:
     service: str | None
     opened_at: datetime
     deadline: datetime | None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class DisagreementStore(Protocol):
