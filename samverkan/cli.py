@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", nargs="?", help="the model file (default: SAMVERKAN_MODEL or the shipped model)")
     sub.add_parser("schema", help="print the JSON Schema of model files")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    ics = sub.add_parser("ics", help="print the forum calendar as iCalendar (RFC 5545)")
+    ics.add_argument("--forum", help="one forum's key (default: every forum)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s", stream=sys.stderr)
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         case "console":
             return _console(settings, args.database)
+        case "ics":
+            return _ics(settings, args.forum)
         case "run":
             return _run(settings)
     return 2
@@ -80,12 +84,27 @@ def _console(settings: Settings, database: str | None) -> int:
     return 0
 
 
+def _ics(settings: Settings, forum: str | None) -> int:
+    from samverkan.wiring import build
+
+    runtime = build(settings)
+    try:
+        feed = runtime.calendar(forum)
+    finally:
+        runtime.close()
+    if feed is None:
+        print(Texts(settings.samverkan_lang or "sv")("forum.unknown_forum", word=forum), file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(feed)
+    return 0
+
+
 def _run(settings: Settings) -> int:
     t = Texts(settings.samverkan_lang or "sv")
     if not settings.slack_configured:
         print(t("cli.no_slack"), file=sys.stderr)
         return 2
-    from samverkan.wiring import build, slack_app
+    from samverkan.wiring import build, slack_app, slack_chat
 
     try:
         runtime = build(settings)
@@ -93,6 +112,7 @@ def _run(settings: Settings) -> int:
         print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
         return 2
     bolt = slack_app(runtime)
+    runtime.start_scheduler(slack_chat(runtime))
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -102,7 +122,7 @@ def _run(settings: Settings) -> int:
         else:
             from handlers.server import serve, wsgi_app
 
-            server = serve(wsgi_app(bolt, runtime.healthy), settings.samverkan_host, settings.port)
+            server = serve(wsgi_app(bolt, runtime.healthy, runtime.calendar), settings.samverkan_host, settings.port)
             print(t("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
             server.run()
     finally:
