@@ -26,8 +26,10 @@ def build_bolt_app(
     chat: Callable[[WebClient], ChatPort] = SlackChat,
 ) -> App:
     """`work` runs the core off bolt's own threads, so a burst of slow commands never delays the next ack."""
+    # The listeners only acknowledge and hand the work to `work`, so bolt may answer Slack as soon as they
+    # return: without this it polls for the ack every 10 ms on a thread of its own.
     app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
-              raise_error_for_unhandled_request=False)
+              raise_error_for_unhandled_request=False, process_before_response=True)
     app.use(_timing)
     for name in core.sets:
         app.command(f"/{name}")(_command_listener(core, client, work, chat))
@@ -38,8 +40,12 @@ def _command_listener(core: Samverkan, client: WebClient, work: Executor,
                       chat: Callable[[WebClient], ChatPort]) -> Callable[..., None]:
     def on_command(ack: Ack, body: dict) -> None:
         ack()
-        command = SlashCommandPayload.model_validate(body).to_command(core.clock.now())
-        work.submit(_run, core, command, chat(client))
+        try:
+            command = SlashCommandPayload.model_validate(body).to_command(core.clock.now())
+            work.submit(_run, core, command, chat(client))
+        except Exception:
+            # Acknowledged already: Slack must get its 200, whatever is wrong with what it sent.
+            log.exception("could not take on a slash command")
 
     return on_command
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -113,6 +114,10 @@ def _run(settings: Settings) -> int:
         return 2
     bolt = slack_app(runtime)
     runtime.start_scheduler(slack_chat(runtime))
+    # What start-up built lives as long as the process: moved out of the collector's sight, a full collection
+    # no longer stalls every request thread at once for ~100 ms.
+    gc.collect()
+    gc.freeze()
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
