@@ -66,7 +66,7 @@ def _check(file: str | Path | None, lang: Lang) -> int:
 
 def _console(settings: Settings, database: str | None) -> int:
     from bot.clock import ManualClock, SystemClock
-    from samverkan.console import Console, repl
+    from samverkan.console import Console, remembered_clock, repl
     from samverkan.wiring import build
 
     # The console is a sandbox: its own SQLite file unless told otherwise, never the server's database.
@@ -78,6 +78,7 @@ def _console(settings: Settings, database: str | None) -> int:
     except ModelError as error:
         print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
         return 2
+    clock.set(remembered_clock(runtime, clock.now()).now())
     try:
         repl(Console(runtime, clock))
     finally:
