@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app import Samverkan
-from bot.chat import ChatPort
+from bot.chat import ChatPort, Command
 from handlers.payloads import SlashCommandPayload
 from handlers.slack_chat import SlackChat
 
@@ -50,7 +50,7 @@ def _command_listener(core: Samverkan, client: WebClient, work: Executor,
     return on_command
 
 
-def _run(core: Samverkan, command, chat: ChatPort) -> None:  # type: ignore[no-untyped-def]
+def _run(core: Samverkan, command: Command, chat: ChatPort) -> None:
     try:
         core.handle(command, chat)
     except Exception:
