@@ -18,7 +18,8 @@ from bot.disagreement import escalation
 from bot.disagreement.commands import disagreement
 from bot.duties import DutyRunner
 from bot.forum import agenda, reminders
-from bot.forum.commands import deploy, forum
+from bot.forum.commands import forum
+from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork

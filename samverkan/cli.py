@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", nargs="?", help="the model file (default: SAMVERKAN_MODEL or the shipped model)")
     sub.add_parser("schema", help="print the JSON Schema of model files")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    ics = sub.add_parser("ics", help="print the forum calendar as iCalendar (RFC 5545)")
+    ics.add_argument("--forum", help="one forum's key (default: every forum)")
     export = sub.add_parser("export", help="disagreements with their history, and deployments, as JSON or CSV")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     args = parser.parse_args(argv)
@@ -44,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         case "console":
             return _console(settings, args.database)
+        case "ics":
+            return _ics(settings, args.forum)
         case "export":
             return _export(settings, args.format)
         case "run":
@@ -81,7 +86,7 @@ def _export(settings: Settings, fmt: str) -> int:
 
 def _console(settings: Settings, database: str | None) -> int:
     from bot.clock import ManualClock, SystemClock
-    from samverkan.console import Console, repl
+    from samverkan.console import Console, remembered_clock, repl
     from samverkan.wiring import build
 
     # The console is a sandbox: its own SQLite file unless told otherwise, never the server's database.
@@ -93,10 +98,26 @@ def _console(settings: Settings, database: str | None) -> int:
     except ModelError as error:
         print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
         return 2
+    clock.set(remembered_clock(runtime, clock.now()).now())
     try:
         repl(Console(runtime, clock))
     finally:
         runtime.close()
+    return 0
+
+
+def _ics(settings: Settings, forum: str | None) -> int:
+    from samverkan.wiring import build
+
+    runtime = build(settings)
+    try:
+        feed = runtime.calendar(forum)
+    finally:
+        runtime.close()
+    if feed is None:
+        print(Texts(settings.samverkan_lang or "sv")("forum.unknown_forum", word=forum), file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(feed)
     return 0
 
 
@@ -105,7 +126,7 @@ def _run(settings: Settings) -> int:
     if not settings.slack_configured:
         print(t("cli.no_slack"), file=sys.stderr)
         return 2
-    from samverkan.wiring import build, slack_app
+    from samverkan.wiring import build, slack_app, slack_chat
 
     try:
         runtime = build(settings)
@@ -113,6 +134,11 @@ def _run(settings: Settings) -> int:
         print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
         return 2
     bolt = slack_app(runtime)
+    runtime.start_scheduler(slack_chat(runtime))
+    # What start-up built lives as long as the process: moved out of the collector's sight, a full collection
+    # no longer stalls every request thread at once for ~100 ms.
+    gc.collect()
+    gc.freeze()
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -122,7 +148,7 @@ def _run(settings: Settings) -> int:
         else:
             from handlers.server import serve, wsgi_app
 
-            server = serve(wsgi_app(bolt, runtime.healthy), settings.samverkan_host, settings.port)
+            server = serve(wsgi_app(bolt, runtime.healthy, runtime.calendar), settings.samverkan_host, settings.port)
             print(t("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
             server.run()
     finally:

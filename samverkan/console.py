@@ -137,6 +137,7 @@ class Console:
             self._print(self.t("console.bad_clock"))
             return
         self._print(self.t("console.clock", when=self.t.when(self.clock.now())))
+        remember_clock(self.runtime, self.clock)
         # What fell due while the clock moved is done now, as the scheduler would have done it in real time.
         self.runtime.core.tick(self.chat, self.runner)
 
@@ -147,6 +148,22 @@ class Console:
         command = Command(name=name, text=text.strip(), user_id=console_user_id(self.me), channel_id=CHANNEL,
                           received_at=self.clock.now())
         self.runtime.core.handle(command, self.chat)
+
+
+CLOCK_MARK = "console.clock"
+
+
+def remembered_clock(runtime: Runtime, now: datetime) -> ManualClock:
+    """The console's clock starts where it was left: what was done in a moved future stays done."""
+    with runtime.core.unit_of_work() as uow:
+        left = uow.forum.mark(CLOCK_MARK)
+    return ManualClock(max(now, left) if left else now)
+
+
+def remember_clock(runtime: Runtime, clock: ManualClock) -> None:
+    with runtime.core.unit_of_work() as uow:
+        uow.forum.set_mark(CLOCK_MARK, clock.now())
+        uow.commit()
 
 
 def repl(console: Console) -> None:

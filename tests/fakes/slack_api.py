@@ -23,6 +23,7 @@ class Call:
     params: dict[str, Any]
     at: float
     status: int = 200  # what the fake answered: 0 for a dropped connection
+    wall: float = field(default_factory=time.time)  # when it arrived, as wall-clock time (for lateness)
 
     @property
     def delivered(self) -> bool:
