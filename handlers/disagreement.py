@@ -107,14 +107,19 @@ def register(app: App, core: Samverkan, client: WebClient, work: Executor,
     @app.command("/disagreement", matchers=[wants_form])
     def open_form(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        payload = SlashCommandPayload.model_validate(body)
-        work.submit(_open_form, core, client, payload)
+        try:
+            work.submit(_open_form, core, client, SlashCommandPayload.model_validate(body))
+        except Exception:
+            log.exception("could not take on /disagreement open")  # acknowledged already: Slack has its 200
 
     @app.view(CALLBACK)
     def submitted(ack: Ack, body: dict[str, Any]) -> None:
         ack()  # the modal closes at once; the answer comes as an ephemeral message
-        command = OpenSubmission.from_body(body).to_command(core.clock.now())
-        work.submit(_run, core, command, chat(client))
+        try:
+            command = OpenSubmission.from_body(body).to_command(core.clock.now())
+            work.submit(_run, core, command, chat(client))
+        except Exception:
+            log.exception("could not take on a disagreement form")
 
 
 def _open_form(core: Samverkan, client: WebClient, payload: SlashCommandPayload) -> None:
