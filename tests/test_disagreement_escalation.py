@@ -40,21 +40,26 @@ def level(talk: Dialogue, ref: str) -> int:
     return found.level
 
 
+class Killed(BaseException):
+    """What kill -9 looks like from inside: nothing after it runs, no `except Exception` catches it."""
+
+
 class Crashing(RecordingChat):
     """Slack as seen by a process that dies at a given message: what it managed to post stays posted."""
 
-    def __init__(self, shared: RecordingChat, die_at: str) -> None:
+    def __init__(self, shared: RecordingChat, die_at: str, death: type[BaseException]) -> None:
         super().__init__()
         self.shared = shared
         self.die_at = die_at
+        self.death = death
 
     def post(self, channel: str, text: str, key: str | None = None) -> str:
         if self.die_at == "post":
-            raise ConnectionError("killed")
+            raise self.death("killed")
         return self.shared.post(channel, text, key)
 
     def direct(self, user_id: str, text: str, key: str | None = None) -> None:
-        raise ConnectionError("killed")
+        raise self.death("killed")
 
     def was_posted(self, channel_or_user: str, key: str) -> bool:
         return self.shared.was_posted(channel_or_user, key)
@@ -71,13 +76,18 @@ def test_nothing_moves_before_the_deadline_and_once_after(dialogue: Dialogue, cl
     assert [c for c, _ in dialogue.chat.posts].count(OVERARCHING) == 1
 
 
+@pytest.mark.parametrize("death", [ConnectionError, Killed], ids=["slack-fails", "kill-9"])
 @pytest.mark.parametrize("die_at", ["post", "direct"])
 def test_a_runner_that_dies_mid_way_is_finished_by_another_without_posting_twice(
-        dialogue: Dialogue, clock: ManualClock, die_at: str) -> None:
+        dialogue: Dialogue, clock: ManualClock, die_at: str, death: type[BaseException]) -> None:
     ref = opened(dialogue)
     clock.set(PAST_DEADLINE)
-    dying = dialogue.core.runner(Crashing(dialogue.chat, die_at), worker="dies", lease=timedelta(minutes=2))
-    assert dying.sweep(clock.now()) == 0  # it moved the disagreement, then died while telling
+    dying = dialogue.core.runner(Crashing(dialogue.chat, die_at, death), worker="dies", lease=timedelta(minutes=2))
+    if death is Killed:
+        with pytest.raises(Killed):
+            dying.sweep(clock.now())  # it moved the disagreement and committed, then was killed while telling
+    else:
+        assert dying.sweep(clock.now()) == 0  # it moved the disagreement, then failed while telling
     assert level(dialogue, ref) == 2
     with dialogue.core.unit_of_work() as uow:
         assert uow.duties.state(duty_key(int(ref[2:]), 1)) == "claimed"  # type: ignore[attr-defined]

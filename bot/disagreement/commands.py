@@ -6,7 +6,6 @@ import re
 
 from bot.commands import CommandSet, Context, UserError
 from bot.directory.lookup import find_party
-from bot.directory.people import Person
 from bot.disagreement import escalation, ladder
 from bot.disagreement.records import Disagreement, Entry, NewDisagreement, Proposal
 from bot.disagreement.stats import figures
@@ -40,12 +39,8 @@ def _open_one(ctx: Context, word: str, lock: bool = False) -> Disagreement:
     return found
 
 
-def _person(ctx: Context) -> Person:
-    return ctx.require_person()
-
-
 def _entry(ctx: Context, d: Disagreement, kind: str, text: str = "") -> None:
-    person = _person(ctx)
+    person = ctx.require_person()
     ctx.uow.disagreements.append(Entry(d.id, ctx.clock.now(), person.key, person.party, kind,  # type: ignore[arg-type]
                                        d.level, d.forum, text))
     ctx.record(f"disagreement.{kind}", d.ref, text=text[:300])
@@ -92,7 +87,7 @@ def open_command(ctx: Context) -> None:
 def open_disagreement(ctx: Context, counterparty: str, title: str, description: str, service: str | None,
                       level: str | None) -> Disagreement:
     """The use case behind both `/disagreement open` and the modal."""
-    person = _person(ctx)
+    person = ctx.require_person()
     if ctx.model.ladder is None:
         raise UserError("disagreement.no_ladder")
     other = find_party(ctx.model, counterparty)
@@ -172,7 +167,7 @@ def _party_name(ctx: Context, key: str) -> str:
 
 @disagreement.add("list", "lista")
 def list_command(ctx: Context) -> None:
-    person = _person(ctx)
+    person = ctx.require_person()
     open_only, level, page = True, None, 1
     for word in ctx.args:
         if word.lower() in ("open", "öppna", "oppna"):
@@ -203,7 +198,7 @@ def list_command(ctx: Context) -> None:
 @disagreement.add("escalate", "eskalera")
 def escalate(ctx: Context) -> None:
     reason = _text(ctx, 1, "disagreement.usage.escalate")
-    person = _person(ctx)
+    person = ctx.require_person()
     d = _open_one(ctx, ctx.args[0], lock=True)
     escalation.withdraw(ctx.uow, d)
     moved = escalation.climb(ctx.model, ctx.uow, d, ctx.clock.now(), person.key, person.party, reason)
@@ -225,7 +220,7 @@ def escalate(ctx: Context) -> None:
 @disagreement.add("propose", "föreslå", "foresla", "förslag")
 def propose(ctx: Context) -> None:
     text = _text(ctx, 1, "disagreement.usage.propose")
-    person = _person(ctx)
+    person = ctx.require_person()
     d = _open_one(ctx, ctx.args[0], lock=True)
     if d.proposal is not None:
         raise UserError("disagreement.already_proposed", ref=d.ref, text=d.proposal.text)
@@ -242,7 +237,7 @@ def propose(ctx: Context) -> None:
 def accept(ctx: Context) -> None:
     if len(ctx.args) != 1:
         raise UserError("disagreement.usage.accept")
-    person = _person(ctx)
+    person = ctx.require_person()
     d = _open_one(ctx, ctx.args[0], lock=True)
     if d.proposal is None:
         raise UserError("disagreement.no_proposal", ref=d.ref)
@@ -274,7 +269,7 @@ def accept(ctx: Context) -> None:
 @disagreement.add("reject", "avvisa", "avslå")
 def reject(ctx: Context) -> None:
     reason = _text(ctx, 1, "disagreement.usage.reject")
-    person = _person(ctx)
+    person = ctx.require_person()
     d = _open_one(ctx, ctx.args[0], lock=True)
     if d.proposal is None:
         raise UserError("disagreement.no_proposal", ref=d.ref)
@@ -292,5 +287,5 @@ def reject(ctx: Context) -> None:
 # -- figures -----------------------------------------------------------------------------------------------------
 @disagreement.add("stats", "statistik")
 def stats(ctx: Context) -> None:
-    person = _person(ctx)
+    person = ctx.require_person()
     ctx.reply(figures(ctx, ladder.scope(ctx.model, person)))
