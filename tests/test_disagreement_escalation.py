@@ -203,3 +203,15 @@ def test_in_the_console_it_climbs_rung_by_rung_until_both_parties_accept(databas
         assert after.count("eskalerad till") == 3
     finally:
         runtime.close()
+
+
+def test_the_store_moves_a_disagreement_only_from_where_it_still_is(dialogue: Dialogue, clock: ManualClock) -> None:
+    ref = opened(dialogue)
+    with dialogue.core.unit_of_work() as uow:
+        d = uow.disagreements.get(int(ref[2:]))
+        assert d is not None
+        assert uow.disagreements.move(d.id, 1, 2, "overgripande-tjansteforum", clock.now(), None) is True
+        # The sweep (or a second person) that read it at level 1 loses: nothing is moved twice.
+        assert uow.disagreements.move(d.id, 1, 2, "overgripande-tjansteforum", clock.now(), None) is False
+        uow.commit()
+    assert level(dialogue, ref) == 2
