@@ -32,10 +32,17 @@ class ConsoleChat:
         self.out = out
         self.t = Texts(runtime.core.lang)
         self._posted: set[tuple[str, str]] = set()
+        self.people: list[Person] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reads the directory between commands. The chat is asked about people while a command's transaction is
+        open, and a second transaction then would wait for the first (SQLite takes its write lock at the start)."""
+        with self.runtime.core.unit_of_work() as uow:
+            self.people = list(uow.directory.people())
 
     def _people(self) -> list[Person]:
-        with self.runtime.core.unit_of_work() as uow:
-            return list(uow.directory.people())
+        return self.people
 
     def render(self, text: str) -> str:
         people = self._people()
@@ -103,6 +110,7 @@ class Console:
             case "/help" | "/hjälp":
                 self.welcome()
             case "/as" | "/som":
+                self.chat.refresh()
                 self._become(rest.strip())
             case "/people" | "/personer":
                 for p in self.chat._people():
@@ -139,6 +147,7 @@ class Console:
         self._print(self.t("console.clock", when=self.t.when(self.clock.now())))
         remember_clock(self.runtime, self.clock)
         # What fell due while the clock moved is done now, as the scheduler would have done it in real time.
+        self.chat.refresh()
         self.runtime.core.tick(self.chat, self.runner)
 
     def _command(self, name: str, text: str) -> None:
@@ -147,7 +156,9 @@ class Console:
             return
         command = Command(name=name, text=text.strip(), user_id=console_user_id(self.me), channel_id=CHANNEL,
                           received_at=self.clock.now())
+        self.chat.refresh()
         self.runtime.core.handle(command, self.chat)
+        self.chat.refresh()
 
 
 CLOCK_MARK = "console.clock"

@@ -76,27 +76,8 @@ def _migrated_engine(backend: str, request: pytest.FixtureRequest, engines: dict
             url = request.getfixturevalue("postgres").create_database("shared")
         engine = make_engine(url)
         migrate(engine)  # the migrations themselves are under test here, not a metadata.create_all()
-        if backend == "sqlite":
-            _explicit_transactions(engine)
         engines[backend] = engine
     return engines[backend]
-
-
-def _explicit_transactions(engine: Engine) -> None:
-    """pysqlite begins a transaction only before a write, so the outer transaction below would not exist yet
-    when a test's first savepoint is taken, and releasing that savepoint would commit for good: tests would
-    leak into each other. SQLAlchemy's recipe: let SQLAlchemy emit BEGIN itself."""
-    from sqlalchemy import event
-
-    engine.dispose()  # connections made while migrating keep the driver's own transaction handling
-
-    @event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN")
 
 
 @pytest.fixture(params=BACKENDS)
