@@ -13,9 +13,13 @@ from bot.clock import Clock
 from bot.commands import CommandSet, Context, UserError, split_words
 from bot.directory.commands import samverkan
 from bot.directory.lookup import identify
+from bot.disagreement import agenda as disagreement_agenda
+from bot.disagreement import escalation
+from bot.disagreement.commands import disagreement
 from bot.duties import DutyRunner
 from bot.forum import agenda, reminders
-from bot.forum.commands import deploy, forum
+from bot.forum.commands import forum
+from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts
 from bot.incident import assembly as incident_assembly
 from bot.incident import reminders as incident_reminders
@@ -36,14 +40,16 @@ PERFORMERS = {
     reminders.ACTION_DUE: reminders.perform_action_due,
     incident_assembly.ASSEMBLE: incident_assembly.perform_assembly,
     incident_reminders.UPDATE_DUE: incident_reminders.perform,
+    escalation.ESCALATE: escalation.perform,
 }
 PLANNERS = [reminders.plan, incident_reminders.plan]
-AGENDA_SOURCES = [agenda.added_items, agenda.open_actions, agenda.announced_deployments, major_incidents_since]
+AGENDA_SOURCES = [agenda.added_items, agenda.open_actions, agenda.announced_deployments,
+                  disagreement_agenda.open_disagreements, major_incidents_since]
 
 
 def command_sets() -> dict[str, CommandSet]:
     sets = {name: CommandSet(name) for name in COMMANDS}
-    for capability in (samverkan, forum, deploy, incident):
+    for capability in (samverkan, forum, deploy, incident, disagreement):
         sets[capability.name] = capability
     return sets
 

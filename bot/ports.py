@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.directory.people import Person
+from bot.disagreement.records import DisagreementStore
 from bot.duties import DutyStore
 from bot.events import Event
 from bot.forum.records import ForumStore
@@ -49,6 +50,7 @@ class UnitOfWork(Protocol):
     duties: DutyStore
     forum: ForumStore
     incidents: IncidentStore
+    disagreements: DisagreementStore
 
     def __enter__(self) -> UnitOfWork: ...
 

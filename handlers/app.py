@@ -11,7 +11,8 @@ from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app import Samverkan
-from bot.chat import ChatPort
+from bot.chat import ChatPort, Command
+from handlers import disagreement
 from handlers import incident as incident_listeners
 from handlers.payloads import SlashCommandPayload
 from handlers.slack_chat import SlackChat
@@ -27,9 +28,12 @@ def build_bolt_app(
     chat: Callable[[WebClient], ChatPort] = SlackChat,
 ) -> App:
     """`work` runs the core off bolt's own threads, so a burst of slow commands never delays the next ack."""
+    # The listeners only acknowledge and hand the work to `work`, so bolt may answer Slack as soon as they
+    # return: without this it polls for the ack every 10 ms on a thread of its own.
     app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
-              raise_error_for_unhandled_request=False)
+              raise_error_for_unhandled_request=False, process_before_response=True)
     app.use(_timing)
+    disagreement.register(app, core, client, work, chat)  # its form, before the plain command takes the rest
     for name in core.sets:
         app.command(f"/{name}")(_command_listener(core, client, work, chat))
     incident_listeners.register(app, core, client, work, chat)
@@ -40,13 +44,17 @@ def _command_listener(core: Samverkan, client: WebClient, work: Executor,
                       chat: Callable[[WebClient], ChatPort]) -> Callable[..., None]:
     def on_command(ack: Ack, body: dict) -> None:
         ack()
-        command = SlashCommandPayload.model_validate(body).to_command(core.clock.now())
-        work.submit(_run, core, command, chat(client))
+        try:
+            command = SlashCommandPayload.model_validate(body).to_command(core.clock.now())
+            work.submit(_run, core, command, chat(client))
+        except Exception:
+            # Acknowledged already: Slack must get its 200, whatever is wrong with what it sent.
+            log.exception("could not take on a slash command")
 
     return on_command
 
 
-def _run(core: Samverkan, command, chat: ChatPort) -> None:  # type: ignore[no-untyped-def]
+def _run(core: Samverkan, command: Command, chat: ChatPort) -> None:
     try:
         core.handle(command, chat)
     except Exception:

@@ -11,7 +11,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def wsgi_app(bolt: App, health: Callable[[], bool]) -> WsgiApp:
+def wsgi_app(bolt: App, health: Callable[[], bool],
+             calendar: Callable[[str | None], bytes | None] | None = None) -> WsgiApp:
+    """`calendar(forum_key or None)` gives the iCalendar feed, or None for a forum that does not exist."""
     slack = SlackRequestHandler(bolt, path="/slack/events")
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -25,6 +27,15 @@ def wsgi_app(bolt: App, health: Callable[[], bool]) -> WsgiApp:
             return [body]
         if path == "/slack/events":
             return slack(environ, start_response)
+        if calendar is not None and method == "GET" and (path == "/calendar.ics" or (
+                path.startswith("/calendar/") and path.endswith(".ics"))):
+            key = None if path == "/calendar.ics" else path.removeprefix("/calendar/").removesuffix(".ics")
+            feed = calendar(key)
+            if feed is not None:
+                start_response("200 OK", [("Content-Type", "text/calendar; charset=utf-8"),
+                                          ("Content-Length", str(len(feed))),
+                                          ("Cache-Control", "max-age=300")])
+                return [feed]
         body = b"Not Found"
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
         return [body]

@@ -34,10 +34,17 @@ class ConsoleChat:
         self._posted: set[tuple[str, str]] = set()
         self._channels: dict[str, str] = {}  # name -> id; in the console a channel's id is its #name
         self._messages: dict[str, str] = {}  # reference -> text
+        self.people: list[Person] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reads the directory between commands. The chat is asked about people while a command's transaction is
+        open, and a second transaction then would wait for the first (SQLite takes its write lock at the start)."""
+        with self.runtime.core.unit_of_work() as uow:
+            self.people = list(uow.directory.people())
 
     def _people(self) -> list[Person]:
-        with self.runtime.core.unit_of_work() as uow:
-            return list(uow.directory.people())
+        return self.people
 
     def render(self, text: str) -> str:
         people = self._people()
@@ -159,6 +166,7 @@ class Console:
             case "/help" | "/hjälp":
                 self.welcome()
             case "/as" | "/som":
+                self.chat.refresh()
                 self._become(rest.strip())
             case "/people" | "/personer":
                 for p in self.chat._people():
@@ -193,7 +201,9 @@ class Console:
             self._print(self.t("console.bad_clock"))
             return
         self._print(self.t("console.clock", when=self.t.when(self.clock.now())))
+        remember_clock(self.runtime, self.clock)
         # What fell due while the clock moved is done now, as the scheduler would have done it in real time.
+        self.chat.refresh()
         self.runtime.core.tick(self.chat, self.runner)
 
     def _command(self, name: str, text: str) -> None:
@@ -202,7 +212,25 @@ class Console:
             return
         command = Command(name=name, text=text.strip(), user_id=console_user_id(self.me), channel_id=CHANNEL,
                           received_at=self.clock.now())
+        self.chat.refresh()
         self.runtime.core.handle(command, self.chat)
+        self.chat.refresh()
+
+
+CLOCK_MARK = "console.clock"
+
+
+def remembered_clock(runtime: Runtime, now: datetime) -> ManualClock:
+    """The console's clock starts where it was left: what was done in a moved future stays done."""
+    with runtime.core.unit_of_work() as uow:
+        left = uow.forum.mark(CLOCK_MARK)
+    return ManualClock(max(now, left) if left else now)
+
+
+def remember_clock(runtime: Runtime, clock: ManualClock) -> None:
+    with runtime.core.unit_of_work() as uow:
+        uow.forum.set_mark(CLOCK_MARK, clock.now())
+        uow.commit()
 
 
 def repl(console: Console) -> None:

@@ -23,10 +23,9 @@ class Settings(BaseSettings):
     samverkan_lang: Literal["sv", "en"] | None = None
     # Threads that do the work after Slack has been acknowledged.
     samverkan_workers: int = Field(default=8, ge=1, le=64)
-    # How often duties (reminders, war-room assemblies to finish) are looked at, and how long a claimed duty is
-    # left to the process that claimed it before another one takes it over (it died).
-    samverkan_tick_seconds: float = Field(default=15, gt=0, le=3600)
-    samverkan_duty_lease_seconds: float = Field(default=120, gt=0, le=3600)
+    # Seconds after which a duty claimed by a process that has not finished it is taken over by another: longer
+    # than any Slack call with its retries takes.
+    samverkan_claim_lease: float = Field(default=120, ge=1)
 
     @property
     def slack_configured(self) -> bool:

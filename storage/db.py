@@ -18,17 +18,27 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         # writers, and the busy timeout makes a writer wait for the lock instead of failing at once.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # pysqlite would begin a transaction only before the first write, so a savepoint taken earlier would be the
+    # outermost transaction and its release a commit: half of a unit of work saved. SQLAlchemy begins instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     if not _is_memory(dbapi_connection):
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    # IMMEDIATE takes the write lock at the start: a transaction that reads and then writes can never be refused
+    # its upgrade by a writer that came between (SQLITE_BUSY, which the busy timeout does not wait out).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _is_memory(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]

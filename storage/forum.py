@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.forum.calendar import Change
@@ -137,10 +138,15 @@ class SqlForumStore:
 
     def set_mark(self, name: str, value: datetime) -> None:
         row = self.session.get(MarkRow, name)
-        if row is None:
-            self.session.add(MarkRow(name=name, value=value))
-        else:
+        if row is not None:
             row.value = value
+            return
+        try:
+            # Two processes planning for the first time at once: the other's mark is as good as ours.
+            with self.session.begin_nested():
+                self.session.add(MarkRow(name=name, value=value))
+        except IntegrityError:
+            pass
 
 
 def _action(row: ActionRow) -> Action:

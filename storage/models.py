@@ -221,3 +221,54 @@ class IncidentTimelineRow(Base):
     author: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(String(4000), default="")
+
+
+class DisagreementRow(Base):
+    __tablename__ = "disagreement"
+    __table_args__ = (
+        # A party's list and the agenda read only their own rows, newest first: pages cost the page, not the table.
+        Index("ix_disagreement_party_a_id", "party_a", "id"),
+        Index("ix_disagreement_party_b_id", "party_b", "id"),
+        Index("ix_disagreement_forum_state", "forum", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    raised_by: Mapped[str] = mapped_column(String(120))
+    party_a: Mapped[str] = mapped_column(String(80))  # the raiser's party
+    party_b: Mapped[str] = mapped_column(String(80))
+    path: Mapped[list[Any]] = mapped_column(JSON)  # [[forum, grace days], ...], fixed when opened
+    level: Mapped[int] = mapped_column(Integer)
+    rung: Mapped[str] = mapped_column(String(120))  # the model forum of the level, for listing by level
+    forum: Mapped[str] = mapped_column(String(120))  # the sitting forum of the level
+    catalogue: Mapped[str | None] = mapped_column(String(80))
+    service: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(16))  # open, settled, formal
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    level_since: Mapped[datetime] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    proposal_text: Mapped[str | None] = mapped_column(String(4000))
+    proposal_by: Mapped[str | None] = mapped_column(String(120))
+    proposal_party: Mapped[str | None] = mapped_column(String(80))
+    proposal_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class DisagreementEntryRow(Base):
+    """The append-only history of a disagreement."""
+
+    __tablename__ = "disagreement_entry"
+    __table_args__ = (Index("ix_disagreement_entry_disagreement_id", "disagreement_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disagreement_id: Mapped[int] = mapped_column(ForeignKey("disagreement.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    party: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    forum: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(String(4000), default="")
+    ref: Mapped[str] = mapped_column(String(300), default="")

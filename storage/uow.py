@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.directory import SqlDirectoryStore
+from storage.disagreement import SqlDisagreementStore
 from storage.duties import SqlDutyStore
 from storage.events import SqlEventLog
 from storage.forum import SqlForumStore
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
         self.duties = SqlDutyStore(self.session)
         self.forum = SqlForumStore(self.session)
         self.incidents = SqlIncidentStore(self.session)
+        self.disagreements = SqlDisagreementStore(self.session)
         return self
 
     def __exit__(

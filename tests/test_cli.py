@@ -41,3 +41,38 @@ def test_the_console_command_runs_from_a_terminal(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "You are *Johan Ek* · Lead supplier · Account manager (A)" in done.stdout
     assert (tmp_path / "samverkan-console.db").exists()
+
+
+def test_export_gives_disagreements_with_their_history_and_deployments(tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+    from datetime import datetime
+
+    from bot.chat import Command
+    from bot.clock import STOCKHOLM, ManualClock
+    from samverkan.settings import Settings
+    from samverkan.wiring import build
+    from tests.fakes.recording_chat import RecordingChat
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    clock = ManualClock(datetime(2027, 1, 11, 9, 0, tzinfo=STOCKHOLM))
+    runtime = build(Settings(database_url=url, samverkan_lang="sv"), clock)
+    for name, text, user in [("disagreement", "open supplier Vem betalar, för laddarna", "U01EVALIND"),
+                             ("disagreement", "comment D-1 Avtalet är tyst", "U02JOHANEK"),
+                             ("deploy", "announce service-desk 2027-01-20 18:00 Ny version", "U02MARIASD")]:
+        runtime.core.handle(Command(name=name, text=text, user_id=user, channel_id="C1", received_at=clock.now()),
+                            RecordingChat())
+    runtime.close()
+    as_json = run("export", "--format", "json", cwd=tmp_path, DATABASE_URL=url)
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    [d] = data["disagreements"]
+    assert d["ref"] == "D-1" and d["parties"] == ["city", "supplier"] and d["state"] == "open"
+    assert [e["kind"] for e in d["history"]] == ["opened", "commented"]
+    assert data["deployments"][0]["what"] == "Ny version"
+    as_csv = run("export", "--format", "csv", cwd=tmp_path, DATABASE_URL=url)
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [(r["record"], r["kind"]) for r in rows] == [("disagreement", "opened"), ("disagreement", "commented"),
+                                                         ("deployment", "announced")]
+    assert rows[0]["title"] == "Vem betalar, för laddarna"

@@ -63,3 +63,13 @@ def test_unknown_people_and_commands(console) -> None:  # type: ignore[no-untype
     said = transcript(console, "/as nobody", "/dance")
     assert 'Det finns ingen "nobody" i katalogen.' in said and "Okänt kommando." in said
 
+
+
+def test_moving_the_clock_posts_what_fell_due_and_is_remembered(console, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    said = transcript(console, "/as eva.lind", '/forum agenda kontraktsforum add "Vite"', "/clock 2027-01-12 10:00")
+    assert "[#forum-kontraktsforum] Samverkan: :calendar: *Kontraktsforum* – tisdag 19 januari 2027" in said
+    assert "1. Vite _(anmäld av eva.lind)_" in said
+    bot, _ = console
+    from samverkan.console import remembered_clock
+
+    assert remembered_clock(bot.runtime, bot.clock.now().replace(year=2026)).now() == bot.clock.now()

@@ -120,7 +120,7 @@ def test_bad_input_gets_help_never_a_trace(dialogue: Dialogue) -> None:
     assert dialogue.say("eva.lind", "/samverkan person add supplier annaberg Anna").startswith(
         '"annaberg" är varken en Slack-användare')
     assert dialogue.say("eva.lind", "/samverkan role add johan.ek Z").startswith('Rollen "Z" finns inte')
-    assert dialogue.say("johan.ek", "/disagreement list").startswith("`/disagreement` är inte i drift ännu")
+    assert dialogue.say("johan.ek", "/incident okänd").startswith("`/incident okänd` känner jag inte till.")
 
 
 def test_english_when_the_deployment_says_so(core: Samverkan, chat: RecordingChat) -> None:

@@ -63,7 +63,7 @@ def test_kill_9_mid_assembly_then_restart_gives_one_channel_and_one_brief(fake_s
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_", "DATABASE_"))}
     env = {**clean, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
            "SLACK_API_URL": fake.base_url, "DATABASE_URL": url, "PORT": str(port), "SAMVERKAN_HOST": "127.0.0.1",
-           "SAMVERKAN_LANG": "sv", "SAMVERKAN_TICK_SECONDS": "0.5", "SAMVERKAN_DUTY_LEASE_SECONDS": "2"}
+           "SAMVERKAN_LANG": "sv", "SAMVERKAN_CLAIM_LEASE": "2"}
     log = tmp_path / "bot.log"
     first = start(env, port, log)
     try:

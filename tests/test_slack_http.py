@@ -107,3 +107,13 @@ def test_health_check(slack_app) -> None:  # type: ignore[no-untyped-def]
 def test_ssl_check_and_url_verification_are_answered(slack_app) -> None:  # type: ignore[no-untyped-def]
     body = urlencode({"ssl_check": "1", "token": "x"})
     assert slack_app.http.post("/slack/events", content=body, headers=signed_headers(body)).status_code == 200
+
+
+def test_the_forum_calendar_over_slack(slack_app) -> None:  # type: ignore[no-untyped-def]
+    added = slack_app.ask("/forum", "agenda kontraktsforum add Vite för sena leveranser", JOHAN)
+    assert added == "Punkten är anmäld till Kontraktsforum tisdag 19 januari 2027 kl. 10:00: Vite för sena leveranser"
+    moved = slack_app.ask("/forum", "move kontraktsforum 2027-01-19 2027-01-21", EVA)
+    assert moved.endswith("är flyttat till torsdag 21 januari 2027 kl. 10:00 (av Eva Lind).")
+    [announcement] = slack_app.fake.posted("#forum-kontraktsforum")
+    assert announcement["text"] == moved
+    assert "1. Vite för sena leveranser" in slack_app.ask("/forum", "agenda kontraktsforum", EVA)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from bot.forum.calendar import Sitting
+from bot.forum.calendar import Sitting, next_sitting
 from bot.i18n import Texts
 from bot.model.schema import Forum, GovernanceModel
 from bot.ports import UnitOfWork
@@ -41,8 +41,6 @@ def announced_deployments(uow: UnitOfWork, model: GovernanceModel, forum: Forum,
     this sitting covers deployments up to the next one; those announced after it had begun are marked late."""
     if forum.key != model.deployment_forum:
         return []
-    from bot.forum.calendar import next_sitting  # local: keeps the import graph of this module flat
-
     changes = uow.forum.changes(forum.key)
     following = next_sitting(forum, sitting.start + (sitting.end - sitting.start), changes)
     until = following.start if following else None

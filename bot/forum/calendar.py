@@ -87,7 +87,7 @@ def _rule_starts(forum: Forum, after: datetime, before: datetime) -> Iterable[da
 
 def _on_working_day(forum: Forum, sitting: Sitting) -> Sitting:
     day = sitting.start.astimezone(STOCKHOLM).date()
-    if is_working_day(day):
+    if forum.holidays == "keep" or is_working_day(day):
         return sitting
     holiday = holiday_name(day) or ""
     if forum.holidays == "cancel":

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from bot.directory.people import Person
 from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.agenda import agenda
-from bot.forum.calendar import Sitting, previous_sitting, sittings
+from bot.forum.calendar import Change, Sitting, previous_sitting, sittings
 from bot.forum.when import at, parse_offset
 from bot.i18n import Texts
 from bot.model.schema import Forum, GovernanceModel
@@ -57,7 +59,7 @@ def plan(core: Samverkan, now: datetime) -> None:
         uow.commit()
 
 
-def _sitting_duties(forum: Forum, changes, now: datetime, since: datetime) -> dict[str, Duty]:  # type: ignore[no-untyped-def]
+def _sitting_duties(forum: Forum, changes: Sequence[Change], now: datetime, since: datetime) -> dict[str, Duty]:
     duties = {}
     offsets = sorted(forum.reminders, key=parse_offset, reverse=True)
     for sitting in sittings(forum, now, now + HORIZON, changes):
@@ -144,7 +146,7 @@ def _party(model: GovernanceModel, key: str, t: Texts) -> str:
     return party.name(t.lang) if party else key
 
 
-def mention(person) -> str:  # type: ignore[no-untyped-def]
+def mention(person: Person) -> str:
     if person.slack_usergroup:
         return f"<!subteam^{person.slack_usergroup}>"
     if person.slack_user and not person.slack_user.startswith("console:"):

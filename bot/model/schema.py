@@ -131,8 +131,8 @@ class Forum(Strict):
     duration_minutes: int = Field(default=60, ge=5, le=24 * 60)
     place: str | None = None
     # A sitting that falls on a Swedish public holiday or a weekend: moved to the next or previous working day,
-    # or cancelled.
-    holidays: Literal["next", "previous", "cancel"] = "next"
+    # cancelled, or kept (a forum that meets whatever the day).
+    holidays: Literal["next", "previous", "cancel", "keep"] = "next"
     reminders: list[Offset] = ["7d", "1d", "15m"]
     reports: list[Label] = []
     per_catalogue: bool = False

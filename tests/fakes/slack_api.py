@@ -30,6 +30,7 @@ class Call:
     at: float
     status: int = 200  # what the fake answered: 0 for a dropped connection
     received: float = 0.0  # when the request arrived, before the scripted delay (`at` is when it was answered)
+    wall: float = field(default_factory=time.time)  # when it arrived, as wall-clock time (for lateness)
 
     @property
     def delivered(self) -> bool:
@@ -269,6 +270,8 @@ class FakeSlack:
                 return {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}
             case "respond":
                 return {"ok": True}
+            case "views.open":
+                return {"ok": True, "view": {"id": "V1"}}
         return {"ok": False, "error": "unknown_method"}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

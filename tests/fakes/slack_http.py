@@ -46,8 +46,8 @@ class SlackAppServer:
         self.runtime: Runtime = build(self.settings, clock)
         from handlers.server import serve, wsgi_app
 
-        self.server = serve(wsgi_app(slack_app(self.runtime), self.runtime.healthy), "127.0.0.1", 0, threads=8,
-                            asyncore_loop_timeout=0.1)
+        application = wsgi_app(slack_app(self.runtime), self.runtime.healthy, self.runtime.calendar)
+        self.server = serve(application, "127.0.0.1", 0, threads=8, asyncore_loop_timeout=0.1)
         self.thread = threading.Thread(target=self._serve, name="waitress", daemon=True)
         self._closing = False
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.server.effective_port}", timeout=10)

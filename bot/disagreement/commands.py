@@ -1,0 +1,291 @@
+"""`/disagreement`: open, follow, move up and settle disagreements between the parties."""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands import CommandSet, Context, UserError
+from bot.directory.lookup import find_party
+from bot.disagreement import escalation, ladder
+from bot.disagreement.records import Disagreement, Entry, NewDisagreement, Proposal
+from bot.disagreement.stats import figures
+
+disagreement = CommandSet("disagreement")
+
+PAGE = 20
+_REF = re.compile(r"^[dD]-?(\d{1,9})$|^(\d{1,9})$")
+# Options people may write among the words of `open`: nivå=kontraktsforum tjänst=wlan "beskrivning=..."
+_OPTION = re.compile(r"^(level|nivå|niva|service|tjänst|tjanst|description|beskrivning)=(.+)$",
+                     re.IGNORECASE | re.DOTALL)
+_OPTION_NAMES = {"nivå": "level", "niva": "level", "tjänst": "service", "tjanst": "service",
+                 "beskrivning": "description"}
+
+
+# -- finding things ---------------------------------------------------------------------------------------------
+def find(ctx: Context, word: str, lock: bool = False) -> Disagreement:
+    """The disagreement, if this person may see it. One that exists but is not theirs is "not found", in the very
+    same words as one that does not exist: its existence is commercially sensitive too."""
+    match = _REF.match(word)
+    found = ctx.uow.disagreements.get(int(match.group(1) or match.group(2)), lock=lock) if match else None
+    if found is None or not ladder.may_see(ctx.model, ctx.person, found):
+        raise UserError("disagreement.not_found", word=word)
+    return found
+
+
+def _open_one(ctx: Context, word: str, lock: bool = False) -> Disagreement:
+    found = find(ctx, word, lock)
+    if not found.is_open:
+        raise UserError(f"disagreement.not_open.{found.state}", ref=found.ref)
+    return found
+
+
+def _entry(ctx: Context, d: Disagreement, kind: str, text: str = "") -> None:
+    person = ctx.require_person()
+    ctx.uow.disagreements.append(Entry(d.id, ctx.clock.now(), person.key, person.party, kind,  # type: ignore[arg-type]
+                                       d.level, d.forum, text))
+    ctx.record(f"disagreement.{kind}", d.ref, text=text[:300])
+
+
+def _text(ctx: Context, start: int, usage: str) -> str:
+    if len(ctx.args) <= start:
+        raise UserError(usage)
+    return " ".join(ctx.args[start:]).strip()
+
+
+def find_level(ctx: Context, word: str) -> str:
+    """A rung by its number on the ladder, its forum key or name."""
+    if ctx.model.ladder is None:
+        raise UserError("disagreement.no_ladder")
+    keys = [r.forum for r in ctx.model.ladder.rungs]
+    specials = [k for k in (ctx.model.ladder.supplier_to_supplier, ctx.model.ladder.product_supplier_forum) if k]
+    if word.isdigit() and 1 <= int(word) <= len(keys):
+        return keys[int(word) - 1]
+    for key in keys + specials:
+        forum = ctx.model.forum(key)
+        if forum and word.lower() in (key, forum.name.sv.lower(), forum.name.en.lower()):
+            return key
+    raise UserError("disagreement.unknown_level", word=word, known=", ".join(keys + specials))
+
+
+# -- recording ---------------------------------------------------------------------------------------------------
+@disagreement.add("open", "öppna", "oppna", "ny")
+def open_command(ctx: Context) -> None:
+    options: dict[str, str] = {}
+    words = []
+    for word in ctx.args:
+        if match := _OPTION.match(word):
+            name = match.group(1).lower()
+            options[_OPTION_NAMES.get(name, name)] = match.group(2)
+        else:
+            words.append(word)
+    if len(words) < 2:
+        raise UserError("disagreement.usage.open")
+    open_disagreement(ctx, words[0], " ".join(words[1:]), options.get("description", ""), options.get("service"),
+                      options.get("level"))
+
+
+def open_disagreement(ctx: Context, counterparty: str, title: str, description: str, service: str | None,
+                      level: str | None) -> Disagreement:
+    """The use case behind both `/disagreement open` and the modal."""
+    person = ctx.require_person()
+    if ctx.model.ladder is None:
+        raise UserError("disagreement.no_ladder")
+    other = find_party(ctx.model, counterparty)
+    if other.key == person.party:
+        raise UserError("disagreement.same_party", party=other.name(ctx.t.lang))
+    if service and ctx.model.service(service) is None:
+        raise UserError("disagreement.unknown_service", word=service,
+                        known=", ".join(s.key for s in ctx.model.services))
+    if len(title) > 300 or len(description) > 4000:
+        raise UserError("disagreement.too_long")
+    parties = (person.party, other.key)
+    path, start = ladder.path_for(ctx.model, parties)
+    if level:
+        wanted = find_level(ctx, level)
+        # Below the lowest rung both parties attend they do not meet; from there up any level may be chosen.
+        chosen = next((i for i, rung in enumerate(path) if rung.forum == wanted and i >= start), -1)
+        if chosen < 0:
+            raise UserError("disagreement.not_on_ladder", level=wanted,
+                            ladder=" → ".join(rung.forum for rung in path[start:]))
+        start = chosen
+    catalogue = ladder.catalogue_for(ctx.model, service)
+    forum = ladder.sitting_forum(ctx.model, path[start], catalogue)
+    now = ctx.clock.now()
+    deadline = ladder.deadline(forum, path[start], now, ctx.uow.forum.changes(forum.key))
+    d = ctx.uow.disagreements.add(NewDisagreement(title, description, person.key, parties, path, start, forum.key,
+                                                  catalogue, service, now, deadline))
+    _entry(ctx, d, "opened", title)
+    escalation.plan(ctx.uow, d)
+    news = escalation.announce(ctx.model, ctx.uow, d, ctx.t, ctx.t("disagreement.reason_opened", by=person.name))
+    for channel, text in news.posts:
+        ctx.outbox.post(channel, text)
+    ctx.reply(ctx.t("disagreement.opened", ref=d.ref, title=title, forum=escalation.level_name(ctx.model, d, ctx.t),
+                    deadline=ctx.t.when(deadline) if deadline else ctx.t("disagreement.no_deadline")))
+    return d
+
+
+@disagreement.add("comment", "kommentera", "kommentar")
+def comment(ctx: Context) -> None:
+    text = _text(ctx, 1, "disagreement.usage.comment")
+    d = _open_one(ctx, ctx.args[0])
+    _entry(ctx, d, "commented", text)
+    ctx.reply(ctx.t("disagreement.commented", ref=d.ref))
+
+
+@disagreement.add("show", "visa")
+def show(ctx: Context) -> None:
+    if len(ctx.args) != 1:
+        raise UserError("disagreement.usage.show")
+    d = find(ctx, ctx.args[0])
+    t = ctx.t
+    lines = [t("disagreement.show.heading", ref=d.ref, title=d.title),
+             t("disagreement.show.parties", parties=escalation.parties_text(ctx.model, d, t)),
+             t(f"disagreement.state.{d.state}", forum=escalation.level_name(ctx.model, d, t), level=d.level + 1,
+               levels=len(d.path), deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"))]
+    if d.description:
+        lines.append(t("disagreement.show.description", description=d.description))
+    if d.service:
+        service = ctx.model.service(d.service)
+        lines.append(t("disagreement.show.service", service=service.name(t.lang) if service else d.service))
+    lines.append(t("disagreement.show.ladder", ladder=" → ".join(
+        f"*{escalation.level_name(ctx.model, d, t, rung.forum)}*" if i == d.level
+        else escalation.level_name(ctx.model, d, t, rung.forum) for i, rung in enumerate(d.path))))
+    if d.proposal:
+        accepted = ", ".join(_party_name(ctx, p) for p in d.proposal.accepted) or "–"
+        lines.append(t("disagreement.show.proposal", text=d.proposal.text, by=d.proposal.by, accepted=accepted))
+    lines.append(t("disagreement.show.history"))
+    for entry in ctx.uow.disagreements.history(d.id):
+        lines.append(t(f"disagreement.history.{entry.kind}", when=t.when(entry.at), actor=entry.actor,
+                       forum=escalation.level_name(ctx.model, d, t, entry.forum), text=entry.text))
+    ctx.reply("\n".join(lines))
+
+
+def _party_name(ctx: Context, key: str) -> str:
+    party = ctx.model.party(key)
+    return party.name(ctx.t.lang) if party else key
+
+
+@disagreement.add("list", "lista")
+def list_command(ctx: Context) -> None:
+    person = ctx.require_person()
+    open_only, level, page = True, None, 1
+    for word in ctx.args:
+        if word.lower() in ("open", "öppna", "oppna"):
+            open_only = True
+        elif word.lower() in ("all", "alla"):
+            open_only = False
+        elif word.lower().startswith(("page=", "sida=")) and word.split("=", 1)[1].isdigit():
+            page = max(int(word.split("=", 1)[1]), 1)
+        else:
+            level = find_level(ctx, word)
+    found = ctx.uow.disagreements.page(ladder.scope(ctx.model, person), open_only, level, (page - 1) * PAGE, PAGE)
+    t = ctx.t
+    if not found.total:
+        ctx.reply(t("disagreement.list.empty"))
+        return
+    pages = (found.total + PAGE - 1) // PAGE
+    lines = [t("disagreement.list.heading", count=found.total, page=page, pages=pages)]
+    for d in found.items:
+        lines.append(t("disagreement.list.line", ref=d.ref, title=d.title,
+                       parties=escalation.parties_text(ctx.model, d, t),
+                       status=t(f"disagreement.list.{d.state}", forum=escalation.level_name(ctx.model, d, t))))
+    if page < pages:
+        lines.append(t("disagreement.list.more", next=page + 1))
+    ctx.reply("\n".join(lines))
+
+
+# -- moving up ---------------------------------------------------------------------------------------------------
+@disagreement.add("escalate", "eskalera")
+def escalate(ctx: Context) -> None:
+    reason = _text(ctx, 1, "disagreement.usage.escalate")
+    person = ctx.require_person()
+    d = _open_one(ctx, ctx.args[0], lock=True)
+    escalation.withdraw(ctx.uow, d)
+    moved = escalation.climb(ctx.model, ctx.uow, d, ctx.clock.now(), person.key, person.party, reason)
+    if moved is None:  # the sweep moved it a moment ago
+        raise UserError("disagreement.moved_meanwhile", ref=d.ref)
+    ctx.record("disagreement.escalated", d.ref, reason=reason[:300], to=moved.forum)
+    news = escalation.announce(ctx.model, ctx.uow, moved, ctx.t, ctx.t("disagreement.reason_manual", by=person.name,
+                                                                      reason=reason))
+    for channel, text in news.posts:
+        ctx.outbox.post(channel, text)
+    for someone, text in news.directs:
+        if someone.key != person.key:
+            ctx.outbox.direct(someone.slack_user or "", text)
+    key = "disagreement.went_formal" if moved.state == "formal" else "disagreement.escalated"
+    ctx.reply(ctx.t(key, ref=d.ref, forum=escalation.level_name(ctx.model, moved, ctx.t)))
+
+
+# -- settling ----------------------------------------------------------------------------------------------------
+@disagreement.add("propose", "föreslå", "foresla", "förslag")
+def propose(ctx: Context) -> None:
+    text = _text(ctx, 1, "disagreement.usage.propose")
+    person = ctx.require_person()
+    d = _open_one(ctx, ctx.args[0], lock=True)
+    if d.proposal is not None:
+        raise UserError("disagreement.already_proposed", ref=d.ref, text=d.proposal.text)
+    ctx.uow.disagreements.save_proposal(d.id, Proposal(text, person.key, person.party, ctx.clock.now()))
+    _entry(ctx, d, "proposed", text)
+    forum = ctx.model.sitting_forum(d.forum)
+    if forum:
+        ctx.outbox.post(forum.channel, ctx.t("disagreement.proposed_posted", ref=d.ref, title=d.title, text=text,
+                                             by=person.name))
+    ctx.reply(ctx.t("disagreement.proposed", ref=d.ref))
+
+
+@disagreement.add("accept", "godta", "acceptera")
+def accept(ctx: Context) -> None:
+    if len(ctx.args) != 1:
+        raise UserError("disagreement.usage.accept")
+    person = ctx.require_person()
+    d = _open_one(ctx, ctx.args[0], lock=True)
+    if d.proposal is None:
+        raise UserError("disagreement.no_proposal", ref=d.ref)
+    if person.party not in d.parties or not ladder.authorised(ctx.model, person, d):
+        raise UserError("disagreement.no_authority", ref=d.ref, forum=escalation.level_name(ctx.model, d, ctx.t))
+    if person.party in d.proposal.accepted:
+        raise UserError("disagreement.already_accepted", ref=d.ref, party=_party_name(ctx, person.party))
+    proposal = Proposal(d.proposal.text, d.proposal.by, d.proposal.party, d.proposal.at,
+                        (*d.proposal.accepted, person.party))
+    ctx.uow.disagreements.save_proposal(d.id, proposal)
+    _entry(ctx, d, "accepted", proposal.text)
+    waiting = [p for p in d.parties if p not in proposal.accepted]
+    if waiting:
+        ctx.reply(ctx.t("disagreement.accepted_waiting", ref=d.ref,
+                        waiting=", ".join(_party_name(ctx, p) for p in waiting)))
+        return
+    now = ctx.clock.now()
+    ctx.uow.disagreements.settle(d.id, now)
+    _entry(ctx, d, "settled", proposal.text)
+    escalation.withdraw(ctx.uow, d)
+    forum = ctx.model.sitting_forum(d.forum)
+    if forum:
+        ctx.outbox.post(forum.channel, ctx.t("disagreement.settled_posted", ref=d.ref, title=d.title,
+                                             text=proposal.text,
+                                             parties=escalation.parties_text(ctx.model, d, ctx.t)))
+    ctx.reply(ctx.t("disagreement.settled", ref=d.ref, text=proposal.text))
+
+
+@disagreement.add("reject", "avvisa", "avslå")
+def reject(ctx: Context) -> None:
+    reason = _text(ctx, 1, "disagreement.usage.reject")
+    person = ctx.require_person()
+    d = _open_one(ctx, ctx.args[0], lock=True)
+    if d.proposal is None:
+        raise UserError("disagreement.no_proposal", ref=d.ref)
+    if person.party not in d.parties:
+        raise UserError("disagreement.parties_only", ref=d.ref)
+    ctx.uow.disagreements.save_proposal(d.id, None)
+    _entry(ctx, d, "rejected", reason)
+    forum = ctx.model.sitting_forum(d.forum)
+    if forum:
+        ctx.outbox.post(forum.channel, ctx.t("disagreement.rejected_posted", ref=d.ref, title=d.title,
+                                             reason=reason, by=person.name))
+    ctx.reply(ctx.t("disagreement.rejected", ref=d.ref))
+
+
+# -- figures -----------------------------------------------------------------------------------------------------
+@disagreement.add("stats", "statistik")
+def stats(ctx: Context) -> None:
+    person = ctx.require_person()
+    ctx.reply(figures(ctx, ladder.scope(ctx.model, person)))

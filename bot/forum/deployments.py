@@ -1,0 +1,102 @@
+"""`/deploy`: planned production deployments, announced before the coordination sitting that precedes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.commands import CommandSet, Context, UserError
+from bot.directory.lookup import find_party
+from bot.forum.calendar import Sitting, next_sitting, previous_sitting
+from bot.forum.commands import require_future
+from bot.forum.when import at, parse_date, parse_time
+from bot.model.schema import Forum
+
+deploy = CommandSet("deploy")
+
+
+def _deployment_forum(ctx: Context) -> Forum:
+    found = ctx.model.sitting_forum(ctx.model.deployment_forum or "")
+    if found is None:
+        raise UserError("deploy.no_forum")
+    return found
+
+
+@deploy.add("announce", "anmäl", "anmal")
+def announce(ctx: Context) -> None:
+    if len(ctx.args) < 4:
+        raise UserError("deploy.usage.announce")
+    person = ctx.require_person()
+    service = ctx.model.service(ctx.args[0].lower())
+    if service is None:
+        raise UserError("deploy.unknown_service", word=ctx.args[0],
+                        known=", ".join(s.key for s in ctx.model.services))
+    lead = {p.key for p in ctx.model.parties if p.lead_supplier}
+    if person.party not in set(service.responsible) | lead:
+        raise UserError("deploy.not_yours", service=service.name(ctx.t.lang))
+    when = at(parse_date(ctx.args[1]), parse_time(ctx.args[2]))
+    require_future(ctx, when)
+    what = " ".join(ctx.args[3:])
+    now = ctx.clock.now()
+    made = ctx.uow.forum.add_deployment(service.key, person.party, when, what, ctx.actor, now)
+    ctx.record("deploy.announced", made.ref, service=service.key, at=when.isoformat(), what=what)
+    coordination = _deployment_forum(ctx)
+    sitting = _covering_sitting(ctx, coordination, made.at)
+    late = sitting is None or sitting.start < now
+    # A late one is taken up afterwards at the next coordination sitting.
+    agenda_sitting = next_sitting(coordination, now, ctx.uow.forum.changes(coordination.key)) if late else sitting
+    where = (ctx.t("deploy.on_agenda", forum=coordination.name(ctx.t.lang), when=ctx.t.when(agenda_sitting.start))
+             if agenda_sitting else ctx.t("deploy.no_sitting"))
+    ctx.outbox.post(coordination.channel, ctx.t("deploy.posted", ref=made.ref, service=service.name(ctx.t.lang),
+                                                when=ctx.t.when(when), what=what, by=person.name,
+                                                late=ctx.t("deploy.late_mark") if late else ""))
+    ctx.reply(ctx.t("deploy.announced", ref=made.ref, where=where,
+                    late=ctx.t("deploy.late_note") if late else ""))
+
+
+def _covering_sitting(ctx: Context, coordination: Forum, when: datetime) -> Sitting | None:
+    """The last coordination sitting before the deployment: that is where it must have been announced."""
+    return previous_sitting(coordination, when, ctx.uow.forum.changes(coordination.key), horizon_days=60)
+
+
+@deploy.add("list", "lista")
+def list_deployments(ctx: Context) -> None:
+    service = ctx.model.service(ctx.args[0].lower()) if ctx.args else None
+    if ctx.args and service is None:
+        raise UserError("deploy.unknown_service", word=ctx.args[0],
+                        known=", ".join(s.key for s in ctx.model.services))
+    now = ctx.clock.now()
+    found = ctx.uow.forum.deployments(now, None, service.key if service else None)
+    if not found:
+        ctx.reply(ctx.t("deploy.none"))
+        return
+    coordination = _deployment_forum(ctx)
+    lines = [ctx.t("deploy.list_heading")]
+    for item in found:
+        sitting = _covering_sitting(ctx, coordination, item.at)
+        late = sitting is None or item.announced_at > sitting.start
+        named = ctx.model.service(item.service)
+        lines.append(ctx.t("deploy.list_line", ref=item.ref, when=ctx.t.when(item.at), what=item.what,
+                           service=named.name(ctx.t.lang) if named else item.service,
+                           party=find_party(ctx.model, item.party).name(ctx.t.lang),
+                           late=ctx.t("deploy.late_mark") if late else ""))
+    ctx.reply("\n".join(lines))
+
+
+@deploy.add("cancel", "ställ", "stall")
+def cancel_deployment(ctx: Context) -> None:
+    if len(ctx.args) != 1:
+        raise UserError("deploy.usage.cancel")
+    word = ctx.args[0].upper().removeprefix("P-")
+    found = ctx.uow.forum.deployment(int(word)) if word.isdigit() else None
+    if found is None or found.cancelled_at is not None:
+        raise UserError("deploy.unknown", word=ctx.args[0])
+    person = ctx.require_person()
+    lead = {p.key for p in ctx.model.parties if p.lead_supplier}
+    if person.party != found.party and person.party not in lead:
+        raise UserError("deploy.not_yours_to_cancel", ref=found.ref)
+    ctx.uow.forum.cancel_deployment(found.id, ctx.clock.now())
+    ctx.record("deploy.cancelled", found.ref)
+    coordination = _deployment_forum(ctx)
+    ctx.outbox.post(coordination.channel, ctx.t("deploy.cancelled_posted", ref=found.ref, what=found.what,
+                                                by=person.name))
+    ctx.reply(ctx.t("deploy.cancelled", ref=found.ref))

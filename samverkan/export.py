@@ -1,0 +1,104 @@
+"""`samverkan export`: what the bot has on record, for the contract's follow-up and for archiving.
+
+Each subject contributes a section: records for JSON (nested, with histories) and flat rows for CSV. Incidents
+are built in parallel: when their store exists, add a `Section("incidents", ...)` to SECTIONS and nothing else
+changes here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from bot.disagreement.records import Disagreement, Entry
+from bot.model import GovernanceModel
+from bot.ports import UnitOfWork
+
+Record = dict[str, Any]
+COLUMNS = ["record", "ref", "at", "kind", "actor", "party", "forum", "text", "title", "parties", "state"]
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    records: Callable[[UnitOfWork, GovernanceModel], list[Record]]
+    rows: Callable[[UnitOfWork, GovernanceModel], list[Record]]
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.astimezone(UTC).isoformat() if instant else None
+
+
+def _entry(entry: Entry) -> Record:
+    return {"at": _iso(entry.at), "kind": entry.kind, "actor": entry.actor, "party": entry.party,
+            "level": entry.level + 1, "forum": entry.forum, "text": entry.text}
+
+
+def _disagreement(d: Disagreement, history: list[Entry]) -> Record:
+    proposal = None
+    if d.proposal:
+        proposal = {"text": d.proposal.text, "by": d.proposal.by, "party": d.proposal.party,
+                    "at": _iso(d.proposal.at), "accepted_by_parties": list(d.proposal.accepted)}
+    return {"ref": d.ref, "title": d.title, "description": d.description, "raised_by": d.raised_by,
+            "parties": list(d.parties), "service": d.service, "state": d.state, "level": d.level + 1,
+            "forum": d.forum, "ladder": [level.forum for level in d.path], "opened_at": _iso(d.opened_at),
+            "deadline": _iso(d.deadline), "settled_at": _iso(d.settled_at), "proposal": proposal,
+            "history": [_entry(e) for e in history]}
+
+
+def _histories(uow: UnitOfWork) -> dict[int, list[Entry]]:
+    histories: dict[int, list[Entry]] = {}
+    for entry in uow.disagreements.every_entry():
+        histories.setdefault(entry.disagreement, []).append(entry)
+    return histories
+
+
+def disagreement_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    histories = _histories(uow)
+    return [_disagreement(d, histories.get(d.id, [])) for d in uow.disagreements.every()]
+
+
+def disagreement_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    # One row per step of the history: the disagreement's life reads down the sheet.
+    histories = _histories(uow)
+    rows = []
+    for d in uow.disagreements.every():
+        for entry in histories.get(d.id, []):
+            rows.append({"record": "disagreement", "ref": d.ref, "title": d.title, "parties": " / ".join(d.parties),
+                         "state": d.state, **{k: v for k, v in _entry(entry).items() if k != "level"}})
+    return rows
+
+
+def deployment_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"ref": p.ref, "service": p.service, "party": p.party, "at": _iso(p.at), "what": p.what,
+             "announced_by": p.announced_by, "announced_at": _iso(p.announced_at)}
+            for p in uow.forum.deployments(datetime(1970, 1, 1, tzinfo=UTC))]
+
+
+def deployment_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "deployment", "ref": r["ref"], "at": r["at"], "kind": "announced",
+             "actor": r["announced_by"], "party": r["party"], "forum": model.deployment_forum or "",
+             "text": r["what"], "title": r["service"], "parties": r["party"], "state": "announced"}
+            for r in deployment_records(uow, model)]
+
+
+SECTIONS = [
+    Section("disagreements", disagreement_records, disagreement_rows),
+    Section("deployments", deployment_records, deployment_rows),
+]
+
+
+def export(uow: UnitOfWork, model: GovernanceModel, fmt: str, out: IO[str]) -> None:
+    if fmt == "json":
+        json.dump({section.name: section.records(uow, model) for section in SECTIONS}, out, ensure_ascii=False,
+                  indent=2)
+        out.write("\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for section in SECTIONS:
+        writer.writerows(section.rows(uow, model))

@@ -1,0 +1,145 @@
+"""bot.disagreement.records.DisagreementStore on SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, union_all, update
+from sqlalchemy.orm import Session
+
+from bot.disagreement.records import (
+    Disagreement,
+    Entry,
+    Level,
+    NewDisagreement,
+    Page,
+    Proposal,
+    State,
+)
+from storage.models import DisagreementEntryRow, DisagreementRow
+
+
+class SqlDisagreementStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, new: NewDisagreement) -> Disagreement:
+        row = DisagreementRow(
+            title=new.title, description=new.description, raised_by=new.raised_by, party_a=new.parties[0],
+            party_b=new.parties[1], path=[[level.forum, level.grace_days] for level in new.path], level=new.level,
+            rung=new.path[new.level].forum, forum=new.forum, catalogue=new.catalogue, service=new.service,
+            state="open", opened_at=new.opened_at, level_since=new.opened_at, deadline=new.deadline, accepted=[])
+        self.session.add(row)
+        self.session.flush()
+        return _disagreement(row)
+
+    def get(self, disagreement_id: int, lock: bool = False) -> Disagreement | None:
+        query = select(DisagreementRow).where(DisagreementRow.id == disagreement_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.session.scalars(query.execution_options(populate_existing=True)).first()
+        return _disagreement(row) if row else None
+
+    def move(self, disagreement_id: int, from_level: int, to_level: int, forum: str, since: datetime,
+             deadline: datetime | None, state: State = "open") -> bool:
+        current = self.session.get(DisagreementRow, disagreement_id)
+        if current is None:
+            return False
+        rung = current.path[to_level][0]
+        result = self.session.execute(
+            update(DisagreementRow)
+            .where(DisagreementRow.id == disagreement_id, DisagreementRow.level == from_level,
+                   DisagreementRow.state == "open")
+            .values(level=to_level, rung=rung, forum=forum, level_since=since, deadline=deadline, state=state,
+                    proposal_text=None, proposal_by=None, proposal_party=None, proposal_at=None, accepted=[])
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def save_proposal(self, disagreement_id: int, proposal: Proposal | None) -> None:
+        values = ({"proposal_text": None, "proposal_by": None, "proposal_party": None, "proposal_at": None,
+                   "accepted": []} if proposal is None else
+                  {"proposal_text": proposal.text, "proposal_by": proposal.by, "proposal_party": proposal.party,
+                   "proposal_at": proposal.at, "accepted": list(proposal.accepted)})
+        self.session.execute(update(DisagreementRow).where(DisagreementRow.id == disagreement_id).values(**values)
+                             .execution_options(synchronize_session=False))
+
+    def settle(self, disagreement_id: int, at: datetime) -> None:
+        self.session.execute(update(DisagreementRow).where(DisagreementRow.id == disagreement_id)
+                             .values(state="settled", settled_at=at, deadline=None)
+                             .execution_options(synchronize_session=False))
+
+    def append(self, entry: Entry) -> None:
+        self.session.add(DisagreementEntryRow(
+            disagreement_id=entry.disagreement, at=entry.at, actor=entry.actor, party=entry.party, kind=entry.kind,
+            level=entry.level, forum=entry.forum, text=entry.text, ref=entry.ref))
+        self.session.flush()
+
+    def history(self, disagreement_id: int) -> Sequence[Entry]:
+        query = (select(DisagreementEntryRow).where(DisagreementEntryRow.disagreement_id == disagreement_id)
+                 .order_by(DisagreementEntryRow.id))
+        return [_entry(row) for row in self.session.scalars(query)]
+
+    def page(self, party: str | None, open_only: bool, level_forum: str | None, offset: int,
+             limit: int) -> Page:
+        conditions = []
+        if open_only:
+            conditions.append(DisagreementRow.state == "open")
+        if level_forum:
+            conditions.append(DisagreementRow.rung == level_forum)
+        if party is None:
+            total = self.session.scalar(select(func.count()).select_from(DisagreementRow).where(*conditions)) or 0
+            query = (select(DisagreementRow).where(*conditions).order_by(DisagreementRow.id.desc())
+                     .offset(offset).limit(limit))
+            return Page([_disagreement(row) for row in self.session.scalars(query)], total)
+        # A party is either side, never both: each side is read along its own (party, id) index, newest first and
+        # only as deep as the page, then merged.
+        # Ordered by `id + 0`, not `id`: otherwise PostgreSQL may walk the primary key backwards through the whole
+        # table hoping to meet the party's rows soon, which is slow when they are old. This way it reads the
+        # party's rows by their index and sorts the few it needs: cost follows what the party sees.
+        sides = [DisagreementRow.party_a == party, DisagreementRow.party_b == party]
+        total = sum(self.session.scalar(select(func.count()).select_from(DisagreementRow)
+                                        .where(side, *conditions)) or 0 for side in sides)
+        deepest = [select(DisagreementRow.id).where(side, *conditions).order_by((DisagreementRow.id + 0).desc())
+                   .limit(offset + limit).subquery() for side in sides]
+        ids = union_all(*(select(side.c.id) for side in deepest)).subquery()
+        query = (select(DisagreementRow).where(DisagreementRow.id.in_(select(ids.c.id)))
+                 .order_by(DisagreementRow.id.desc()).offset(offset).limit(limit))
+        return Page([_disagreement(row) for row in self.session.scalars(query)], total)
+
+    def at_forum(self, forum: str) -> Sequence[Disagreement]:
+        query = (select(DisagreementRow).where(DisagreementRow.forum == forum, DisagreementRow.state == "open")
+                 .order_by(DisagreementRow.id))
+        return [_disagreement(row) for row in self.session.scalars(query)]
+
+    def every(self, party: str | None = None) -> Sequence[Disagreement]:
+        query = select(DisagreementRow).order_by(DisagreementRow.id)
+        if party is not None:
+            query = query.where(or_(DisagreementRow.party_a == party, DisagreementRow.party_b == party))
+        return [_disagreement(row) for row in self.session.scalars(query)]
+
+    def every_entry(self, party: str | None = None) -> Sequence[Entry]:
+        query = select(DisagreementEntryRow).order_by(DisagreementEntryRow.id)
+        if party is not None:
+            query = query.join(DisagreementRow, DisagreementRow.id == DisagreementEntryRow.disagreement_id).where(
+                or_(DisagreementRow.party_a == party, DisagreementRow.party_b == party))
+        return [_entry(row) for row in self.session.scalars(query)]
+
+
+def _disagreement(row: DisagreementRow) -> Disagreement:
+    proposal = None
+    if row.proposal_text is not None:
+        proposal = Proposal(row.proposal_text, row.proposal_by or "", row.proposal_party or "",
+                            row.proposal_at or row.opened_at, tuple(row.accepted or ()))
+    return Disagreement(
+        id=row.id, title=row.title, description=row.description, raised_by=row.raised_by,
+        parties=(row.party_a, row.party_b), path=tuple(Level(f, int(g)) for f, g in row.path), level=row.level,
+        forum=row.forum, catalogue=row.catalogue, service=row.service, state=row.state,  # type: ignore[arg-type]
+        opened_at=row.opened_at, level_since=row.level_since, deadline=row.deadline, settled_at=row.settled_at,
+        proposal=proposal)
+
+
+def _entry(row: DisagreementEntryRow) -> Entry:
+    return Entry(row.disagreement_id, row.at, row.actor, row.party, row.kind, row.level,  # type: ignore[arg-type]
+                 row.forum, row.text, row.ref, row.id)

@@ -1,0 +1,217 @@
+"""Escalation by the sweep: each step once, whatever happens to the processes doing it."""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.chat import Command
+from bot.clock import STOCKHOLM, ManualClock
+from bot.disagreement.escalation import duty_key
+from samverkan.console import Console
+from samverkan.settings import Settings
+from samverkan.wiring import build
+from tests.conftest import Dialogue
+from tests.fakes.recording_chat import RecordingChat
+
+SERVICE_FORUM = "#forum-tjansteforum-digitala-enheter"
+OVERARCHING = "#forum-overgripande-tjansteforum"
+# The service forum sits Tuesday 12 January 09:00–10:00; two days' grace: it moves up on the 14th at 10:00.
+PAST_DEADLINE = datetime(2027, 1, 14, 10, 1, tzinfo=STOCKHOLM)
+
+
+def opened(talk: Dialogue, title: str = "Vem betalar för laddarna") -> str:
+    return talk.say("eva.lind", f"/disagreement open supplier {title}").split("*")[1]
+
+
+def escalations(talk: Dialogue, ref: str) -> int:
+    with talk.core.unit_of_work() as uow:
+        return sum(e.kind == "escalated" for e in uow.disagreements.history(int(ref[2:])))
+
+
+def level(talk: Dialogue, ref: str) -> int:
+    with talk.core.unit_of_work() as uow:
+        found = uow.disagreements.get(int(ref[2:]))
+    assert found
+    return found.level
+
+
+class Killed(BaseException):
+    """What kill -9 looks like from inside: nothing after it runs, no `except Exception` catches it."""
+
+
+class Crashing(RecordingChat):
+    """Slack as seen by a process that dies at a given message: what it managed to post stays posted."""
+
+    def __init__(self, shared: RecordingChat, die_at: str, death: type[BaseException]) -> None:
+        super().__init__()
+        self.shared = shared
+        self.die_at = die_at
+        self.death = death
+
+    def post(self, channel: str, text: str, key: str | None = None) -> str:
+        if self.die_at == "post":
+            raise self.death("killed")
+        return self.shared.post(channel, text, key)
+
+    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
+        raise self.death("killed")
+
+    def was_posted(self, channel_or_user: str, key: str) -> bool:
+        return self.shared.was_posted(channel_or_user, key)
+
+
+def test_nothing_moves_before_the_deadline_and_once_after(dialogue: Dialogue, clock: ManualClock) -> None:
+    ref = opened(dialogue)
+    clock.set(PAST_DEADLINE - timedelta(minutes=2))
+    assert dialogue.core.tick(dialogue.chat) == 0 and level(dialogue, ref) == 1
+    clock.set(PAST_DEADLINE)
+    dialogue.core.tick(dialogue.chat)
+    dialogue.core.tick(dialogue.chat)  # planning again and sweeping again change nothing
+    assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
+    assert [c for c, _ in dialogue.chat.posts].count(OVERARCHING) == 1
+
+
+@pytest.mark.parametrize("death", [ConnectionError, Killed], ids=["slack-fails", "kill-9"])
+@pytest.mark.parametrize("die_at", ["post", "direct"])
+def test_a_runner_that_dies_mid_way_is_finished_by_another_without_posting_twice(
+        dialogue: Dialogue, clock: ManualClock, die_at: str, death: type[BaseException]) -> None:
+    ref = opened(dialogue)
+    clock.set(PAST_DEADLINE)
+    dying = dialogue.core.runner(Crashing(dialogue.chat, die_at, death), worker="dies", lease=timedelta(minutes=2))
+    if death is Killed:
+        with pytest.raises(Killed):
+            dying.sweep(clock.now())  # it moved the disagreement and committed, then was killed while telling
+    else:
+        assert dying.sweep(clock.now()) == 0  # it moved the disagreement, then failed while telling
+    assert level(dialogue, ref) == 2
+    with dialogue.core.unit_of_work() as uow:
+        assert uow.duties.state(duty_key(int(ref[2:]), 1)) == "claimed"  # type: ignore[attr-defined]
+    survivor = dialogue.core.runner(dialogue.chat, worker="survives", lease=timedelta(minutes=2))
+    assert survivor.sweep(clock.now()) == 0  # within the lease the claim is respected
+    clock.advance(timedelta(minutes=3))
+    assert survivor.sweep(clock.now()) == 1
+    assert [c for c, _ in dialogue.chat.posts].count(OVERARCHING) == 1
+    assert {uid for uid, _ in dialogue.chat.directs} == {"U01KARINBG", "U02ALIHASN", "U02JOHANEK", "U01EVALIND"}
+    assert len(dialogue.chat.directs) == 4
+    assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
+
+
+def test_a_person_escalating_withdraws_the_sweeps_step(dialogue: Dialogue, clock: ManualClock) -> None:
+    ref = opened(dialogue)
+    clock.set(PAST_DEADLINE)
+    dialogue.say("johan.ek", f"/disagreement escalate {ref} Vi kommer inte överens")
+    dialogue.core.tick(dialogue.chat)
+    assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
+
+
+def test_a_moved_sitting_gives_the_level_its_chance(dialogue: Dialogue, clock: ManualClock) -> None:
+    ref = opened(dialogue)
+    # The chair moves Tuesday's sitting to Friday: the deadline follows it.
+    dialogue.say("eva.lind", "/forum move tjansteforum-digitala-enheter 2027-01-12 2027-01-15 09:00")
+    clock.set(PAST_DEADLINE)
+    dialogue.core.tick(dialogue.chat)
+    assert level(dialogue, ref) == 1
+    clock.set(datetime(2027, 1, 17, 10, 1, tzinfo=STOCKHOLM))
+    dialogue.core.tick(dialogue.chat)
+    assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
+
+
+@pytest.mark.postgres
+def test_two_processes_on_one_database_escalate_each_disagreement_once(postgres, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = postgres.create_database(name)
+    runtimes = [build(Settings(database_url=url, samverkan_lang="sv"), clock) for _ in range(2)]
+    try:
+        first = runtimes[0].core
+        chat = RecordingChat()
+        for n in range(40):
+            first.handle(Command(name="disagreement", text=f"open supplier Fråga {n}", user_id="U01EVALIND",
+                                 channel_id="C1", received_at=clock.now()), chat)
+        clock.set(PAST_DEADLINE)
+        chats = [RecordingChat(), RecordingChat()]
+        start = threading.Barrier(2)
+        done: list[int] = []
+
+        def sweep(i: int) -> None:
+            runner = runtimes[i].core.runner(chats[i], worker=f"process-{i}")
+            start.wait()
+            done.append(runner.sweep(clock.now()))
+
+        threads = [threading.Thread(target=sweep, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sum(done) == 40
+        posted = [c for chat_ in chats for c, _ in chat_.posts if c == OVERARCHING]
+        assert len(posted) == 40
+        with first.unit_of_work() as uow:
+            every = uow.disagreements.every()
+            assert {d.level for d in every} == {2}
+            assert sum(e.kind == "escalated" for e in uow.disagreements.every_entry()) == 40
+    finally:
+        for runtime in runtimes:
+            runtime.close()
+        postgres.drop_database(name)
+
+
+# -- the console, as a person would try it -----------------------------------------------------------------------
+@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_in_the_console_it_climbs_rung_by_rung_until_both_parties_accept(database_url: str,
+                                                                        clock: ManualClock) -> None:
+    out = io.StringIO()
+    runtime = build(Settings(database_url=database_url, samverkan_lang="sv"), clock)
+    console = Console(runtime, clock, out)
+
+    def said(*lines: str) -> str:
+        start = out.tell()
+        for line in lines:
+            console.say(line)
+        return out.getvalue()[start:]
+
+    try:
+        opening = said("/as eva.lind", "/disagreement open supplier Vem betalar för utbytta laddare")
+        assert "registrerad som *D-1*" in opening
+        assert "Oenighet D-1: Vem betalar" in said("/forum agenda tjansteforum-digitala-enheter")
+        climb = [("2027-01-14 10:01", "#forum-overgripande-tjansteforum", "overgripande-tjansteforum",
+                  "nivå 3 av 5: *Övergripande tjänsteforum*", "@Ali Hassan"),
+                 ("2027-04-19 15:01", "#forum-kontraktsforum", "kontraktsforum", "nivå 4 av 5: *Kontraktsforum*",
+                  "@Johan Ek"),
+                 ("2027-07-25 12:01", "#forum-affarsforum", "affarsforum", "nivå 5 av 5: *Affärsforum*",
+                  "@Lars Holm")]
+        for when, channel, forum, heading, attendee in climb:
+            moved = said(f"/clock {when}")
+            assert f"[{channel}] Samverkan: *D-1 Vem betalar för utbytta laddare*" in moved and heading in moved
+            assert attendee in moved.split(f"[{channel}] Samverkan: *D-1")[1].split("\n[")[0]
+            assert "Oenighet D-1: Vem betalar" in said(f"/forum agenda {forum}")
+            assert "Oenighet D-1" not in said("/forum agenda tjansteforum-digitala-enheter")
+        # Only its parties (and the City's oversight) see it.
+        assert 'Oenigheten "D-1" finns inte' in said("/as Per Strand", "/disagreement show D-1")
+        assert "D-1" not in said("/disagreement list all")
+        settled = said("/as johan.ek", "/disagreement propose D-1 Staden betalar, leverantören byter",
+                       "/disagreement accept D-1", "/as karin.berg", "/disagreement accept D-1")
+        assert "D-1 är avgjord: Staden betalar, leverantören byter" in settled
+        after = said("/clock 2027-12-31 12:00", "/disagreement show D-1")
+        assert "formell tvist" not in after.lower()
+        assert "Avgjord vid Affärsforum" in after
+        assert after.count("eskalerad till") == 3
+    finally:
+        runtime.close()
+
+
+def test_the_store_moves_a_disagreement_only_from_where_it_still_is(dialogue: Dialogue, clock: ManualClock) -> None:
+    ref = opened(dialogue)
+    with dialogue.core.unit_of_work() as uow:
+        d = uow.disagreements.get(int(ref[2:]))
+        assert d is not None
+        assert uow.disagreements.move(d.id, 1, 2, "overgripande-tjansteforum", clock.now(), None) is True
+        # The sweep (or a second person) that read it at level 1 loses: nothing is moved twice.
+        assert uow.disagreements.move(d.id, 1, 2, "overgripande-tjansteforum", clock.now(), None) is False
+        uow.commit()
+    assert level(dialogue, ref) == 2

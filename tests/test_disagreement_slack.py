@@ -1,0 +1,98 @@
+"""Disagreements as Slack meets them: signed slash commands to the real bolt app, the sweep posting through the
+fake Web API, each escalation once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.clock import STOCKHOLM
+from handlers.slack_chat import SlackChat, web_client
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+
+EVA, KARIN, JOHAN, PER = "U01EVALIND", "U01KARINBG", "U02JOHANEK", "U0PERSTRAND"
+
+
+def sweep(slack_app, worker: str = "w1", lease: timedelta = timedelta(minutes=2)) -> int:  # type: ignore[no-untyped-def]
+    core = slack_app.runtime.core
+    chat = SlackChat(web_client("xoxb-test", slack_app.fake.base_url))
+    return core.tick(chat, core.runner(chat, worker=worker, lease=lease))
+
+
+def test_a_disagreement_over_signed_http_climbs_once_and_is_settled(slack_app, clock) -> None:  # type: ignore[no-untyped-def]
+    slack_app.fake.users[PER] = "per.strand@skolplattform.example"
+    opened = slack_app.ask("/disagreement", "open supplier Vem betalar för utbytta laddare", EVA)
+    assert opened.startswith("Oenigheten är registrerad som *D-1*")
+    [notice] = slack_app.fake.posted("#forum-tjansteforum-digitala-enheter")
+    assert "*D-1 Vem betalar för utbytta laddare*" in notice["text"] and "<@U01KARINBG>" in notice["text"]
+    hidden = slack_app.ask("/disagreement", "show D-1", PER)
+    assert hidden == slack_app.ask("/disagreement", "show D-1", PER)
+    assert hidden.replace("D-1", "X") == slack_app.ask("/disagreement", "show D-404", PER).replace("D-404", "X")
+
+    clock.set(datetime(2027, 1, 14, 10, 1, tzinfo=STOCKHOLM))
+    assert sweep(slack_app, "process-a") >= 1
+    sweep(slack_app, "process-b")  # a second process finds nothing left to do
+    [moved] = slack_app.fake.posted("#forum-overgripande-tjansteforum")
+    assert "nivå 3 av 5: *Övergripande tjänsteforum*" in moved["text"] and "<@U02ALIHASN>" in moved["text"]
+    assert moved["metadata"]["event_payload"]["key"] == "disagreement.escalate:1:1"
+    assert any(c.params.get("users") == JOHAN for c in slack_app.fake.calls_to("conversations.open"))
+
+    assert "registrerat" in slack_app.ask("/disagreement", "propose D-1 Staden betalar i år", JOHAN)
+    assert "Väntar på" in slack_app.ask("/disagreement", "accept D-1", JOHAN)
+    assert slack_app.ask("/disagreement", "accept D-1", KARIN) == "D-1 är avgjord: Staden betalar i år"
+    assert "är avgjord" in slack_app.fake.posted("#forum-overgripande-tjansteforum")[-1]["text"]
+    clock.set(datetime(2027, 12, 31, 12, 0, tzinfo=STOCKHOLM))
+    sweep(slack_app)
+    assert not slack_app.fake.posted("#forum-kontraktsforum") or all(
+        "D-1" not in m["text"] for m in slack_app.fake.posted("#forum-kontraktsforum"))
+    assert "Avgjord vid Övergripande tjänsteforum" in slack_app.ask("/disagreement", "show D-1", EVA)
+
+
+def submission(user: str, channel: str, **fields: str) -> str:
+    import json
+    from urllib.parse import urlencode
+
+    values = {}
+    for name, value in fields.items():
+        if name in ("counterparty", "service", "level"):
+            values[name] = {name: {"type": "static_select", "selected_option": {"value": value}}}
+        else:
+            values[name] = {name: {"type": "plain_text_input", "value": value}}
+    payload = {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": user}, "api_app_id": "A1",
+               "trigger_id": "4.5.6", "view": {"id": "V1", "type": "modal", "callback_id": "disagreement_open",
+                                               "private_metadata": channel, "state": {"values": values}}}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def test_the_form_opens_and_its_submission_goes_through_the_same_rules(slack_app) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.fakes.slack_http import signed_headers
+
+    response = slack_app.command("/disagreement", "open", EVA)
+    assert response.status_code == 200 and response.text == ""
+    [opened] = slack_app.fake.wait_for("views.open")
+    view = json.loads(opened.params["view"]) if isinstance(opened.params["view"], str) else opened.params["view"]
+    assert opened.params["trigger_id"] == "1.2.3" and view["callback_id"] == "disagreement_open"
+    assert [b["block_id"] for b in view["blocks"]] == ["counterparty", "title", "description", "service", "level"]
+
+    body = submission(EVA, "C0FORUM", counterparty="supplier", title="Vite för sena leveranser",
+                      description="Tre leveranser i december kom för sent.\nSe bilaga.", service="digitala-enheter",
+                      level="kontraktsforum")
+    response = slack_app.http.post("/slack/events", content=body, headers=signed_headers(body))
+    assert response.status_code == 200
+    [answer] = slack_app.fake.wait_for("chat.postEphemeral")
+    assert answer.params["user"] == EVA and "registrerad som *D-1*" in answer.params["text"]
+    assert "*D-1 Vite för sena leveranser*" in slack_app.fake.posted("#forum-kontraktsforum")[0]["text"]
+    shown = slack_app.ask("/disagreement", "show D-1", JOHAN)
+    assert "Beskrivning: Tre leveranser i december kom för sent.\nSe bilaga." in shown
+    assert "Tjänst: Digitala enheter" in shown
+
+    body = submission(EVA, "C0FORUM", counterparty="city", title="Mot oss själva")
+    slack_app.http.post("/slack/events", content=body, headers=signed_headers(body))
+    refused = slack_app.fake.wait_for("chat.postEphemeral", count=2)[1]
+    assert refused.params["text"].startswith("Du tillhör själv")
+    assert "D-2" not in slack_app.ask("/disagreement", "list all", EVA)
