@@ -271,6 +271,18 @@ def test_major_incidents_are_on_the_problem_meetings_agenda(room: Dialogue) -> N
     ref = incident(room).ref
     assert f"Större incident {ref}: WLAN nere på Södermalms skolor" in text
     assert ref not in other
+    # The service forums are held per catalogue: each lists the incidents on a service of its catalogue.
+    room.say(EVA, '/incident declare "Datorerna startar inte" digitala-enheter 2')
+    devices = incidents(room)[-1].ref
+    with room.core.unit_of_work() as uow:
+        per_catalogue = {}
+        for key in ("tjansteforum-digitala-enheter", "tjansteforum-service-desk"):
+            forum = room.core.model.sitting_forum(key)
+            per_catalogue[key] = compose(room.core, uow, forum, next_sitting(forum, room.core.clock.now()),
+                                         room.core.clock.now(), room.core.texts)
+    assert devices in per_catalogue["tjansteforum-digitala-enheter"] and ref not in per_catalogue[
+        "tjansteforum-digitala-enheter"]
+    assert devices not in per_catalogue["tjansteforum-service-desk"]
 
 
 def test_declare_without_arguments_opens_the_form(room: Dialogue) -> None:

@@ -69,19 +69,32 @@ def report(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> st
     return "\n".join(lines)
 
 
-def reported_to(model: GovernanceModel, forum: Forum) -> bool:
+def reported_to(model: GovernanceModel, forum: Forum, incident: Incident) -> bool:
+    """A report forum lists every major incident; a forum held per service catalogue lists those that touched a
+    service of its catalogue."""
     mi = model.major_incidents
-    return bool(mi) and any(forum.key == k or forum.key.startswith(f"{k}-") for k in mi.report_forums)  # type: ignore[union-attr]
+    if mi is None:
+        return False
+    if forum.key in mi.report_forums:
+        return True
+    for key in mi.report_forums:
+        if forum.key.startswith(f"{key}-"):
+            catalogue = forum.key.removeprefix(f"{key}-")
+            return any(s and s.catalogue == catalogue for s in map(model.service, incident.services))
+    return False
 
 
 def major_incidents_since(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
                           previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
     """An agenda source: the major incidents declared since the forum last sat."""
-    if not reported_to(model, forum):
+    mi = model.major_incidents
+    if mi is None or not any(forum.key == k or forum.key.startswith(f"{k}-") for k in mi.report_forums):
         return []
     since = previous.start if previous else sitting.start - timedelta(days=31)
     lines = []
     for incident in uow.incidents.declared_between(since, sitting.start):
+        if not reported_to(model, forum, incident):
+            continue
         services = ", ".join(s.name(t.lang) for s in map(model.service, incident.services) if s) or "–"
         lines.append(t("incident.agenda_line", ref=incident.ref, title=incident.title, severity=incident.severity,
                        services=services, when=t.when(incident.declared_at),
