@@ -73,6 +73,7 @@ def test_the_administrative_side_brings_gsit_and_nobody_else_is_asked(room: Dial
     ("/incident declare wlan 1", "behöver en rubrik"),
     ('/incident declare "WLAN nere" wlan 7', "\"7\" är ingen allvarlighetsgrad"),
     ('/incident declare "WLAN nere" wlan,posten 2', "Tjänsten \"posten\" finns inte"),
+    (f'/incident declare "{"x" * 151}" wlan 2', "Rubriken är 151 tecken"),
 ])
 def test_bad_input_is_explained_and_nothing_is_created(room: Dialogue, line: str, text: str) -> None:
     assert text in room.say(EVA, line)

@@ -22,6 +22,9 @@ from bot.model.schema import MajorIncidents, Service
 
 incident = CommandSet("incident")
 
+# What the records hold (and a channel topic can show).
+TITLE_MAX = 150
+DESCRIPTION_MAX = 3000
 _REF = re.compile(r"^mi-(\d+)$", re.IGNORECASE)
 ROLES = {
     "commander": ("commander", "incidentledare", "ic", "ledare"),
@@ -120,6 +123,10 @@ def parse_declaration(ctx: Context, args: list[str]) -> tuple[str, list[str], in
     title = " ".join(words).strip()
     if not title:
         raise UserError("incident.empty_title")
+    if len(title) > TITLE_MAX:
+        raise UserError("incident.title_too_long", max=TITLE_MAX, length=len(title))
+    if len(description) > DESCRIPTION_MAX:
+        raise UserError("incident.description_too_long", max=DESCRIPTION_MAX)
     return title, list(dict.fromkeys(services)), severity, description
 
 
