@@ -47,6 +47,8 @@ def test_agenda_items_from_attending_parties_only(dialogue: Dialogue, chat: Reco
         "Bara parter som deltar i Kontraktsforum kan göra det.")
     agenda = dialogue.say("eva.lind", "/forum agenda kontraktsforum")
     assert "1. Vite för sena leveranser _(anmäld av johan.ek)_" in agenda and "Vår fråga" not in agenda
+    assert dialogue.say("U0PERSTRAND", "/forum agenda kontraktsforum") == (
+        "Bara parter som deltar i Kontraktsforum kan göra det.")
     assert "Stadens avtalstecknare: <@U01KARINBG>" in agenda and "Kundansvarig: <@U02JOHANEK>" in agenda
 
 

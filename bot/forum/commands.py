@@ -124,6 +124,8 @@ def agenda_command(ctx: Context) -> None:
         return
     if len(ctx.args) != 1:
         raise UserError("forum.usage.agenda")
+    # The agenda carries the parties' open disagreements: it is for those who sit in the forum.
+    _require_attendee(ctx, found)
     ctx.reply(compose(ctx.core, ctx.uow, found, sitting, now, ctx.t))
 
 
