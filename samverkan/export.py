@@ -1,8 +1,6 @@
 """`samverkan export`: what the bot has on record, for the contract's follow-up and for archiving.
 
-Each subject contributes a section: records for JSON (nested, with histories) and flat rows for CSV. Incidents
-are built in parallel: when their store exists, add a `Section("incidents", ...)` to SECTIONS and nothing else
-changes here.
+Each subject contributes a section: records for JSON (nested, with histories) and flat rows for CSV.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from bot.disagreement.records import Disagreement, Entry
+from bot.incident.records import Incident
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork
 
@@ -86,9 +85,43 @@ def deployment_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
             for r in deployment_records(uow, model)]
 
 
+def _incidents(uow: UnitOfWork) -> list[Incident]:
+    return list(uow.incidents.declared_between(datetime(1970, 1, 1, tzinfo=UTC)))
+
+
+def incident_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    records = []
+    for i in _incidents(uow):
+        members = [{"key": m.key, "name": m.name, "party": m.party, "state": m.state, "reason": m.reason,
+                    "asked_at": _iso(m.asked_at), "joined_at": _iso(m.joined_at)} for m in uow.incidents.members(i.id)]
+        timeline = [{"at": _iso(e.at), "author": e.author, "kind": e.kind, "text": e.text}
+                    for e in uow.incidents.timeline(i.id)]
+        records.append({"ref": i.ref, "title": i.title, "services": list(i.services), "severity": i.severity,
+                        "description": i.description, "state": i.state, "declared_by": i.declared_by,
+                        "declared_at": _iso(i.declared_at), "channel": i.channel_name, "commander": i.commander,
+                        "communications": i.communications, "scribe": i.scribe,
+                        "assembled_at": _iso(i.assembled_at), "resolved_at": _iso(i.resolved_at),
+                        "summary": i.summary, "closed_at": _iso(i.closed_at), "members": members,
+                        "timeline": timeline})
+    return records
+
+
+def incident_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    # One row per timeline entry, like a disagreement's history.
+    rows = []
+    for i in _incidents(uow):
+        parties = " / ".join(dict.fromkeys(m.party for m in uow.incidents.members(i.id)))
+        for e in uow.incidents.timeline(i.id):
+            rows.append({"record": "incident", "ref": i.ref, "at": _iso(e.at), "kind": e.kind, "actor": e.author,
+                         "party": "", "forum": "", "text": e.text, "title": i.title, "parties": parties,
+                         "state": i.state})
+    return rows
+
+
 SECTIONS = [
     Section("disagreements", disagreement_records, disagreement_rows),
     Section("deployments", deployment_records, deployment_rows),
+    Section("incidents", incident_records, incident_rows),
 ]
 
 
