@@ -36,6 +36,32 @@ def command_body(command: str, text: str, user_id: str, channel_id: str = "C0FOR
     })
 
 
+class InThread:
+    """A waitress server run on a thread of its own, and stopped from another without a spurious error."""
+
+    def __init__(self, server) -> None:  # type: ignore[no-untyped-def]
+        self.server = server
+        self.thread = threading.Thread(target=self._serve, name="waitress", daemon=True)
+        self._closing = False
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # waitress's loop sees its sockets closed under it when stopped from another thread.
+            if not self._closing:
+                raise
+
+    def stop(self) -> None:
+        self._closing = True
+        self.server.task_dispatcher.shutdown()  # its workers first: closing under them logs EBADF
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
 class SlackAppServer:
     def __init__(self, database_url: str, fake: FakeSlack, clock: Clock, **settings: object) -> None:
         self.fake = fake
@@ -48,27 +74,16 @@ class SlackAppServer:
 
         application = wsgi_app(slack_app(self.runtime), self.runtime.healthy, self.runtime.calendar)
         self.server = serve(application, "127.0.0.1", 0, threads=8, asyncore_loop_timeout=0.1)
-        self.thread = threading.Thread(target=self._serve, name="waitress", daemon=True)
-        self._closing = False
+        self.background = InThread(self.server)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.server.effective_port}", timeout=10)
 
     def __enter__(self) -> SlackAppServer:
-        self.thread.start()
+        self.background.start()
         return self
-
-    def _serve(self) -> None:
-        try:
-            self.server.run()
-        except OSError:
-            # waitress's loop sees its sockets closed under it when stopped from another thread.
-            if not self._closing:
-                raise
 
     def __exit__(self, *exc: object) -> None:
         self.http.close()
-        self._closing = True
-        self.server.close()
-        self.thread.join(timeout=5)
+        self.background.stop()
         self.runtime.close()
 
     def command(self, command: str, text: str, user_id: str, token: str | None = None) -> httpx.Response:
