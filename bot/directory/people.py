@@ -58,3 +58,12 @@ def key_for(name: str, taken: set[str]) -> str:
     while key in taken:
         key, n = f"{base}-{n}", n + 1
     return key
+
+
+def mention(person: Person) -> str:
+    """How a message names someone: a mention that notifies where the platform has one, the name otherwise."""
+    if person.slack_usergroup:
+        return f"<!subteam^{person.slack_usergroup}>"
+    if person.slack_user and not person.slack_user.startswith("console:"):
+        return f"<@{person.slack_user}>"
+    return person.name

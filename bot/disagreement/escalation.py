@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.directory.people import Person
+from bot.directory.people import Person, mention
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement, Entry
 from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.calendar import next_sitting
-from bot.forum.reminders import mention
 from bot.i18n import Texts
 from bot.model.schema import GovernanceModel
 from bot.ports import UnitOfWork

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.directory.people import Person
+from bot.directory.people import mention
 from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.agenda import agenda
 from bot.forum.calendar import Change, Sitting, previous_sitting, sittings
@@ -144,14 +144,6 @@ def compose(core: Samverkan, uow: UnitOfWork, forum: Forum, sitting: Sitting, no
 def _party(model: GovernanceModel, key: str, t: Texts) -> str:
     party = model.party(key)
     return party.name(t.lang) if party else key
-
-
-def mention(person: Person) -> str:
-    if person.slack_usergroup:
-        return f"<!subteam^{person.slack_usergroup}>"
-    if person.slack_user and not person.slack_user.startswith("console:"):
-        return f"<@{person.slack_user}>"
-    return person.name
 
 
 def attendance(uow: UnitOfWork, model: GovernanceModel, forum: Forum, t: Texts) -> list[str]:

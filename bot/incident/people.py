@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.directory.people import Person
-from bot.forum.reminders import mention
+from bot.directory.people import Person, mention
 from bot.ports import UnitOfWork
 
 
