@@ -22,7 +22,6 @@ import yaml
 from bot.chat import Command
 from bot.clock import STOCKHOLM, ManualClock
 from bot.model.loader import shipped_model_path
-from handlers.slack_chat import SlackChat, web_client
 from samverkan.settings import Settings
 from samverkan.wiring import build
 from tests.fakes.slack_api import FakeSlack
@@ -75,14 +74,14 @@ def measure(invitees: int, parties: int, latency: float) -> dict[str, object]:
         path = generated_model(invitees, parties, Path(folder), fake)
         clock = ManualClock(datetime(2027, 1, 11, 9, 0, tzinfo=STOCKHOLM))
         runtime = build(Settings(database_url=f"sqlite:///{folder}/bench.db", samverkan_model=path,
-                                 samverkan_lang="sv"), clock)
-        chat = SlackChat(web_client("xoxb-bench", fake.base_url))
+                                 samverkan_lang="sv", slack_bot_token="xoxb-bench", slack_api_url=fake.base_url),
+                        clock)
         fake.delay = latency
         command = Command(name="incident", text=f'declare "Allt nere" {SERVICE} 1', user_id="U01EVALIND",
                           channel_id="C0BENCH", response_url=fake.response_url("bench"),
                           received_at=clock.now())
         started = time.perf_counter()
-        runtime.core.handle(command, chat)  # the declaration, its answer, then the assembly, as after an ack
+        runtime.core.handle(command)  # the declaration, its answer, then the assembly, as after an ack
         elapsed = time.perf_counter() - started
         with runtime.core.unit_of_work() as uow:
             [incident] = uow.incidents.open_incidents()

@@ -1,5 +1,5 @@
-"""The application core: one command in, its effects committed, then its messages out; and the duties that
-fall due as the clock moves."""
+"""The application core: a command is received (written down before the platform is answered), processed once in
+one transaction, and what it has to say is delivered after the commit; the duties fall due as the clock moves."""
 
 from __future__ import annotations
 
@@ -8,20 +8,26 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from bot.chat import ChatPort, Command, Outbox
+from bot import bus
+from bot.chat import ChatPort, Command
 from bot.clock import Clock
 from bot.commands import CommandSet, Context, UserError, split_words
+from bot.directory import accounts
 from bot.directory.commands import samverkan
-from bot.directory.lookup import identify
+from bot.directory.lookup import recognise
 from bot.disagreement import agenda as disagreement_agenda
+from bot.disagreement import commands as disagreement_commands
 from bot.disagreement import escalation
 from bot.disagreement.commands import disagreement
+from bot.domain_events import Answered, DomainEvent
 from bot.duties import DutyRunner
+from bot.forms import Submission
 from bot.forum import agenda, reminders
 from bot.forum.commands import forum
 from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts
 from bot.incident import assembly as incident_assembly
+from bot.incident import commands as incident_commands
 from bot.incident import reminders as incident_reminders
 from bot.incident.commands import incident
 from bot.incident.report import major_incidents_since
@@ -30,28 +36,29 @@ from bot.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# Every slash command the product has; the capabilities fill in their sub-commands.
-COMMANDS = ("samverkan", "forum", "incident", "disagreement", "deploy")
+# Every slash command the product has, with its sub-commands.
+CAPABILITIES = (samverkan, forum, deploy, incident, disagreement)
 
 # What each capability contributes besides its commands: the duties it performs when they fall due (by kind),
 # what plans those duties, and what it puts on forum agendas.
 PERFORMERS = {
+    bus.DELIVER: bus.deliver,
+    accounts.LINK: accounts.perform_link,
     reminders.REMINDER: reminders.perform_reminder,
     reminders.ACTION_DUE: reminders.perform_action_due,
     incident_assembly.ASSEMBLE: incident_assembly.perform_assembly,
+    incident_assembly.ARCHIVE: incident_assembly.perform_archive,
     incident_reminders.UPDATE_DUE: incident_reminders.perform,
     escalation.ESCALATE: escalation.perform,
 }
 PLANNERS = [reminders.plan, incident_reminders.plan]
-AGENDA_SOURCES = [agenda.added_items, agenda.open_actions, agenda.announced_deployments,
-                  disagreement_agenda.open_disagreements, major_incidents_since]
-
-
-def command_sets() -> dict[str, CommandSet]:
-    sets = {name: CommandSet(name) for name in COMMANDS}
-    for capability in (samverkan, forum, deploy, incident, disagreement):
-        sets[capability.name] = capability
-    return sets
+# Forms, by their action: the command each one's answers are put into the words of.
+FORMS = {
+    "incident.declare": ("incident", incident_commands.declaration_words),
+    "disagreement.open": ("disagreement", disagreement_commands.opening_words),
+}
+AGENDA_SOURCES = (agenda.added_items, agenda.open_actions, agenda.announced_deployments,
+                  disagreement_agenda.open_disagreements, major_incidents_since)
 
 
 class Samverkan:
@@ -60,79 +67,120 @@ class Samverkan:
         model: GovernanceModel,
         unit_of_work: Callable[[], UnitOfWork],
         clock: Clock,
+        chat: ChatPort,
         lang: Lang | None = None,
-        sets: Iterable[CommandSet] | None = None,
+        sets: Iterable[CommandSet] = CAPABILITIES,
+        lease: timedelta = timedelta(seconds=30),
+        worker: str | None = None,
     ) -> None:
         self.model = model
         self.unit_of_work = unit_of_work
         self.clock = clock
+        self.chat = chat
         self.lang: Lang = lang or model.language
-        self.sets = {s.name: s for s in sets} if sets is not None else command_sets()
-        self.agenda_sources = list(AGENDA_SOURCES)
+        self.sets = {s.name: s for s in sets}
+        self.agenda_sources = AGENDA_SOURCES
+        self.runner = self.duty_runner(chat, worker, lease)
+        self.bus = bus.Bus(self.runner, chat, self.plan)
+
+    def duty_runner(self, chat: ChatPort, worker: str | None = None,
+                    lease: timedelta = timedelta(seconds=30)) -> DutyRunner:
+        """A runner of this core's duties: the process's own, or (in tests) another process's on a shared
+        database."""
+        performers = {kind: _bound(performer, self) for kind, performer in PERFORMERS.items()}
+        return DutyRunner(self.unit_of_work, chat, performers, self.clock, lease=lease, worker=worker,
+                          quiet=frozenset({bus.DELIVER}))
 
     @property
     def texts(self) -> Texts:
         return Texts(self.lang)
 
-    def handle(self, command: Command, chat: ChatPort) -> None:
-        """Runs a command to the end. Called after the platform has been acknowledged, never before."""
+    # -- commands -------------------------------------------------------------------------------------------------
+    def handle(self, command: Command) -> None:
+        """Receives and processes a command at once: the console's and the tests' way, where nobody waits for an
+        acknowledgement in between."""
+        self.process(self.receive(command))
+
+    def form_command(self, submission: Submission, received_at: datetime) -> Command:
+        """A filled-in form as the command it stands for; an unknown form is a command nobody has."""
+        name, words = FORMS.get(submission.action, ("unknown", lambda _: ""))
+        return Command(name=name, text=words(submission), user_id=submission.user_id,
+                       channel_id=submission.context.get("channel") or submission.user_id, received_at=received_at)
+
+    def receive(self, command: Command) -> int:
+        """Writes the command down; once this returns, it will be processed even if this process dies now."""
+        with self.unit_of_work() as uow:
+            entry = uow.inbox.add(command)
+            uow.commit()
+        return entry
+
+    def process(self, entry: int) -> None:
+        """Runs a received command to the end, exactly once however many processes try."""
+        with self.unit_of_work() as uow:
+            command = uow.inbox.get(entry)
+        if command is None:
+            return
+        # Asking the chat platform who this is may take a round trip: never inside the transaction.
+        person = recognise(self.unit_of_work, self.chat, command.user_id, self.clock)
         t = self.texts
-        outbox = Outbox()
-        replan = False
-        follow_ups: list[Callable[[ChatPort], None]] = []
         try:
-            commands = self.sets.get(command.name)
-            if commands is None:
-                raise UserError("help.unknown_command", command=command.name)
             with self.unit_of_work() as uow:
-                ctx = Context(
-                    command=command,
-                    args=split_words(command.text),
-                    model=self.model,
-                    t=t,
-                    uow=uow,
-                    clock=self.clock,
-                    chat=chat,
-                    person=identify(uow, chat, command.user_id, self.clock.now()),
-                    outbox=outbox,
-                    core=self,
-                )
-                commands.run(ctx)
+                if not uow.inbox.take(entry, self.clock.now()):
+                    return  # another process did it
+                ctx = self._context(command, uow, person, t)
+                self._run(ctx)
+                duties = bus.persist(uow, ctx.events, command, self.clock.now())
                 uow.commit()
-                replan = ctx.replan
-                follow_ups = ctx.after_commit
+            self.bus.dispatch(ctx.events, duties, command)
         except UserError as refused:
-            outbox = Outbox()
-            outbox.reply(t(refused.key, **refused.values))
+            self._conclude(entry, command, [Answered(t(refused.key, **refused.values))])
         except Exception:
             # The person gets a plain apology, the log gets the trace; the transaction was rolled back.
             log.exception("command /%s %r failed", command.name, command.text)
-            outbox = Outbox()
-            outbox.reply(t("error.internal"))
-        outbox.deliver(command, chat)
-        if replan:
-            # A sitting moved, was cancelled or added: its reminders change at once, not at the next planning.
-            self.plan()
-        for work in follow_ups:
-            try:
-                work(chat)
-            except Exception:
-                # What is left undone is a duty still claimed: a later sweep finishes it.
-                log.exception("work after /%s %r failed", command.name, command.text)
+            self._conclude(entry, command, [Answered(t("error.internal"))], failed=True)
 
-    # -- what falls due -----------------------------------------------------------------------------------------
+    def _context(self, command: Command, uow: UnitOfWork, person, t: Texts) -> Context:  # type: ignore[no-untyped-def]
+        return Context(command=command, args=split_words(command.text), model=self.model, t=t, uow=uow,
+                       clock=self.clock, person=person, agenda_sources=self.agenda_sources)
+
+    def _run(self, ctx: Context) -> None:
+        commands = self.sets.get(ctx.command.name)
+        if commands is None:
+            raise UserError("help.unknown_command", command=ctx.command.name)
+        commands.run(ctx)
+
+    def _conclude(self, entry: int, command: Command, events: list[DomainEvent], failed: bool = False) -> None:
+        """A command that changed nothing still owes an answer, and is done with."""
+        with self.unit_of_work() as uow:
+            if not uow.inbox.take(entry, self.clock.now(), failed=failed):
+                return
+            duties = bus.persist(uow, events, command, self.clock.now())
+            uow.commit()
+        self.bus.dispatch(events, duties, command)
+
+    def recover(self, older_than: timedelta = timedelta(seconds=5), limit: int = 100) -> int:
+        """Processes commands that were received but never processed: their process died."""
+        with self.unit_of_work() as uow:
+            waiting = uow.inbox.waiting(self.clock.now() - older_than, limit)
+        for entry in waiting:
+            log.warning("processing command %s, received by a process that stopped before it was done", entry)
+            self.process(entry)
+        return len(waiting)
+
+    # -- what falls due -------------------------------------------------------------------------------------------
     def plan(self, now: datetime | None = None) -> None:
         """Writes down the duties that will fall due (reminders and the like). Idempotent."""
         now = now or self.clock.now()
         for planner in PLANNERS:
             planner(self, now)
 
-    def runner(self, chat: ChatPort, lease: timedelta = timedelta(minutes=2), worker: str | None = None) -> DutyRunner:
-        performers = {kind: functools.partial(performer, self) for kind, performer in PERFORMERS.items()}
-        return DutyRunner(self.unit_of_work, chat, performers, lease=lease, worker=worker)
-
-    def tick(self, chat: ChatPort, runner: DutyRunner | None = None) -> int:
+    def tick(self) -> int:
         """Plans and performs what is due now; returns how many duties this process performed."""
-        now = self.clock.now()
-        self.plan(now)
-        return (runner or self.runner(chat)).sweep(now)
+        self.plan()
+        self.recover()
+        return self.runner.sweep()
+
+
+def _bound(performer, core: Samverkan):  # type: ignore[no-untyped-def]
+    # Delivery needs only the chat; the capabilities' performers read the model and the store through the core.
+    return performer if performer is bus.deliver else functools.partial(performer, core)

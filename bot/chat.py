@@ -1,56 +1,65 @@
-"""The chat boundary: one request type in, a small port out.
+"""The chat boundary: one request type in, one port out.
 
 Every adapter (Slack over HTTP or Socket Mode, the terminal console, the tests' recorder) turns what its platform
-delivers into a `Command` and implements `ChatPort`. Use cases never see which one they run under.
+delivers into a `Command` and implements `ChatPort`. Use cases never see which one they run under: they say
+`Message`s, and the adapter renders them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.forms import Form
+from bot.message import Message
+
+# Slack's conversations.invite takes at most this many users per call.
+INVITE_BATCH = 100
+
 
 class Command(BaseModel):
-    """A slash command as the core sees it, whatever platform it came from."""
+    """A slash command (or a button, or a filled-in form, put into the words of one) as the core sees it."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(pattern=r"^[a-z]+$")  # without the slash: "samverkan", "forum", ...
     text: str = ""
-    user_id: str = Field(min_length=1)
-    channel_id: str = Field(min_length=1)
+    user_id: str = Field(min_length=1, max_length=100)
+    channel_id: str = Field(min_length=1, max_length=100)
     response_url: str | None = None
     trigger_id: str | None = None
     received_at: datetime
 
-    @property
-    def words(self) -> list[str]:
-        return self.text.split()
+
+class NameTaken(Exception):
+    """The channel name is in use (perhaps archived); the assembly picks another."""
 
 
 class ChatPort(Protocol):
-    """What the core asks of a chat platform."""
+    """What the core asks of a chat platform. Permanent refusals come back as values (or `NameTaken`); anything
+    raised is transient, and the duty that made the call is tried again."""
 
-    def reply(self, command: Command, text: str) -> None:
+    # -- saying things --------------------------------------------------------------------------------------------
+    def reply(self, to: Command, message: Message) -> None:
         """Answer the person who sent the command, visible only to them."""
         ...
 
-    def post(self, channel: str, text: str, key: str | None = None) -> str:
-        """Post in a channel (an id, or a #name); returns the message's reference. A `key` is carried with the
-        message so that `was_posted` can find it again."""
+    def post(self, channel: str, message: Message, key: str | None = None) -> str:
+        """Post in a channel (an id, or a #name); returns the message's reference. A `key` travels with the
+        message, so that `find_posted` finds it again after a restart."""
         ...
 
-    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
-        """A direct message to one person."""
+    def direct(self, user_id: str, message: Message, key: str | None = None) -> str:
+        """A direct message to one person; returns the message's reference."""
         ...
 
-    def was_posted(self, channel_or_user: str, key: str) -> bool:
-        """Whether a message with this key is in the channel (or the direct conversation) already."""
+    def find_posted(self, channel_or_user: str, key: str) -> str | None:
+        """The reference of a keyed message already in the channel (or the direct conversation), if any."""
         ...
 
+    # -- people ---------------------------------------------------------------------------------------------------
     def find_user_by_email(self, email: str) -> str | None:
         """The platform's user id for an e-mail address, or None when nobody has it."""
         ...
@@ -59,49 +68,46 @@ class ChatPort(Protocol):
         """The e-mail address a platform user has, when the platform tells."""
         ...
 
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """Who is in a user group now (the platform may answer from a short-lived cache)."""
+        ...
 
-@dataclass(frozen=True)
-class Reply:
-    text: str
+    # -- war rooms ------------------------------------------------------------------------------------------------
+    def create_channel(self, name: str, private: bool) -> str:
+        """Creates the channel; returns its id, or raises NameTaken."""
+        ...
+
+    def find_channel(self, name: str) -> str | None:
+        """The id of a channel of this name the bot is in: finds the one it created when the answer was lost."""
+        ...
+
+    def set_topic(self, channel: str, topic: str) -> None: ...
+
+    def set_purpose(self, channel: str, purpose: str) -> None: ...
+
+    def invite(self, channel: str, user_ids: list[str]) -> dict[str, str]:
+        """Invites up to INVITE_BATCH members or guests; returns those who could not be invited, with the
+        platform's reason. Someone already in the channel is not a failure."""
+        ...
+
+    def invite_shared(self, channel: str, email: str) -> str | None:
+        """Invites a person of another organisation by e-mail (Slack Connect); the reason when refused."""
+        ...
+
+    def pin(self, channel: str, ref: str) -> None: ...
+
+    def archive(self, channel: str) -> None: ...
+
+    def message_text(self, channel: str, ref: str) -> str | None:
+        """The text of one message, for the timeline when someone marks it."""
+        ...
+
+    # -- forms ----------------------------------------------------------------------------------------------------
+    def open_form(self, command: Command, form: Form) -> bool:
+        """Shows the form to the person who sent the command; False when the platform has no forms."""
+        ...
 
 
-@dataclass(frozen=True)
-class Post:
-    channel: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Direct:
-    user_id: str
-    text: str
-
-
-Message = Reply | Post | Direct
-
-
-@dataclass
-class Outbox:
-    """What a use case wants said. It is said only after its changes are committed, so a rolled-back change never
-    leaves a message behind that claims otherwise."""
-
-    messages: list[Message] = field(default_factory=list)
-
-    def reply(self, text: str) -> None:
-        self.messages.append(Reply(text))
-
-    def post(self, channel: str, text: str) -> None:
-        self.messages.append(Post(channel, text))
-
-    def direct(self, user_id: str, text: str) -> None:
-        self.messages.append(Direct(user_id, text))
-
-    def deliver(self, command: Command, chat: ChatPort) -> None:
-        for message in self.messages:
-            match message:
-                case Reply(text):
-                    chat.reply(command, text)
-                case Post(channel, text):
-                    chat.post(channel, text)
-                case Direct(user_id, text):
-                    chat.direct(user_id, text)
+def received(command: Command, now: datetime) -> float:
+    """Seconds since the command arrived."""
+    return (now - command.received_at).total_seconds()

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.chat import ChatPort, Command, Outbox
+from bot.chat import Command
 from bot.clock import Clock
 from bot.directory.people import Person
+from bot.domain_events import Answered, DomainEvent, Messaged, Posted
 from bot.events import Event
 from bot.i18n import Texts
+from bot.message import Message
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.app import Samverkan
 
 
 class UserError(Exception):
@@ -36,15 +35,10 @@ class Context:
     t: Texts
     uow: UnitOfWork
     clock: Clock
-    chat: ChatPort
     person: Person | None
-    outbox: Outbox = field(default_factory=Outbox)
-    core: Samverkan | Any = None
-    # Set by a command that changed when forums sit, so the reminders are planned anew after the commit.
-    replan: bool = False
-    # Slow work on the chat platform that must follow the commit (a war room being assembled); each runs after
-    # the command's messages are delivered, and only if the command's changes were committed.
-    after_commit: list[Callable[[ChatPort], None]] = field(default_factory=list)
+    # What each subject puts on a sitting's agenda (bot.forum.agenda.AgendaSource), composed in bot.app.
+    agenda_sources: Sequence[Any] = ()
+    events: list[DomainEvent] = field(default_factory=list)
 
     @property
     def actor(self) -> str:
@@ -53,8 +47,19 @@ class Context:
     def record(self, kind: str, subject: str, **data: object) -> None:
         self.uow.events.record(Event(self.clock.now(), self.actor, kind, subject, dict(data)))
 
-    def reply(self, text: str) -> None:
-        self.outbox.reply(text)
+    def emit(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    def reply(self, message: Message) -> None:
+        self.emit(Answered(message))
+
+    def post(self, channel: str, message: Message) -> None:
+        self.emit(Posted(channel, message))
+
+    def direct(self, user_id: str | None, message: Message) -> None:
+        """A direct message, when the person has a chat account to receive it."""
+        if user_id:
+            self.emit(Messaged(user_id, message))
 
     def require_person(self) -> Person:
         if self.person is None:
@@ -70,6 +75,9 @@ class Subcommand:
     name: str
     handler: Handler
     aliases: tuple[str, ...] = ()
+
+
+HELP_WORDS = ("help", "hjälp", "hjalp", "?")
 
 
 @dataclass
@@ -90,21 +98,16 @@ class CommandSet:
         word = word.lower()
         return next((s for s in self.subcommands if word == s.name or word in s.aliases), None)
 
-    def help(self, t: Texts) -> str:
-        if not self.subcommands:
-            return t("help.not_yet", command=self.name)
+    def help(self, t: Texts) -> Message:
         return t(f"help.{self.name}")
 
     def run(self, ctx: Context) -> None:
-        if not self.subcommands:
-            ctx.reply(self.help(ctx.t))
-            return
-        if not ctx.args or ctx.args[0].lower() in ("help", "hjälp", "hjalp", "?"):
+        if not ctx.args or ctx.args[0].lower() in HELP_WORDS:
             ctx.reply(self.help(ctx.t))
             return
         sub = self.find(ctx.args[0])
         if sub is None:
-            ctx.reply(ctx.t("help.unknown", command=self.name, word=ctx.args[0]) + "\n" + self.help(ctx.t))
+            ctx.reply(ctx.t("help.unknown", command=self.name, word=ctx.args[0]) + self.help(ctx.t))
             return
         ctx.args = ctx.args[1:]
         sub.handler(ctx)

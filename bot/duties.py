@@ -1,14 +1,17 @@
-"""Things that must happen exactly once at a given time: reminders, escalations, overdue-update nudges.
+"""Things that must happen exactly once: a reminder at its time, an escalation, a war room's assembly, a message
+that a committed command owes someone.
 
 The database is the source of truth for what is due; a scheduler only says "look now". Each duty is claimed with a
-conditional update, so of two processes (or a sweep racing a restart) exactly one performs it. Its messages carry
-the duty's key, so a duty whose performer died mid-way is finished by checking what the chat already shows
-instead of posting twice.
+conditional update, so of two processes (or a sweep racing a restart) exactly one performs it. A claim is dated by
+the clock when it is made and renewed by a heartbeat while the work is in flight, so only a claim whose process has
+stopped renewing it (it died) is ever taken over. The taker-over checks what the chat already shows, through the
+keys the messages carry, instead of posting twice.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from bot.chat import ChatPort
+from bot.clock import Clock
 from bot.events import Event
+from bot.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +49,31 @@ class DutyStore(Protocol):
 
     def pending_keys(self, prefix: str) -> set[str]: ...
 
+    def get(self, key: str) -> Duty | None: ...
+
     def due(self, now: datetime, limit: int) -> list[Duty]:
         """Pending duties due by now, oldest first. Cost grows with the number due, not the number planned."""
         ...
 
     def claim(self, key: str, worker: str, now: datetime) -> bool: ...
 
+    def renew(self, keys: list[str], worker: str, now: datetime) -> int:
+        """Dates this worker's claims on these duties anew; returns how many it still holds."""
+        ...
+
     def stale(self, claimed_before: datetime, limit: int) -> list[tuple[Duty, datetime]]:
-        """Claimed duties never finished, with their claim time: their performer died."""
+        """Claimed duties whose claim was last dated before then, with that date: their performer died."""
         ...
 
     def reclaim(self, key: str, worker: str, now: datetime, claimed_at: datetime) -> bool: ...
 
-    def finish(self, key: str, outcome: Outcome, now: datetime, note: str = "") -> None: ...
+    def retry(self, key: str, worker: str, at: datetime, note: str) -> None:
+        """Gives a failed duty back, due again at `at`."""
+        ...
+
+    def finish(self, key: str, worker: str, outcome: Outcome, now: datetime, note: str = "") -> bool:
+        """Records the outcome if this worker still holds the claim."""
+        ...
 
 
 class OnceChat:
@@ -68,89 +85,159 @@ class OnceChat:
         self.key = key
         self.recovering = recovering
 
-    def post(self, channel: str, text: str, part: str = "") -> None:
-        key = f"{self.key}#{part}" if part else self.key
-        if self.recovering and self.chat.was_posted(channel, key):
+    def _key(self, part: str) -> str:
+        return f"{self.key}#{part}" if part else self.key
+
+    def post(self, channel: str, message: Message, part: str = "") -> str:
+        key = self._key(part)
+        if self.recovering and (ref := self.chat.find_posted(channel, key)):
             log.info("duty %s already posted in %s before a restart; not posting again", key, channel)
-            return
-        self.chat.post(channel, text, key=key)
+            return ref
+        return self.chat.post(channel, message, key=key)
 
-    def direct(self, user_id: str, text: str, part: str = "") -> None:
-        key = f"{self.key}#{part}" if part else self.key
-        if self.recovering and self.chat.was_posted(user_id, key):
-            return
-        self.chat.direct(user_id, text, key=key)
+    def direct(self, user_id: str, message: Message, part: str = "") -> str:
+        key = self._key(part)
+        if self.recovering and (ref := self.chat.find_posted(user_id, key)):
+            return ref
+        return self.chat.direct(user_id, message, key=key)
 
 
-# A performer does the duty's work in its own transaction and says, through OnceChat, what it has to say.
+# A performer does the duty's work in its own transactions and says, through OnceChat, what it has to say.
 Performer = Callable[[Duty, datetime, OnceChat], Outcome]
 
 
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 ... seconds after the `attempts`-th failure, at most a minute: a Slack hiccup heals in seconds,
+    an outage is not hammered."""
+    return timedelta(seconds=min(2 ** attempts, 60))
+
+
 class DutyRunner:
-    def __init__(self, store: Callable[[], Any], chat: ChatPort, performers: Mapping[str, Performer],
-                 lease: timedelta = timedelta(minutes=2), worker: str | None = None, batch: int = 200,
-                 max_attempts: int = 5) -> None:
-        """`store` opens a unit of work that has `.duties` and `.commit()`."""
+    def __init__(self, store: Callable[[], Any], chat: ChatPort, performers: Mapping[str, Performer], clock: Clock,
+                 lease: timedelta = timedelta(seconds=30), worker: str | None = None, batch: int = 200,
+                 max_attempts: int = 8, quiet: frozenset[str] = frozenset()) -> None:
+        """`store` opens a unit of work that has `.duties`, `.events` and `.commit()`. Duties of `quiet` kinds
+        (message deliveries) are written to the event log only when they fail."""
         self.unit_of_work = store
         self.chat = chat
         self.performers = performers
+        self.clock = clock
         self.lease = lease
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
         self.batch = batch
         self.max_attempts = max_attempts
+        self.quiet = quiet
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        self._stopping = threading.Event()
 
-    def sweep(self, now: datetime) -> int:
-        """Performs every duty due by `now` that nobody else has; returns how many this worker performed."""
+    # -- the heartbeat --------------------------------------------------------------------------------------------
+    def start_heartbeat(self, every: float | None = None) -> None:
+        """Renews this worker's claims every `every` seconds (a third of the lease unless told), so a live process
+        never loses a claim however long its Slack calls take."""
+        interval = every if every is not None else self.lease.total_seconds() / 3
+
+        def beat() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    self.renew()
+                except Exception:
+                    log.exception("could not renew the claims of %s", self.worker)
+
+        self._heartbeat = threading.Thread(target=beat, name=f"heartbeat-{self.worker}", daemon=True)
+        self._heartbeat.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+
+    def renew(self) -> int:
+        with self._held_lock:
+            keys = sorted(self._held)
+        if not keys:
+            return 0
+        with self.unit_of_work() as uow:
+            held = uow.duties.renew(keys, self.worker, self.clock.now())
+            uow.commit()
+        return held
+
+    def holding(self) -> set[str]:
+        with self._held_lock:
+            return set(self._held)
+
+    # -- sweeping -------------------------------------------------------------------------------------------------
+    def sweep(self) -> int:
+        """Performs every duty due now that nobody else has; returns how many this worker performed."""
         done = 0
         with self.unit_of_work() as uow:
-            stale = uow.duties.stale(now - self.lease, self.batch)
-            due = uow.duties.due(now, self.batch)
+            stale = uow.duties.stale(self.clock.now() - self.lease, self.batch)
+            due = uow.duties.due(self.clock.now(), self.batch)
         for duty, claimed_at in stale:
-            with self.unit_of_work() as uow:
-                won = uow.duties.reclaim(duty.key, self.worker, now, claimed_at)
-                uow.commit()
-            if won:
-                done += self._perform(duty, now, recovering=True)
+            # Each claim is dated when it is made: a sweep that has run for a while must not look old.
+            if self._claim(lambda uow, d=duty, c=claimed_at: uow.duties.reclaim(d.key, self.worker, self.clock.now(),
+                                                                                c)):
+                done += self._perform(duty, recovering=True)
         for duty in due:
-            with self.unit_of_work() as uow:
-                won = uow.duties.claim(duty.key, self.worker, now)
-                uow.commit()
-            if won:
-                done += self._perform(duty, now, recovering=False)
+            if self._claim(lambda uow, d=duty: uow.duties.claim(d.key, self.worker, self.clock.now())):
+                done += self._perform(duty, recovering=False)
         return done
 
-    def perform_planned(self, duty: Duty, now: datetime) -> int:
+    def perform_planned(self, duty: Duty) -> int:
         """Performs one planned duty at once when this worker wins its claim: for work that should not wait for
-        the next sweep (a war room being assembled), yet must be resumed by a sweep if this process dies."""
-        with self.unit_of_work() as uow:
-            won = uow.duties.claim(duty.key, self.worker, now)
-            uow.commit()
-        return self._perform(duty, now, recovering=False) if won else 0
+        the next sweep (a war room being assembled, a command's answer), yet is resumed by a sweep if this
+        process dies."""
+        if self._claim(lambda uow: uow.duties.claim(duty.key, self.worker, self.clock.now())):
+            return self._perform(duty, recovering=False)
+        return 0
 
-    def _perform(self, duty: Duty, now: datetime, recovering: bool) -> int:
-        performer = self.performers.get(duty.kind)
-        if duty.attempts > self.max_attempts:
-            outcome: Outcome = "dropped"
-            note = f"gave up after {duty.attempts} attempts"
-            log.error("giving up on %s after %d attempts", duty.key, duty.attempts)
-        elif duty.not_after is not None and now >= duty.not_after:
-            outcome = "dropped"
-            note = "too late"
-            log.warning("dropped %s: due %s, its moment passed at %s", duty.key, duty.due, duty.not_after)
-        elif performer is None:
-            outcome, note = "dropped", "no performer"
-            log.error("no performer for duty kind %s (%s)", duty.kind, duty.key)
-        else:
-            try:
-                outcome = performer(duty, now, OnceChat(self.chat, duty.key, recovering))
-                note = ""
-            except Exception:
-                # Left claimed: after the lease another sweep retries it, checking what was already posted.
-                log.exception("duty %s failed; it will be retried after %s", duty.key, self.lease)
-                return 0
+    def _claim(self, attempt: Callable[[Any], bool]) -> bool:
         with self.unit_of_work() as uow:
-            uow.duties.finish(duty.key, outcome, now, note)
-            uow.events.record(Event(now, self.worker, f"duty.{outcome}", duty.key[:300],
-                                    {"kind": duty.kind, "due": duty.due.isoformat(), "note": note}))
+            won = attempt(uow)
             uow.commit()
-        return 1 if outcome == "done" else 0
+        return won
+
+    def _perform(self, duty: Duty, recovering: bool) -> int:
+        with self._held_lock:
+            self._held.add(duty.key)
+        try:
+            return self._run(duty, recovering)
+        finally:
+            with self._held_lock:
+                self._held.discard(duty.key)
+
+    def _run(self, duty: Duty, recovering: bool) -> int:
+        performer = self.performers.get(duty.kind)
+        now = self.clock.now()  # the time of the decision, not of the sweep
+        if duty.attempts >= self.max_attempts:  # the attempts before this claim
+            return self._finish(duty, "dropped", f"gave up after {duty.attempts} attempts", log.error)
+        if duty.not_after is not None and now >= duty.not_after:
+            return self._finish(duty, "dropped", "too late", log.warning)
+        if performer is None:
+            return self._finish(duty, "dropped", "no performer", log.error)
+        try:
+            outcome = performer(duty, now, OnceChat(self.chat, duty.key, recovering or duty.attempts > 0))
+        except Exception as exc:
+            # Given back at once, due again within seconds: a passing failure heals quickly, and the next try
+            # looks at what the chat already shows.
+            retry_at = self.clock.now() + backoff(duty.attempts)
+            log.warning("duty %s failed (attempt %d), retrying at %s: %s", duty.key, duty.attempts,
+                        retry_at.isoformat(), exc, exc_info=True)
+            with self.unit_of_work() as uow:
+                uow.duties.retry(duty.key, self.worker, retry_at, f"{type(exc).__name__}: {exc}"[:300])
+                uow.commit()
+            return 0
+        return self._finish(duty, outcome, "", None)
+
+    def _finish(self, duty: Duty, outcome: Outcome, note: str, say: Callable[..., None] | None) -> int:
+        if say is not None:
+            say("%s %s: %s", outcome, duty.key, note)
+        now = self.clock.now()
+        with self.unit_of_work() as uow:
+            mine = uow.duties.finish(duty.key, self.worker, outcome, now, note)
+            if mine and (duty.kind not in self.quiet or outcome != "done"):
+                uow.events.record(Event(now, self.worker, f"duty.{outcome}", duty.key[:300],
+                                        {"kind": duty.kind, "due": duty.due.isoformat(), "note": note}))
+            uow.commit()
+        return 1 if outcome == "done" and mine else 0

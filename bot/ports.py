@@ -11,6 +11,7 @@ from bot.disagreement.records import DisagreementStore
 from bot.duties import DutyStore
 from bot.events import Event
 from bot.forum.records import ForumStore
+from bot.inbox import InboxStore
 from bot.incident.records import IncidentStore
 
 
@@ -51,6 +52,7 @@ class UnitOfWork(Protocol):
     forum: ForumStore
     incidents: IncidentStore
     disagreements: DisagreementStore
+    inbox: InboxStore
 
     def __enter__(self) -> UnitOfWork: ...
 

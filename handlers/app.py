@@ -1,4 +1,5 @@
-"""The bolt app: each slash command is acknowledged at once, and the core does the work afterwards."""
+"""The bolt app. A slash command or a filled-in form is written into the inbox and acknowledged; the core does the
+work afterwards, on a worker. Nothing that takes a round trip to Slack happens before the acknowledgement."""
 
 from __future__ import annotations
 
@@ -6,60 +7,95 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
+from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.app import Samverkan
-from bot.chat import ChatPort, Command
-from handlers import disagreement
-from handlers import incident as incident_listeners
-from handlers.payloads import SlashCommandPayload
-from handlers.slack_chat import SlackChat
+from bot.app import FORMS, Samverkan
+from bot.chat import Command
+from bot.incident.timeline import joined, mark
+from handlers.payloads import MemberJoined, ReactionAdded, SlashCommandPayload, ViewSubmissionPayload
 
 log = logging.getLogger(__name__)
 
 
-def build_bolt_app(
-    core: Samverkan,
-    client: WebClient,
-    signing_secret: str,
-    work: Executor,
-    chat: Callable[[WebClient], ChatPort] = SlackChat,
-) -> App:
+def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work: Executor) -> App:
     """`work` runs the core off bolt's own threads, so a burst of slow commands never delays the next ack."""
-    # The listeners only acknowledge and hand the work to `work`, so bolt may answer Slack as soon as they
-    # return: without this it polls for the ack every 10 ms on a thread of its own.
+    # The listeners only write down and acknowledge, so bolt may answer Slack as soon as they return: without this
+    # it polls for the ack every 10 ms on a thread of its own.
     app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
               raise_error_for_unhandled_request=False, process_before_response=True)
     app.use(_timing)
-    disagreement.register(app, core, client, work, chat)  # its form, before the plain command takes the rest
     for name in core.sets:
-        app.command(f"/{name}")(_command_listener(core, client, work, chat))
-    incident_listeners.register(app, core, client, work, chat)
+        app.command(f"/{name}")(_command_listener(core, work))
+    for action in FORMS:
+        app.view(action)(_submission_listener(core, work))
+    _event_listeners(app, core, work)
     return app
 
 
-def _command_listener(core: Samverkan, client: WebClient, work: Executor,
-                      chat: Callable[[WebClient], ChatPort]) -> Callable[..., None]:
-    def on_command(ack: Ack, body: dict) -> None:
-        ack()
+def _accept(core: Samverkan, work: Executor, ack: Ack, command: Command) -> None:
+    """Written down, then acknowledged: what Slack has been told we have, we have."""
+    try:
+        entry = core.receive(command)
+    except Exception:
+        log.exception("could not write down /%s", command.name)
+        ack(text=core.texts.text("error.unavailable"))
+        return
+    ack()
+    work.submit(_guarded, "command", core.process, entry)
+
+
+def _command_listener(core: Samverkan, work: Executor) -> Callable[..., None]:
+    def on_command(ack: Ack, body: dict[str, Any]) -> None:
         try:
             command = SlashCommandPayload.model_validate(body).to_command(core.clock.now())
-            work.submit(_run, core, command, chat(client))
-        except Exception:
-            # Acknowledged already: Slack must get its 200, whatever is wrong with what it sent.
-            log.exception("could not take on a slash command")
+        except ValidationError:
+            log.warning("a slash command Slack sent did not have the expected fields")
+            ack(text=core.texts.text("error.malformed"))
+            return
+        _accept(core, work, ack, command)
 
     return on_command
 
 
-def _run(core: Samverkan, command: Command, chat: ChatPort) -> None:
+def _submission_listener(core: Samverkan, work: Executor) -> Callable[..., None]:
+    def on_submission(ack: Ack, body: dict[str, Any]) -> None:
+        try:
+            submission = ViewSubmissionPayload.model_validate(body).to_submission()
+            command = core.form_command(submission, core.clock.now())
+        except ValidationError:
+            log.warning("a form Slack sent did not have the expected fields")
+            ack()  # the form closes; there is nothing to answer it with
+            return
+        _accept(core, work, ack, command)
+
+    return on_submission
+
+
+def _event_listeners(app: App, core: Samverkan, work: Executor) -> None:
+    @app.event("reaction_added")
+    def on_reaction(body: dict[str, Any]) -> None:
+        event = ReactionAdded.model_validate(body.get("event") or {})
+        if event.item.type != "message" or not event.item.channel or not event.item.ts:
+            return
+        work.submit(_guarded, "reaction", mark, core, event.item.channel, event.item.ts, event.user,
+                    event.reaction)
+
+    @app.event("member_joined_channel")
+    def on_join(body: dict[str, Any]) -> None:
+        event = MemberJoined.model_validate(body.get("event") or {})
+        work.submit(_guarded, "join", joined, core, event.channel, event.user)
+
+
+def _guarded(what: str, work: Callable[..., object], *args: object) -> None:
     try:
-        core.handle(command, chat)
+        work(*args)
     except Exception:
-        # core.handle answers the user itself; this is only the last line against a failing chat platform.
-        log.exception("could not finish /%s", command.name)
+        # The core answers the user itself; this is only the last line against a failing chat platform.
+        log.exception("could not finish the %s", what)
 
 
 def _timing(logger: logging.Logger, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
@@ -67,4 +103,3 @@ def _timing(logger: logging.Logger, next: Callable[[], BoltResponse]) -> BoltRes
     response = next()
     logger.debug("acknowledged in %.1f ms", (time.perf_counter() - started) * 1000)
     return response
-

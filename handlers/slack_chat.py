@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 from slack_sdk.webhook import WebhookClient
 
-from bot.chat import Command
-from bot.incident.warroom import DeclarationForm, NameTaken
+from bot.chat import Command, NameTaken
+from bot.forms import Form
+from bot.message import Message
+from handlers.slack_render import blocks, modal, mrkdwn
 
 log = logging.getLogger(__name__)
 
 
 def retry_handlers() -> list:
-    # slack_sdk's own handlers: 429 waits for Retry-After, connection errors back off; both give up after a few.
-    return [ConnectionErrorRetryHandler(max_retry_count=3), RateLimitErrorRetryHandler(max_retry_count=5)]
+    # slack_sdk's own handlers: 429 waits for Retry-After, connection errors and 5xx answers back off; all give up
+    # after a few tries, and the duty that made the call is tried again within seconds.
+    return [ConnectionErrorRetryHandler(max_retry_count=3), RateLimitErrorRetryHandler(max_retry_count=5),
+            ServerErrorRetryHandler(max_retry_count=2)]
 
 
 def web_client(token: str, base_url: str, timeout: int = 10) -> WebClient:
@@ -33,37 +45,55 @@ def _metadata(key: str | None) -> dict | None:
 
 
 class SlackChat:
-    def __init__(self, client: WebClient) -> None:
+    """The core's ChatPort on Slack's Web API. Lookups that every command may need (a user's e-mail, a user
+    group's members) are kept for a short while: a command must not wait for Slack twice for the same answer."""
+
+    def __init__(self, client: WebClient, cache_seconds: float = 300.0) -> None:
         self.client = client
         self._channel_ids: dict[str, str] = {}
+        self._cache_seconds = cache_seconds
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
 
-    def reply(self, command: Command, text: str) -> None:
-        if command.response_url:
+    def _cached(self, kind: str, key: str, fetch: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get((kind, key))
+        if hit is not None and now - hit[0] < self._cache_seconds:
+            return hit[1]
+        value = fetch()
+        with self._lock:
+            self._cache[(kind, key)] = (now, value)
+        return value
+
+    def reply(self, to: Command, message: Message) -> None:
+        text, shown = mrkdwn(message), blocks(message)
+        if to.response_url:
             # The response URL works in every channel, also where the bot is not a member.
-            webhook = WebhookClient(command.response_url, timeout=10, retry_handlers=retry_handlers())
-            answer = webhook.send(text=text, response_type="ephemeral")
+            webhook = WebhookClient(to.response_url, timeout=10, retry_handlers=retry_handlers())
+            answer = webhook.send(text=text, blocks=shown, response_type="ephemeral")
             if answer.status_code < 300:
                 return
             log.warning("response_url answered %s; falling back to chat.postEphemeral", answer.status_code)
-        self.client.chat_postEphemeral(channel=command.channel_id, user=command.user_id, text=text)
+        self.client.chat_postEphemeral(channel=to.channel_id, user=to.user_id, text=text, blocks=shown)
 
-    def post(self, channel: str, text: str, key: str | None = None) -> str:
-        answer = self.client.chat_postMessage(channel=channel, text=text, metadata=_metadata(key))
+    def post(self, channel: str, message: Message, key: str | None = None) -> str:
+        answer = self.client.chat_postMessage(channel=channel, text=mrkdwn(message), blocks=blocks(message),
+                                              metadata=_metadata(key), unfurl_links=False)
         if answer.get("channel"):
             self._channel_ids[channel] = str(answer["channel"])
         return str(answer.get("ts", ""))
 
-    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
-        self.client.chat_postMessage(channel=self._direct_channel(user_id), text=text, metadata=_metadata(key))
+    def direct(self, user_id: str, message: Message, key: str | None = None) -> str:
+        answer = self.client.chat_postMessage(channel=self._direct_channel(user_id), text=mrkdwn(message),
+                                              blocks=blocks(message), metadata=_metadata(key), unfurl_links=False)
+        return str(answer.get("ts", ""))
 
     def _direct_channel(self, user_id: str) -> str:
         if user_id not in self._channel_ids:
             opened = self.client.conversations_open(users=user_id)
             self._channel_ids[user_id] = str(opened["channel"]["id"])
         return self._channel_ids[user_id]
-
-    def was_posted(self, channel_or_user: str, key: str) -> bool:
-        return self.find_posted(channel_or_user, key) is not None
 
     def find_posted(self, channel_or_user: str, key: str) -> str | None:
         channel = self._resolve(channel_or_user)
@@ -101,16 +131,31 @@ class SlackChat:
         return str(answer["user"]["id"])
 
     def email_of(self, user_id: str) -> str | None:
-        try:
-            answer = self.client.users_info(user=user_id)
-        except SlackApiError as exc:
-            if exc.response.get("error") == "user_not_found":
-                return None
-            raise
-        email = (answer.get("user") or {}).get("profile", {}).get("email")
-        return str(email) if email else None
+        def fetch() -> str | None:
+            try:
+                answer = self.client.users_info(user=user_id)
+            except SlackApiError as exc:
+                if exc.response.get("error") == "user_not_found":
+                    return None
+                raise
+            email = (answer.get("user") or {}).get("profile", {}).get("email")
+            return str(email) if email else None
 
-    # -- the war room (bot.incident.warroom.WarRoomChat) ----------------------------------------------------------
+        return self._cached("email", user_id, fetch)
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        def fetch() -> list[str]:
+            try:
+                answer = self.client.usergroups_users_list(usergroup=usergroup)
+            except SlackApiError as exc:
+                if exc.response.get("error") in ("no_such_subteam", "subteam_not_found"):
+                    return []
+                raise
+            return [str(u) for u in answer.get("users") or []]
+
+        return list(self._cached("usergroup", usergroup, fetch))
+
+    # -- war rooms ------------------------------------------------------------------------------------------------
     def create_channel(self, name: str, private: bool) -> str:
         try:
             answer = self.client.conversations_create(name=name, is_private=private)
@@ -164,15 +209,6 @@ class SlackChat:
             raise
         return None
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
-        try:
-            answer = self.client.usergroups_users_list(usergroup=usergroup)
-        except SlackApiError as exc:
-            if exc.response.get("error") in ("no_such_subteam", "subteam_not_found"):
-                return []
-            raise
-        return [str(u) for u in answer.get("users") or []]
-
     def pin(self, channel: str, ref: str) -> None:
         try:
             self.client.pins_add(channel=channel, timestamp=ref)
@@ -192,10 +228,10 @@ class SlackChat:
         messages = answer.get("messages") or []
         return str(messages[0].get("text", "")) if messages else None
 
-    def open_declaration_form(self, command: Command, form: DeclarationForm) -> bool:
+    def open_form(self, command: Command, form: Form) -> bool:
         if not command.trigger_id:
             return False
-        self.client.views_open(trigger_id=command.trigger_id, view=declaration_view(form))
+        self.client.views_open(trigger_id=command.trigger_id, view=modal(form))
         return True
 
 
@@ -206,27 +242,3 @@ _PERMANENT = {
     "cannot_invite_bot", "ura_max_channels", "missing_scope", "channel_not_found", "is_archived",
     "invalid_user_id", "no_user", "external_limited_invite_only", "team_not_found",
 }
-
-DECLARE_VIEW = "incident_declare"
-
-
-def declaration_view(form: DeclarationForm) -> dict:
-    def plain(text: str) -> dict:
-        return {"type": "plain_text", "text": text[:75]}
-
-    return {
-        "type": "modal", "callback_id": DECLARE_VIEW, "private_metadata": form.channel,
-        "title": plain(form.heading), "submit": plain(form.submit),
-        "blocks": [
-            {"type": "input", "block_id": "title", "label": plain(form.title_label),
-             "element": {"type": "plain_text_input", "action_id": "value", "max_length": 150}},
-            {"type": "input", "block_id": "services", "label": plain(form.services_label), "optional": True,
-             "element": {"type": "multi_static_select", "action_id": "value",
-                         "options": [{"text": plain(name), "value": key} for key, name in form.services]}},
-            {"type": "input", "block_id": "severity", "label": plain(form.severity_label),
-             "element": {"type": "static_select", "action_id": "value",
-                         "options": [{"text": plain(str(n)), "value": str(n)} for n in form.severities]}},
-            {"type": "input", "block_id": "description", "label": plain(form.description_label), "optional": True,
-             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True}},
-        ],
-    }

@@ -63,59 +63,57 @@ def _check(file: str | Path | None, lang: Lang) -> int:
         print(error.explain(lang), file=sys.stderr)
         return 2
     t = Texts(lang)
-    print(t("model.valid", file=file or "stockholm.yaml", parties=len(model.parties), roles=len(model.roles),
+    print(t.text("model.valid", file=file or "stockholm.yaml", parties=len(model.parties), roles=len(model.roles),
             people=len(model.people), forums=len(model.forums), services=len(model.services)))
     return 0
 
 
 def _export(settings: Settings, fmt: str) -> int:
     from samverkan.export import export
-    from storage.db import make_engine, migrate, session_factory
-    from storage.uow import SqlUnitOfWork
+    from samverkan.wiring import open_database
 
-    model = load_model(settings.samverkan_model)
-    engine = make_engine(settings.database_url)
-    migrate(engine)  # an older database exports its empty new tables rather than failing
+    database = open_database(settings)  # an older database exports its empty new tables rather than failing
     try:
-        with SqlUnitOfWork(session_factory(engine)) as uow:
-            export(uow, model, fmt, sys.stdout)
+        with database.unit_of_work() as uow:
+            export(uow, database.model, fmt, sys.stdout)
     finally:
-        engine.dispose()
+        database.engine.dispose()
     return 0
 
 
 def _console(settings: Settings, database: str | None) -> int:
     from bot.clock import ManualClock, SystemClock
-    from samverkan.console import Console, remembered_clock, repl
-    from samverkan.wiring import build
+    from samverkan.console import open_console, remembered_clock, repl
 
     # The console is a sandbox: its own SQLite file unless told otherwise, never the server's database.
     url = database or os.environ.get("SAMVERKAN_CONSOLE_DATABASE") or "sqlite:///samverkan-console.db"
     logging.getLogger().setLevel(logging.ERROR)  # the console shows what the bot says, not its logs
     clock = ManualClock(SystemClock().now())
     try:
-        runtime = build(settings.model_copy(update={"database_url": url}), clock)
+        console = open_console(settings.model_copy(update={"database_url": url}), clock)
     except ModelError as error:
         print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
         return 2
-    clock.set(remembered_clock(runtime, clock.now()).now())
+    clock.set(remembered_clock(console.runtime, clock.now()).now())
     try:
-        repl(Console(runtime, clock))
+        repl(console)
     finally:
-        runtime.close()
+        console.runtime.close()
     return 0
 
 
 def _ics(settings: Settings, forum: str | None) -> int:
-    from samverkan.wiring import build
+    from bot.clock import SystemClock
+    from samverkan.wiring import calendar, open_database
 
-    runtime = build(settings)
+    database = open_database(settings)
     try:
-        feed = runtime.calendar(forum)
+        feed = calendar(database.model, database.unit_of_work, SystemClock(), Texts(settings.samverkan_lang or
+                                                                                   database.model.language), forum)
     finally:
-        runtime.close()
+        database.engine.dispose()
     if feed is None:
-        print(Texts(settings.samverkan_lang or "sv")("forum.unknown_forum", word=forum), file=sys.stderr)
+        print(Texts(settings.samverkan_lang or "sv")("forum.unknown_forum", word=forum).plain(), file=sys.stderr)
         return 2
     sys.stdout.buffer.write(feed)
     return 0
@@ -124,9 +122,9 @@ def _ics(settings: Settings, forum: str | None) -> int:
 def _run(settings: Settings) -> int:
     t = Texts(settings.samverkan_lang or "sv")
     if not settings.slack_configured:
-        print(t("cli.no_slack"), file=sys.stderr)
+        print(t("cli.no_slack").plain(), file=sys.stderr)
         return 2
-    from samverkan.wiring import build, slack_app, slack_chat
+    from samverkan.wiring import build, slack_app
 
     try:
         runtime = build(settings)
@@ -134,7 +132,7 @@ def _run(settings: Settings) -> int:
         print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
         return 2
     bolt = slack_app(runtime)
-    runtime.start_scheduler(slack_chat(runtime))
+    runtime.start_scheduler()
     # What start-up built lives as long as the process: moved out of the collector's sight, a full collection
     # no longer stalls every request thread at once for ~100 ms.
     gc.collect()
@@ -143,13 +141,13 @@ def _run(settings: Settings) -> int:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            print(t("cli.serving_socket"), file=sys.stderr)
+            print(t.text("cli.serving_socket"), file=sys.stderr)
             SocketModeHandler(bolt, settings.slack_app_token).start()
         else:
             from handlers.server import serve, wsgi_app
 
             server = serve(wsgi_app(bolt, runtime.healthy, runtime.calendar), settings.samverkan_host, settings.port)
-            print(t("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
+            print(t.text("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
             server.run()
     finally:
         runtime.close()

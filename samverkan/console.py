@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from bot.chat import Command
+from bot.chat import Command, NameTaken
 from bot.clock import STOCKHOLM, ManualClock
 from bot.directory.people import Person
-from bot.i18n import Texts
-from samverkan.wiring import Runtime
+from bot.forms import Form
+from bot.i18n import Lang, Texts
+from bot.message import Message
+from bot.ports import UnitOfWork
+from samverkan.settings import Settings
+from samverkan.wiring import Runtime, build
 
 CHANNEL = "console"
 _STEP = re.compile(r"^\+(\d+)([dhm])$")
@@ -25,134 +30,114 @@ def console_user_id(person: Person) -> str:
 
 
 class ConsoleChat:
-    """ChatPort for the terminal: every message is printed with where it went."""
+    """ChatPort for the terminal: every message is printed as plain text, with where it went."""
 
-    def __init__(self, runtime: Runtime, out: TextIO) -> None:
-        self.runtime = runtime
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], out: TextIO, lang: Lang = "sv") -> None:
+        self.unit_of_work = unit_of_work
         self.out = out
-        self.t = Texts(runtime.core.lang)
-        self._posted: set[tuple[str, str]] = set()
+        self.t = Texts(lang)
+        self._posted: dict[tuple[str, str], str] = {}  # (channel or user, key) -> reference
         self._channels: dict[str, str] = {}  # name -> id; in the console a channel's id is its #name
         self._messages: dict[str, str] = {}  # reference -> text
         self.people: list[Person] = []
         self.refresh()
 
     def refresh(self) -> None:
-        """Reads the directory between commands. The chat is asked about people while a command's transaction is
-        open, and a second transaction then would wait for the first (SQLite takes its write lock at the start)."""
-        with self.runtime.core.unit_of_work() as uow:
+        """Reads the directory between commands, for naming people in what is printed."""
+        with self.unit_of_work() as uow:
             self.people = list(uow.directory.people())
 
-    def _people(self) -> list[Person]:
-        return self.people
-
-    def render(self, text: str) -> str:
-        people = self._people()
-        users = {p.slack_user: p.name for p in people if p.slack_user}
-        groups = {p.slack_usergroup: p.name for p in people if p.slack_usergroup}
-        text = re.sub(r"<@([A-Za-z0-9:._-]+)(?:\|[^>]*)?>", lambda m: "@" + users.get(m.group(1), m.group(1)), text)
-        text = re.sub(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + groups.get(m.group(1), m.group(1)),
-                      text)
-        text = re.sub(r"<#([^|>]+)(?:\|[^>]*)?>", lambda m: "#" + m.group(1).lstrip("#"), text)
-        return re.sub(r"<(?:mailto:)?([^|>]+)\|([^>]+)>", r"\2", text)
-
-    def _say(self, where: str, text: str) -> None:
-        body = self.render(text).replace("\n", "\n    ")
+    def _say(self, where: str, message: Message) -> str:
+        body = message.plain().replace("\n", "\n    ")
         print(f"[{where}] Samverkan: {body}", file=self.out, flush=True)
-
-    def reply(self, command: Command, text: str) -> None:
-        self._say(self.t("console.to_you"), text)
-
-    def post(self, channel: str, text: str, key: str | None = None) -> str:
-        self._say(channel, text)
-        if key:
-            self._posted.add((channel, key))
-        ref = f"{channel}/{len(self._messages) + 1}"
-        self._messages[ref] = text
+        ref = f"{where}/{len(self._messages) + 1}"
+        self._messages[ref] = message.plain()
         return ref
 
-    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
-        names = {console_user_id(p): p.name for p in self._people()}
-        self._say(f"DM → {names.get(user_id, user_id)}", text)
+    def _keep(self, where: str, key: str | None, ref: str) -> str:
         if key:
-            self._posted.add((user_id, key))
+            self._posted[(where, key)] = ref
+        return ref
 
-    def was_posted(self, channel_or_user: str, key: str) -> bool:
-        return (channel_or_user, key) in self._posted
+    def reply(self, to: Command, message: Message) -> None:
+        self._say(self.t.text("console.to_you"), message)
+
+    def post(self, channel: str, message: Message, key: str | None = None) -> str:
+        return self._keep(channel, key, self._say(channel, message))
+
+    def direct(self, user_id: str, message: Message, key: str | None = None) -> str:
+        names = {console_user_id(p): p.name for p in self.people}
+        return self._keep(user_id, key, self._say(f"DM → {names.get(user_id, user_id)}", message))
+
+    def find_posted(self, channel_or_user: str, key: str) -> str | None:
+        return self._posted.get((channel_or_user, key))
 
     def find_user_by_email(self, email: str) -> str | None:
         return None  # no Slack behind the console: people added by e-mail stay e-mail contacts
 
     def email_of(self, user_id: str) -> str | None:
-        return next((p.email for p in self._people() if console_user_id(p) == user_id), None)
+        return next((p.email for p in self.people if console_user_id(p) == user_id), None)
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        # No Slack behind the console: a group's entry is spoken for by choosing it with /as.
+        return [console_user_id(p) for p in self.people if p.slack_usergroup == usergroup]
 
     # -- the war room: printed, so a session shows what Slack would be asked to do ------------------------------
     def _note(self, text: str) -> None:
         print(f"  · {text}", file=self.out, flush=True)
 
     def create_channel(self, name: str, private: bool) -> str:
-        from bot.incident.warroom import NameTaken
-
         if name in self._channels:
             raise NameTaken(name)
         self._channels[name] = f"#{name}"
-        self._note(self.t("console.channel_created", channel=f"#{name}"))
+        self._note(self.t.text("console.channel_created", channel=f"#{name}"))
         return f"#{name}"
 
     def find_channel(self, name: str) -> str | None:
         return self._channels.get(name)
 
     def set_topic(self, channel: str, topic: str) -> None:
-        self._note(self.t("console.topic", channel=channel, topic=topic))
+        self._note(self.t.text("console.topic", channel=channel, topic=topic))
 
     def set_purpose(self, channel: str, purpose: str) -> None:
         pass  # the topic says it in the console
 
     def invite(self, channel: str, user_ids: list[str]) -> dict[str, str]:
-        names = {console_user_id(p): p.name for p in self._people()}
-        names.update({p.slack_usergroup: p.name for p in self._people() if p.slack_usergroup})
-        self._note(self.t("console.invited", channel=channel,
-                          names=", ".join(names.get(u, u) for u in user_ids)))
+        names = {console_user_id(p): p.name for p in self.people}
+        self._note(self.t.text("console.invited", channel=channel, names=", ".join(names.get(u, u) for u in user_ids)))
         return {}
 
     def invite_shared(self, channel: str, email: str) -> str | None:
-        self._note(self.t("console.invited_shared", channel=channel, email=email))
-        return None
-
-    def usergroup_members(self, usergroup: str) -> list[str]:
-        return [usergroup]  # no Slack behind the console: the group stands for its members
-
-    def find_posted(self, channel: str, key: str) -> str | None:
+        self._note(self.t.text("console.invited_shared", channel=channel, email=email))
         return None
 
     def pin(self, channel: str, ref: str) -> None:
-        self._note(self.t("console.pinned", channel=channel))
+        self._note(self.t.text("console.pinned", channel=channel))
 
     def archive(self, channel: str) -> None:
-        self._note(self.t("console.archived", channel=channel))
+        self._note(self.t.text("console.archived", channel=channel))
 
     def message_text(self, channel: str, ref: str) -> str | None:
         return self._messages.get(ref)
 
-    def open_declaration_form(self, command: Command, form: object) -> bool:
-        return False  # no forms in a terminal: the usage is shown instead
+    def open_form(self, command: Command, form: Form) -> bool:
+        return False  # no forms in a terminal: the command's usage is shown instead
 
 
 class Console:
-    def __init__(self, runtime: Runtime, clock: ManualClock, out: TextIO = sys.stdout) -> None:
+    def __init__(self, runtime: Runtime, clock: ManualClock, chat: ConsoleChat, out: TextIO = sys.stdout) -> None:
         self.runtime = runtime
         self.clock = clock
         self.out = out
-        self.chat = ConsoleChat(runtime, out)
+        self.chat = chat
         self.t = Texts(runtime.core.lang)
         self.me: Person | None = None
-        self.runner = runtime.core.runner(self.chat, worker="console")
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
     def welcome(self) -> None:
-        self._print(self.t("console.welcome"))
+        self._print(self.t.text("console.welcome"))
 
     def say(self, line: str) -> bool:
         """Handles one typed line; False when the user wants to leave."""
@@ -169,27 +154,28 @@ class Console:
                 self.chat.refresh()
                 self._become(rest.strip())
             case "/people" | "/personer":
-                for p in self.chat._people():
+                for p in self.chat.people:
                     self._print(f"  {p.key:<20} {p.name} ({p.party})")
             case "/clock" | "/klocka":
                 self._clock(rest.strip())
             case _ if word.startswith("/") and word[1:].lower() in self.runtime.core.sets:
                 self._command(word[1:].lower(), rest)
             case _:
-                self._print(self.t("console.unknown"))
+                self._print(self.t.text("console.unknown"))
         return True
 
     def _become(self, word: str) -> None:
         wanted = word.lstrip("@").lower()
         found = next(
-            (p for p in self.chat._people() if wanted in (p.key, p.name.lower(), (p.email or "").lower())), None
+            (p for p in self.chat.people if wanted in (p.key, p.name.lower(), (p.email or "").lower())), None
         )
         if found is None:
-            self._print(self.t("console.who_unknown", word=word))
+            self._print(self.t.text("console.who_unknown", word=word))
             return
         self.me = found
         party = self.runtime.model.party(found.party)
-        self._print(self.t("console.now_as", name=found.name, party=party.name(self.t.lang) if party else found.party))
+        self._print(self.t.text("console.now_as", name=found.name,
+                                party=party.name(self.t.lang) if party else found.party))
 
     def _clock(self, arg: str) -> None:
         try:
@@ -198,23 +184,35 @@ class Console:
             elif arg:
                 self.clock.set(datetime.strptime(arg, "%Y-%m-%d %H:%M").replace(tzinfo=STOCKHOLM))
         except ValueError:
-            self._print(self.t("console.bad_clock"))
+            self._print(self.t.text("console.bad_clock"))
             return
-        self._print(self.t("console.clock", when=self.t.when(self.clock.now())))
+        self._print(self.t.text("console.clock", when=self.t.when(self.clock.now())))
         remember_clock(self.runtime, self.clock)
         # What fell due while the clock moved is done now, as the scheduler would have done it in real time.
         self.chat.refresh()
-        self.runtime.core.tick(self.chat, self.runner)
+        self.runtime.core.tick()
 
     def _command(self, name: str, text: str) -> None:
         if self.me is None:
-            self._print(self.t("console.pick_first"))
+            self._print(self.t.text("console.pick_first"))
             return
         command = Command(name=name, text=text.strip(), user_id=console_user_id(self.me), channel_id=CHANNEL,
                           received_at=self.clock.now())
         self.chat.refresh()
-        self.runtime.core.handle(command, self.chat)
+        self.runtime.core.handle(command)
         self.chat.refresh()
+
+
+def open_console(settings: Settings, clock: ManualClock, out: TextIO = sys.stdout) -> Console:
+    """The application with the terminal as its chat. Close `console.runtime` when done."""
+    chats: list[ConsoleChat] = []
+
+    def chat(unit_of_work: Callable[[], UnitOfWork]) -> ConsoleChat:
+        chats.append(ConsoleChat(unit_of_work, out, settings.samverkan_lang or "sv"))
+        return chats[-1]
+
+    runtime = build(settings, clock, chat)
+    return Console(runtime, clock, chats[0], out)
 
 
 CLOCK_MARK = "console.clock"

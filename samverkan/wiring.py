@@ -1,8 +1,9 @@
-"""Builds the application from its parts: the one place that knows the core, the database and Slack."""
+"""Builds the application from its parts: the one place that knows the core, the database and the chat platform."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,11 +18,37 @@ from bot.chat import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.directory.seed import seed_directory
 from bot.model import GovernanceModel, load_model
+from bot.ports import UnitOfWork
 from samverkan.settings import Settings
 from storage.db import make_engine, migrate, session_factory
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+ChatFactory = Callable[[UnitOfWorkFactory], ChatPort]
+
+
+@dataclass
+class Database:
+    model: GovernanceModel
+    engine: Engine
+    unit_of_work: UnitOfWorkFactory
+
+
+def open_database(settings: Settings, clock: Clock | None = None) -> Database:
+    """The model and the database, migrated and seeded: all that the commands without chat need."""
+    clock = clock or SystemClock()
+    model = load_model(settings.samverkan_model)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+
+    def unit_of_work() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions)
+
+    _seed(unit_of_work, model, clock)
+    return Database(model, engine, unit_of_work)
 
 
 @dataclass
@@ -43,53 +70,59 @@ class Runtime:
             return False
 
     def calendar(self, forum_key: str | None = None) -> bytes | None:
-        """The iCalendar feed of every forum, or of one; None when there is no such forum."""
-        from bot.forum.ical import feed
+        return calendar(self.model, self.core.unit_of_work, self.core.clock, self.core.texts, forum_key)
 
-        if forum_key is not None and self.model.sitting_forum(forum_key) is None:
-            return None
-        with self.core.unit_of_work() as uow:
-            changes = {f.key: list(uow.forum.changes(f.key)) for f in self.model.calendar}
-        return feed(self.model, changes, self.core.clock.now(), self.core.texts, forum_key)
-
-    def start_scheduler(self, chat: ChatPort) -> BackgroundScheduler:
+    def start_scheduler(self) -> BackgroundScheduler:
         """APScheduler drives the clock; the database says what is due. Every process runs one, and the duties'
         claims make sure each is done once. Missed duties are swept at once on start."""
-        runner = self.core.runner(chat, lease=timedelta(seconds=self.settings.samverkan_claim_lease))
+        self.core.runner.start_heartbeat()
         scheduler = BackgroundScheduler(timezone=UTC)
         now = datetime.now(UTC)
         scheduler.add_job(self.core.plan, IntervalTrigger(minutes=5), id="plan", next_run_time=now,
                           max_instances=1, coalesce=True)
-        scheduler.add_job(lambda: runner.sweep(self.core.clock.now()), IntervalTrigger(seconds=1), id="sweep",
+        scheduler.add_job(self._sweep, IntervalTrigger(seconds=1), id="sweep",
                           next_run_time=now + timedelta(seconds=1), max_instances=1, coalesce=True)
         scheduler.start()
         self.scheduler = scheduler
         return scheduler
 
+    def _sweep(self) -> None:
+        self.core.recover()
+        self.core.runner.sweep()
+
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
+        self.core.runner.stop()
         self.work.shutdown(wait=True)
         self.engine.dispose()
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Runtime:
+def calendar(model: GovernanceModel, unit_of_work: UnitOfWorkFactory, clock: Clock, texts,  # type: ignore[no-untyped-def]
+             forum_key: str | None = None) -> bytes | None:
+    """The iCalendar feed of every forum, or of one; None when there is no such forum."""
+    from bot.forum.ical import feed
+
+    if forum_key is not None and model.sitting_forum(forum_key) is None:
+        return None
+    with unit_of_work() as uow:
+        changes = {f.key: list(uow.forum.changes(f.key)) for f in model.calendar}
+    return feed(model, changes, clock.now(), texts, forum_key)
+
+
+def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | None = None) -> Runtime:
+    """The whole application. `chat` makes the chat platform's port from the unit of work (the console lists the
+    directory's people through it); the default is Slack, from the settings."""
     clock = clock or SystemClock()
-    model = load_model(settings.samverkan_model)
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    sessions = session_factory(engine)
-
-    def unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions)
-
-    _seed(unit_of_work, model, clock)
-    core = Samverkan(model, unit_of_work, clock, settings.samverkan_lang)
-    return Runtime(settings, model, engine, core,
+    database = open_database(settings, clock)
+    port = (chat or slack_chat(settings))(database.unit_of_work)
+    core = Samverkan(database.model, database.unit_of_work, clock, port, settings.samverkan_lang,
+                     lease=timedelta(seconds=settings.samverkan_claim_lease))
+    return Runtime(settings, database.model, database.engine, core,
                    ThreadPoolExecutor(max_workers=settings.samverkan_workers, thread_name_prefix="work"))
 
 
-def _seed(unit_of_work, model: GovernanceModel, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+def _seed(unit_of_work: UnitOfWorkFactory, model: GovernanceModel, clock: Clock) -> None:
     try:
         with unit_of_work() as uow:
             added = seed_directory(uow, model, clock.now())
@@ -101,19 +134,21 @@ def _seed(unit_of_work, model: GovernanceModel, clock: Clock) -> None:  # type: 
         log.info("directory already being seeded by another process")
 
 
+def slack_chat(settings: Settings) -> ChatFactory:
+    def make(unit_of_work: UnitOfWorkFactory) -> ChatPort:
+        from handlers.slack_chat import SlackChat, web_client
+
+        assert settings.slack_bot_token, "Slack needs SLACK_BOT_TOKEN"
+        return SlackChat(web_client(settings.slack_bot_token, settings.slack_api_url))
+
+    return make
+
+
 def slack_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from handlers.app import build_bolt_app
     from handlers.slack_chat import web_client
 
     settings = runtime.settings
-    assert settings.slack_bot_token
+    assert settings.slack_bot_token, "Slack needs SLACK_BOT_TOKEN"
     client = web_client(settings.slack_bot_token, settings.slack_api_url)
     return build_bolt_app(runtime.core, client, settings.slack_signing_secret or "", runtime.work)
-
-
-def slack_chat(runtime: Runtime) -> ChatPort:
-    """The chat the scheduler's reminders and escalations go out through."""
-    from handlers.slack_chat import SlackChat, web_client
-
-    assert runtime.settings.slack_bot_token
-    return SlackChat(web_client(runtime.settings.slack_bot_token, runtime.settings.slack_api_url))

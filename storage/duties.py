@@ -39,6 +39,10 @@ class SqlDutyStore:
         query = select(DutyRow.key).where(DutyRow.state == "pending", DutyRow.key.startswith(prefix, autoescape=True))
         return set(self.session.scalars(query))
 
+    def get(self, key: str) -> Duty | None:
+        row = self.session.scalar(select(DutyRow).where(DutyRow.key == key))
+        return _duty(row) if row is not None else None
+
     def due(self, now: datetime, limit: int) -> list[Duty]:
         query = (select(DutyRow).where(DutyRow.state == "pending", DutyRow.due_at <= now)
                  .order_by(DutyRow.due_at, DutyRow.id).limit(limit))
@@ -50,6 +54,13 @@ class SqlDutyStore:
             .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=DutyRow.attempts + 1)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def renew(self, keys: list[str], worker: str, now: datetime) -> int:
+        result = self.session.execute(
+            update(DutyRow).where(DutyRow.key.in_(keys), DutyRow.state == "claimed", DutyRow.claimed_by == worker)
+            .values(claimed_at=now).execution_options(synchronize_session=False)
+        )
+        return result.rowcount  # type: ignore[attr-defined]
 
     def stale(self, claimed_before: datetime, limit: int) -> list[tuple[Duty, datetime]]:
         query = (select(DutyRow).where(DutyRow.state == "claimed", DutyRow.claimed_at < claimed_before)
@@ -63,10 +74,18 @@ class SqlDutyStore:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    def finish(self, key: str, outcome: Outcome, now: datetime, note: str = "") -> None:
+    def retry(self, key: str, worker: str, at: datetime, note: str) -> None:
         self.session.execute(
-            update(DutyRow).where(DutyRow.key == key).values(state=outcome, finished_at=now, note=note[:300])
+            update(DutyRow).where(DutyRow.key == key, DutyRow.state == "claimed", DutyRow.claimed_by == worker)
+            .values(state="pending", due_at=at, claimed_by=None, claimed_at=None, note=note[:300])
         )
+
+    def finish(self, key: str, worker: str, outcome: Outcome, now: datetime, note: str = "") -> bool:
+        result = self.session.execute(
+            update(DutyRow).where(DutyRow.key == key, DutyRow.state == "claimed", DutyRow.claimed_by == worker)
+            .values(state=outcome, finished_at=now, note=note[:300])
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     def state(self, key: str) -> str | None:
         return self.session.scalar(select(DutyRow.state).where(DutyRow.key == key))

@@ -272,3 +272,16 @@ class DisagreementEntryRow(Base):
     forum: Mapped[str] = mapped_column(String(120))
     text: Mapped[str] = mapped_column(String(4000), default="")
     ref: Mapped[str] = mapped_column(String(300), default="")
+
+
+class InboxRow(Base):
+    """A command as it was received: waiting, then done (or failed) in the transaction that did its work."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_state_received_at", "state", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    command: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, done, failed
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

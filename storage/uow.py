@@ -11,6 +11,7 @@ from storage.disagreement import SqlDisagreementStore
 from storage.duties import SqlDutyStore
 from storage.events import SqlEventLog
 from storage.forum import SqlForumStore
+from storage.inbox import SqlInboxStore
 from storage.incidents import SqlIncidentStore
 
 
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
         self.forum = SqlForumStore(self.session)
         self.incidents = SqlIncidentStore(self.session)
         self.disagreements = SqlDisagreementStore(self.session)
+        self.inbox = SqlInboxStore(self.session)
         return self
 
     def __exit__(

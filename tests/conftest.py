@@ -92,14 +92,14 @@ def sessions(request: pytest.FixtureRequest, _engines: dict[str, Engine]) -> Ite
 
 
 @pytest.fixture
-def core(model: GovernanceModel, sessions: sessionmaker[Session], clock: ManualClock) -> Samverkan:
+def core(model: GovernanceModel, sessions: sessionmaker[Session], clock: ManualClock, chat: RecordingChat) -> Samverkan:
     def unit_of_work() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions)
 
     with unit_of_work() as uow:
         seed_directory(uow, model, clock.now())
         uow.commit()
-    return Samverkan(model, unit_of_work, clock, lang="sv")
+    return Samverkan(model, unit_of_work, clock, chat, lang="sv")
 
 
 class Dialogue:
@@ -121,7 +121,7 @@ class Dialogue:
         user = who if who.startswith("U") and who.isupper() else self.user_of(who)
         before = len(self.chat.replies)
         self.core.handle(Command(name=name, text=text, user_id=user, channel_id=channel,
-                                 received_at=self.core.clock.now()), self.chat)
+                                 received_at=self.core.clock.now()))
         answers = [text for uid, text in self.chat.replies[before:] if uid == user]
         assert len(answers) == 1, f"wanted one answer to {line!r}, got {answers}"
         return answers[0]

@@ -57,12 +57,11 @@ def test_export_gives_disagreements_with_their_history_and_deployments(tmp_path:
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     clock = ManualClock(datetime(2027, 1, 11, 9, 0, tzinfo=STOCKHOLM))
-    runtime = build(Settings(database_url=url, samverkan_lang="sv"), clock)
+    runtime = build(Settings(database_url=url, samverkan_lang="sv"), clock, lambda _: RecordingChat())
     for name, text, user in [("disagreement", "open supplier Vem betalar, för laddarna", "U01EVALIND"),
                              ("disagreement", "comment D-1 Avtalet är tyst", "U02JOHANEK"),
                              ("deploy", "announce service-desk 2027-01-20 18:00 Ny version", "U02MARIASD")]:
-        runtime.core.handle(Command(name=name, text=text, user_id=user, channel_id="C1", received_at=clock.now()),
-                            RecordingChat())
+        runtime.core.handle(Command(name=name, text=text, user_id=user, channel_id="C1", received_at=clock.now()))
     runtime.close()
     as_json = run("export", "--format", "json", cwd=tmp_path, DATABASE_URL=url)
     assert as_json.returncode == 0, as_json.stderr

@@ -7,9 +7,8 @@ import io
 import pytest
 
 from bot.clock import ManualClock
-from samverkan.console import Console
+from samverkan.console import open_console
 from samverkan.settings import Settings
-from samverkan.wiring import build
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
                                      indirect=True)
@@ -18,9 +17,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite", pytest.param("po
 @pytest.fixture
 def console(database_url: str, clock: ManualClock):  # type: ignore[no-untyped-def]
     out = io.StringIO()
-    runtime = build(Settings(database_url=database_url, samverkan_lang="sv"), clock)
-    yield Console(runtime, clock, out), out
-    runtime.close()
+    console = open_console(Settings(database_url=database_url, samverkan_lang="sv"), clock, out)
+    yield console, out
+    console.runtime.close()
 
 
 def transcript(console, *lines: str) -> str:  # type: ignore[no-untyped-def]
@@ -39,7 +38,7 @@ def test_two_people_of_two_parties_see_the_directory(console) -> None:  # type: 
     assert "[endast för dig] Samverkan: Du är *Johan Ek* · Leverantören · Kundansvarig (A)" in said
     # Per has no Slack account: the console gives him a stable identity and the directory remembers it.
     assert "Samverkan: Du är *Per Strand* · Leverantör av Skolplattformen" in said
-    assert "*Katalogen* (1 personer)" in said
+    assert "*Katalogen* (1 person)" in said
 
 
 def test_an_administrator_keeps_the_directory_current(console) -> None:  # type: ignore[no-untyped-def]
@@ -67,8 +66,8 @@ def test_unknown_people_and_commands(console) -> None:  # type: ignore[no-untype
 
 def test_moving_the_clock_posts_what_fell_due_and_is_remembered(console, database_url: str) -> None:  # type: ignore[no-untyped-def]
     said = transcript(console, "/as eva.lind", '/forum agenda kontraktsforum add "Vite"', "/clock 2027-01-12 10:00")
-    assert "[#forum-kontraktsforum] Samverkan: :calendar: *Kontraktsforum* – tisdag 19 januari 2027" in said
-    assert "1. Vite _(anmäld av eva.lind)_" in said
+    assert "[#forum-kontraktsforum] Samverkan: 📅 *Kontraktsforum* – tisdag 19 januari 2027" in said
+    assert "1. Vite (anmäld av eva.lind)" in said
     bot, _ = console
     from samverkan.console import remembered_clock
 

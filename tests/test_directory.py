@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Samverkan
+from storage.uow import SqlUnitOfWork
 from tests.conftest import Dialogue
 from tests.fakes.recording_chat import RecordingChat
 
@@ -47,7 +48,9 @@ def test_directory_lists_one_party_or_all_grouped_by_party(dialogue: Dialogue) -
     everyone = dialogue.say("karin.berg", "/samverkan directory")
     assert everyone.index("*Staden (Stadens Centrala Beställarorganisation)*") < everyone.index("*Leverantören*")
     assert "Nina Vik" in everyone and "nås via Slack Connect (nina.vik@devices.example)" in everyone
-    assert "nås via användargruppen <!subteam^S02SDJOUR>" in everyone
+    assert "nås via användargruppen @Service Desk jour" in everyone
+    [group] = [m for m in dialogue.chat.said_to("reply:U01KARINBG")[-1].mentions() if m.group]
+    assert group.group == "S02SDJOUR"  # a mention that notifies the group, where the platform has one
 
 
 def test_unknown_party_lists_the_known_ones(dialogue: Dialogue) -> None:
@@ -59,7 +62,9 @@ def test_administrator_adds_a_person_by_email_resolved_once(dialogue: Dialogue, 
                                                             core: Samverkan) -> None:
     chat.emails["U0ANNABERG"] = "anna.berg@supplier.example"
     answer = dialogue.say("eva.lind", '/samverkan person add supplier anna.berg@supplier.example "Anna Berg"')
-    assert answer == "Tillagd i katalogen: *Anna Berg* · Leverantören · i Slack (nyckel `anna.berg`)"
+    assert answer == ("Tillagd i katalogen: *Anna Berg* · Leverantören · nås via e-post anna.berg@supplier.example "
+                      "(nyckel `anna.berg`)")
+    # Looked up once, after the commit (never with the transaction open), and remembered.
     assert chat.lookups == ["anna.berg@supplier.example"]
     anna = people(core)["anna.berg"]
     assert anna.slack_user == "U0ANNABERG" and anna.party == "supplier"  # type: ignore[attr-defined]
@@ -124,16 +129,28 @@ def test_bad_input_gets_help_never_a_trace(dialogue: Dialogue) -> None:
 
 
 def test_english_when_the_deployment_says_so(core: Samverkan, chat: RecordingChat) -> None:
-    english = Dialogue(Samverkan(core.model, core.unit_of_work, core.clock, lang="en"), chat)
+    english = Dialogue(Samverkan(core.model, core.unit_of_work, core.clock, chat, lang="en"), chat)
     assert english.say("johan.ek", "/samverkan whoami").startswith("You are *Johan Ek* · Lead supplier · Account")
 
 
-def test_a_failure_inside_a_command_rolls_back_and_apologises(core: Samverkan, chat: RecordingChat) -> None:
-    class BrokenChat(RecordingChat):
-        def find_user_by_email(self, email: str) -> str | None:
-            raise ConnectionError("Slack is down")
+def test_a_failure_inside_a_command_rolls_back_and_apologises(core: Samverkan, chat: RecordingChat,
+                                                              sessions) -> None:  # type: ignore[no-untyped-def]
+    class FailingEventLog(SqlUnitOfWork):
+        """The person is saved, then writing the event log fails: the whole unit of work must go."""
 
-    broken = Dialogue(core, BrokenChat())
+        def __enter__(self) -> SqlUnitOfWork:
+            opened = super().__enter__()
+
+            def record(event: object) -> None:
+                raise ConnectionError("the database went away")
+
+            opened.events.record = record  # type: ignore[method-assign]
+            return opened
+
+    def failing_event_log() -> SqlUnitOfWork:
+        return FailingEventLog(sessions)
+
+    broken = Dialogue(Samverkan(core.model, failing_event_log, core.clock, chat, lang="sv"), chat)
     answer = broken.say("eva.lind", "/samverkan person add supplier new@supplier.example New Person")
     assert answer.startswith("Något gick fel hos Samverkan och ingenting sparades.")
     assert "new.person" not in people(core)

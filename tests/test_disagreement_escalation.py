@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -12,7 +13,8 @@ import pytest
 from bot.chat import Command
 from bot.clock import STOCKHOLM, ManualClock
 from bot.disagreement.escalation import duty_key
-from samverkan.console import Console
+from bot.message import Message
+from samverkan.console import open_console
 from samverkan.settings import Settings
 from samverkan.wiring import build
 from tests.conftest import Dialogue
@@ -45,59 +47,69 @@ class Killed(BaseException):
 
 
 class Crashing(RecordingChat):
-    """Slack as seen by a process that dies at a given message: what it managed to post stays posted."""
+    """Slack as seen by a process that dies at its n-th message: what it managed to say stays said."""
 
-    def __init__(self, shared: RecordingChat, die_at: str, death: type[BaseException]) -> None:
+    def __init__(self, shared: RecordingChat, die_at: int, death: type[BaseException]) -> None:
         super().__init__()
         self.shared = shared
         self.die_at = die_at
         self.death = death
+        self.said = 0
 
-    def post(self, channel: str, text: str, key: str | None = None) -> str:
-        if self.die_at == "post":
+    def direct(self, user_id: str, message: Message, key: str | None = None) -> str:
+        self.said += 1
+        if self.said >= self.die_at:
             raise self.death("killed")
-        return self.shared.post(channel, text, key)
+        return self.shared.direct(user_id, message, key)
 
-    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
-        raise self.death("killed")
+    def find_posted(self, channel_or_user: str, key: str) -> str | None:
+        return self.shared.find_posted(channel_or_user, key)
 
-    def was_posted(self, channel_or_user: str, key: str) -> bool:
-        return self.shared.was_posted(channel_or_user, key)
+
+def told_about(talk: Dialogue, ref: str) -> list[str]:
+    assert not any(ref in text for _, text in talk.chat.posts), "a disagreement was posted in a channel"
+    return [user for user, text in talk.chat.directs if ref in text]
 
 
 def test_nothing_moves_before_the_deadline_and_once_after(dialogue: Dialogue, clock: ManualClock) -> None:
     ref = opened(dialogue)
     clock.set(PAST_DEADLINE - timedelta(minutes=2))
-    assert dialogue.core.tick(dialogue.chat) == 0 and level(dialogue, ref) == 1
+    assert dialogue.core.tick() == 0 and level(dialogue, ref) == 1
     clock.set(PAST_DEADLINE)
-    dialogue.core.tick(dialogue.chat)
-    dialogue.core.tick(dialogue.chat)  # planning again and sweeping again change nothing
+    dialogue.core.tick()
+    dialogue.core.tick()  # planning again and sweeping again change nothing
     assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
-    assert [c for c, _ in dialogue.chat.posts].count(OVERARCHING) == 1
+    assert told_about(dialogue, ref).count("U02ALIHASN") == 1  # the overarching forum's technical account manager
 
 
 @pytest.mark.parametrize("death", [ConnectionError, Killed], ids=["slack-fails", "kill-9"])
-@pytest.mark.parametrize("die_at", ["post", "direct"])
+@pytest.mark.parametrize("die_at", [1, 3], ids=["first-message", "third-message"])
 def test_a_runner_that_dies_mid_way_is_finished_by_another_without_posting_twice(
-        dialogue: Dialogue, clock: ManualClock, die_at: str, death: type[BaseException]) -> None:
+        dialogue: Dialogue, clock: ManualClock, die_at: int, death: type[BaseException]) -> None:
     ref = opened(dialogue)
+    before = len(told_about(dialogue, ref))
     clock.set(PAST_DEADLINE)
-    dying = dialogue.core.runner(Crashing(dialogue.chat, die_at, death), worker="dies", lease=timedelta(minutes=2))
+    dying = dialogue.core.duty_runner(Crashing(dialogue.chat, die_at, death), worker="dies",
+                                      lease=timedelta(minutes=2))
     if death is Killed:
         with pytest.raises(Killed):
-            dying.sweep(clock.now())  # it moved the disagreement and committed, then was killed while telling
+            dying.sweep()  # it moved the disagreement and committed, then was killed while telling
     else:
-        assert dying.sweep(clock.now()) == 0  # it moved the disagreement, then failed while telling
+        assert dying.sweep() == 0  # it moved the disagreement, then failed while telling
     assert level(dialogue, ref) == 2
     with dialogue.core.unit_of_work() as uow:
-        assert uow.duties.state(duty_key(int(ref[2:]), 1)) == "claimed"  # type: ignore[attr-defined]
-    survivor = dialogue.core.runner(dialogue.chat, worker="survives", lease=timedelta(minutes=2))
-    assert survivor.sweep(clock.now()) == 0  # within the lease the claim is respected
-    clock.advance(timedelta(minutes=3))
-    assert survivor.sweep(clock.now()) == 1
-    assert [c for c, _ in dialogue.chat.posts].count(OVERARCHING) == 1
-    assert {uid for uid, _ in dialogue.chat.directs} == {"U01KARINBG", "U02ALIHASN", "U02JOHANEK", "U01EVALIND"}
-    assert len(dialogue.chat.directs) == 4
+        state = uow.duties.state(duty_key(int(ref[2:]), 1))  # type: ignore[attr-defined]
+    survivor = dialogue.core.duty_runner(dialogue.chat, worker="survives", lease=timedelta(minutes=2))
+    if death is Killed:
+        assert state == "claimed"
+        assert survivor.sweep() == 0  # within the lease the dead process's claim is respected
+        clock.advance(timedelta(minutes=3))
+    else:
+        assert state == "pending"  # given back at once, to be tried again within seconds
+        clock.advance(timedelta(seconds=2))
+    assert survivor.sweep() == 1
+    told = told_about(dialogue, ref)[before:]
+    assert sorted(told) == sorted({"U01KARINBG", "U02ALIHASN", "U02JOHANEK", "U01EVALIND"})  # each once
     assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
 
 
@@ -105,7 +117,7 @@ def test_a_person_escalating_withdraws_the_sweeps_step(dialogue: Dialogue, clock
     ref = opened(dialogue)
     clock.set(PAST_DEADLINE)
     dialogue.say("johan.ek", f"/disagreement escalate {ref} Vi kommer inte överens")
-    dialogue.core.tick(dialogue.chat)
+    dialogue.core.tick()
     assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
 
 
@@ -114,10 +126,10 @@ def test_a_moved_sitting_gives_the_level_its_chance(dialogue: Dialogue, clock: M
     # The chair moves Tuesday's sitting to Friday: the deadline follows it.
     dialogue.say("eva.lind", "/forum move tjansteforum-digitala-enheter 2027-01-12 2027-01-15 09:00")
     clock.set(PAST_DEADLINE)
-    dialogue.core.tick(dialogue.chat)
+    dialogue.core.tick()
     assert level(dialogue, ref) == 1
     clock.set(datetime(2027, 1, 17, 10, 1, tzinfo=STOCKHOLM))
-    dialogue.core.tick(dialogue.chat)
+    dialogue.core.tick()
     assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
 
 
@@ -125,22 +137,22 @@ def test_a_moved_sitting_gives_the_level_its_chance(dialogue: Dialogue, clock: M
 def test_two_processes_on_one_database_escalate_each_disagreement_once(postgres, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
     name = f"t_{uuid.uuid4().hex[:12]}"
     url = postgres.create_database(name)
-    runtimes = [build(Settings(database_url=url, samverkan_lang="sv"), clock) for _ in range(2)]
+    runtimes = [build(Settings(database_url=url, samverkan_lang="sv"), clock, lambda _: RecordingChat())
+                for _ in range(2)]
     try:
         first = runtimes[0].core
-        chat = RecordingChat()
         for n in range(40):
             first.handle(Command(name="disagreement", text=f"open supplier Fråga {n}", user_id="U01EVALIND",
-                                 channel_id="C1", received_at=clock.now()), chat)
+                                 channel_id="C1", received_at=clock.now()))
         clock.set(PAST_DEADLINE)
         chats = [RecordingChat(), RecordingChat()]
         start = threading.Barrier(2)
         done: list[int] = []
 
         def sweep(i: int) -> None:
-            runner = runtimes[i].core.runner(chats[i], worker=f"process-{i}")
+            runner = runtimes[i].core.duty_runner(chats[i], worker=f"process-{i}")
             start.wait()
-            done.append(runner.sweep(clock.now()))
+            done.append(runner.sweep())
 
         threads = [threading.Thread(target=sweep, args=(i,)) for i in range(2)]
         for thread in threads:
@@ -148,8 +160,9 @@ def test_two_processes_on_one_database_escalate_each_disagreement_once(postgres,
         for thread in threads:
             thread.join(timeout=60)
         assert sum(done) == 40
-        posted = [c for chat_ in chats for c, _ in chat_.posts if c == OVERARCHING]
-        assert len(posted) == 40
+        # Told directly, once each: the lead supplier's account manager must attend the overarching forum.
+        told = [user for chat_ in chats for user, _ in chat_.directs if user == "U02JOHANEK"]
+        assert len(told) == 40
         with first.unit_of_work() as uow:
             every = uow.disagreements.every()
             assert {d.level for d in every} == {2}
@@ -166,8 +179,8 @@ def test_two_processes_on_one_database_escalate_each_disagreement_once(postgres,
 def test_in_the_console_it_climbs_rung_by_rung_until_both_parties_accept(database_url: str,
                                                                         clock: ManualClock) -> None:
     out = io.StringIO()
-    runtime = build(Settings(database_url=database_url, samverkan_lang="sv"), clock)
-    console = Console(runtime, clock, out)
+    console = open_console(Settings(database_url=database_url, samverkan_lang="sv"), clock, out)
+    runtime = console.runtime
 
     def said(*lines: str) -> str:
         start = out.tell()
@@ -179,16 +192,17 @@ def test_in_the_console_it_climbs_rung_by_rung_until_both_parties_accept(databas
         opening = said("/as eva.lind", "/disagreement open supplier Vem betalar för utbytta laddare")
         assert "registrerad som *D-1*" in opening
         assert "Oenighet D-1: Vem betalar" in said("/forum agenda tjansteforum-digitala-enheter")
-        climb = [("2027-01-14 10:01", "#forum-overgripande-tjansteforum", "overgripande-tjansteforum",
-                  "nivå 3 av 5: *Övergripande tjänsteforum*", "@Ali Hassan"),
-                 ("2027-04-19 15:01", "#forum-kontraktsforum", "kontraktsforum", "nivå 4 av 5: *Kontraktsforum*",
-                  "@Johan Ek"),
-                 ("2027-07-25 12:01", "#forum-affarsforum", "affarsforum", "nivå 5 av 5: *Affärsforum*",
-                  "@Lars Holm")]
-        for when, channel, forum, heading, attendee in climb:
+        # Each step up is told to whoever must attend the new level, directly; never in the forum's channel.
+        climb = [("2027-01-14 10:01", "Ali Hassan", "overgripande-tjansteforum",
+                  "nivå 3 av 5: *Övergripande tjänsteforum*"),
+                 ("2027-04-19 15:01", "Johan Ek", "kontraktsforum", "nivå 4 av 5: *Kontraktsforum*"),
+                 ("2027-07-25 12:01", "Lars Holm", "affarsforum", "nivå 5 av 5: *Affärsforum*")]
+        for when, attendee, forum, heading in climb:
             moved = said(f"/clock {when}")
-            assert f"[{channel}] Samverkan: *D-1 Vem betalar för utbytta laddare*" in moved and heading in moved
-            assert attendee in moved.split(f"[{channel}] Samverkan: *D-1")[1].split("\n[")[0]
+            assert f"[DM → {attendee}] Samverkan: *D-1 Vem betalar för utbytta laddare*" in moved
+            assert heading in moved
+            posts = [said for said in re.split(r"\n(?=\[)", moved) if said.startswith("[#")]
+            assert not any("D-1" in post for post in posts)  # the reminders posted there name no dispute
             assert "Oenighet D-1: Vem betalar" in said(f"/forum agenda {forum}")
             assert "Oenighet D-1" not in said("/forum agenda tjansteforum-digitala-enheter")
         # Only its parties (and the City's oversight) see it.

@@ -8,6 +8,7 @@ import pytest
 
 from bot.app import Samverkan
 from bot.clock import STOCKHOLM, ManualClock
+from bot.message import Message
 from tests.fakes.recording_chat import RecordingChat
 
 
@@ -20,10 +21,10 @@ class DyingChat(RecordingChat):
         super().__init__()
         self.die_after_post = die_after_post
 
-    def post(self, channel: str, text: str, key: str | None = None) -> str:
+    def post(self, channel: str, message: Message, key: str | None = None) -> str:
         if not self.die_after_post:
             raise Killed
-        super().post(channel, text, key)
+        super().post(channel, message, key)
         raise Killed
 
 
@@ -34,15 +35,16 @@ def test_a_reminder_interrupted_by_a_kill_is_posted_exactly_once(core: Samverkan
     clock.set(datetime(2027, 1, 12, 10, 0, tzinfo=STOCKHOLM))  # Kontraktsforum's 7-day reminder is due
     dying = DyingChat(die_after_post)
     with pytest.raises(Killed):
-        core.runner(dying, worker="first").sweep(clock.now())  # dies at the first reminder it posts
+        core.duty_runner(dying, worker="first").sweep()  # dies at the first reminder it posts
     [(victim, _)] = [(k, v) for k, v in _claimed(core)]
     # The restarted process shares the chat's history (Slack keeps it), not the dead one's memory.
-    survivor = RecordingChat(posts=list(dying.posts), keys={k: set(v) for k, v in dying.keys.items()})
+    survivor = RecordingChat(posts=list(dying.posts), keys={k: set(v) for k, v in dying.keys.items()},
+                             refs=dict(dying.refs))
     clock.advance(timedelta(seconds=30))
-    core.runner(survivor, lease=timedelta(minutes=2), worker="second").sweep(clock.now())
+    core.duty_runner(survivor, lease=timedelta(minutes=2), worker="second").sweep()
     assert _claimed(core) == [(victim, "first")]  # within its lease the dead worker's duty is left alone
     clock.advance(timedelta(minutes=2))
-    core.runner(survivor, lease=timedelta(minutes=2), worker="second").sweep(clock.now())
+    core.duty_runner(survivor, lease=timedelta(minutes=2), worker="second").sweep()
     assert _claimed(core) == []
     keys = [key for keys in survivor.keys.values() for key in keys]
     assert len(survivor.posts) == len(keys) == len(set(keys))  # every reminder once, the victim's included
@@ -61,15 +63,15 @@ def _claimed(core: Samverkan) -> list[tuple[str, str]]:
 
 def test_a_duty_that_keeps_failing_is_given_up(core: Samverkan, clock: ManualClock) -> None:
     class Broken(RecordingChat):
-        def post(self, channel: str, text: str, key: str | None = None) -> str:
+        def post(self, channel: str, message: Message, key: str | None = None) -> str:
             raise ConnectionError("Slack is down")
 
     core.plan()
     clock.set(datetime(2027, 1, 12, 10, 0, tzinfo=STOCKHOLM))
-    runner = core.runner(Broken(), lease=timedelta(seconds=1), worker="w")
-    for _ in range(8):
-        runner.sweep(clock.now())
-        clock.advance(timedelta(seconds=2))
+    runner = core.duty_runner(Broken(), lease=timedelta(seconds=1), worker="w")
+    for _ in range(12):  # each failure is retried sooner than a minute later, and given up after eight
+        runner.sweep()
+        clock.advance(timedelta(seconds=61))
     with core.unit_of_work() as uow:
         outcomes = [e for e in uow.events.history(kind_prefix="duty.") if "kontraktsforum" in e.subject]
     assert [e.kind for e in outcomes] == ["duty.dropped"]

@@ -18,7 +18,7 @@ def posts(chat: RecordingChat, channel: str) -> list[str]:
 
 def go(core: Samverkan, chat: RecordingChat, clock: ManualClock, when: datetime) -> None:
     clock.set(when)
-    core.tick(chat)
+    core.tick()
 
 
 def test_list_and_next_show_every_forum_with_its_next_sitting(dialogue: Dialogue) -> None:
@@ -46,10 +46,10 @@ def test_agenda_items_from_attending_parties_only(dialogue: Dialogue, chat: Reco
     assert dialogue.say("U0PERSTRAND", "/forum agenda kontraktsforum add Vår fråga") == (
         "Bara parter som deltar i Kontraktsforum kan göra det.")
     agenda = dialogue.say("eva.lind", "/forum agenda kontraktsforum")
-    assert "1. Vite för sena leveranser _(anmäld av johan.ek)_" in agenda and "Vår fråga" not in agenda
+    assert "1. Vite för sena leveranser (anmäld av johan.ek)" in agenda and "Vår fråga" not in agenda
     assert dialogue.say("U0PERSTRAND", "/forum agenda kontraktsforum") == (
         "Bara parter som deltar i Kontraktsforum kan göra det.")
-    assert "Stadens avtalstecknare: <@U01KARINBG>" in agenda and "Kundansvarig: <@U02JOHANEK>" in agenda
+    assert "Stadens avtalstecknare: @Karin Berg" in agenda and "Kundansvarig: @Johan Ek" in agenda
 
 
 def test_the_chair_moves_cancels_and_adds_sittings(dialogue: Dialogue, chat: RecordingChat) -> None:
@@ -94,7 +94,7 @@ def test_bad_dates_are_explained_and_nothing_is_saved(dialogue: Dialogue, chat: 
 
 def test_reminders_come_once_at_each_offset_with_the_agenda(core: Samverkan, chat: RecordingChat,
                                                              clock: ManualClock, dialogue: Dialogue) -> None:
-    core.tick(chat)
+    core.tick()
     dialogue.say("johan.ek", '/forum agenda kontraktsforum add "Vite för sena leveranser"')
     dialogue.say("eva.lind", "/forum subscribe kontraktsforum")
     go(core, chat, clock, datetime(2027, 1, 12, 10, 0, tzinfo=STOCKHOLM))
@@ -102,8 +102,8 @@ def test_reminders_come_once_at_each_offset_with_the_agenda(core: Samverkan, cha
     week = posts(chat, KONTRAKT)
     assert len(week) == 1
     assert week[0].splitlines()[0] == (
-        ":calendar: *Kontraktsforum* – tisdag 19 januari 2027 kl. 10:00–12:00 (om 7 dagar)")
-    assert "1. Vite för sena leveranser _(anmäld av johan.ek)_" in week[0]
+        "📅 *Kontraktsforum* – tisdag 19 januari 2027 kl. 10:00–12:00 (om 7 dagar)")
+    assert "1. Vite för sena leveranser (anmäld av johan.ek)" in week[0]
     assert "Leverantören tar med: Avtalsuppföljning och avvikelser; Eskalerade frågor" in week[0]
     assert chat.directs == [("U01EVALIND", week[0])]
     go(core, chat, clock, datetime(2027, 1, 18, 10, 0, tzinfo=STOCKHOLM))
@@ -115,11 +115,11 @@ def test_reminders_come_once_at_each_offset_with_the_agenda(core: Samverkan, cha
 
 def test_after_downtime_only_the_latest_missed_reminder_is_posted_late(core: Samverkan, chat: RecordingChat,
                                                                        clock: ManualClock) -> None:
-    core.tick(chat)
+    core.tick()
     go(core, chat, clock, datetime(2027, 1, 18, 12, 0, tzinfo=STOCKHOLM))  # down over the 7d and 1d reminders
     late = posts(chat, KONTRAKT)
     assert len(late) == 1
-    assert late[0].startswith(":hourglass: _Sen påminnelse")
+    assert late[0].startswith("⏳ Sen påminnelse")
     assert "(om 22 timmar)" in late[0]
     go(core, chat, clock, datetime(2027, 1, 19, 10, 5, tzinfo=STOCKHOLM))  # down over the 15m one: it has begun
     assert len(posts(chat, KONTRAKT)) == 1
@@ -127,7 +127,7 @@ def test_after_downtime_only_the_latest_missed_reminder_is_posted_late(core: Sam
 
 def test_a_moved_sitting_is_reminded_on_its_new_date(core: Samverkan, chat: RecordingChat, clock: ManualClock,
                                                      dialogue: Dialogue) -> None:
-    core.tick(chat)
+    core.tick()
     dialogue.say("eva.lind", "/forum move kontraktsforum 2027-01-19 2027-01-26 13:00")
     chat.posts.clear()
     go(core, chat, clock, datetime(2027, 1, 12, 10, 30, tzinfo=STOCKHOLM))  # the old 7d moment: nothing
@@ -135,19 +135,19 @@ def test_a_moved_sitting_is_reminded_on_its_new_date(core: Samverkan, chat: Reco
     go(core, chat, clock, datetime(2027, 1, 19, 13, 0, tzinfo=STOCKHOLM))
     [reminder] = posts(chat, KONTRAKT)
     assert "tisdag 26 januari 2027 kl. 13:00" in reminder
-    assert "_Flyttat från tisdag 19 januari 2027 kl. 10:00 enligt överenskommelse._" in reminder
+    assert "Flyttat från tisdag 19 januari 2027 kl. 10:00 enligt överenskommelse." in reminder
 
 
 def test_a_required_role_nobody_holds_is_warned_about(dialogue: Dialogue) -> None:
     dialogue.say("eva.lind", "/samverkan role remove johan.ek kundansvarig")
     agenda = dialogue.say("eva.lind", "/forum agenda kontraktsforum")
-    assert ":warning: ingen i katalogen är Kundansvarig hos Leverantören" in agenda
+    assert "⚠️ ingen i katalogen är Kundansvarig hos Leverantören" in agenda
 
 
 def test_actions_are_reminded_when_due_and_stay_on_the_agenda_until_done(core: Samverkan, chat: RecordingChat,
                                                                           clock: ManualClock,
                                                                           dialogue: Dialogue) -> None:
-    core.tick(chat)
+    core.tick()
     answer = dialogue.say("eva.lind", "/forum action kontraktsforum <@U02JOHANEK> 2027-01-14 Ta fram vitesunderlag")
     assert answer.startswith("Åtgärden A-1 är registrerad: Johan Ek, klart 2027-01-14.")
     go(core, chat, clock, datetime(2027, 1, 14, 9, 0, tzinfo=STOCKHOLM))
@@ -177,7 +177,7 @@ def test_deployments_are_announced_before_their_coordination_sitting(dialogue: D
     clock.set(datetime(2027, 1, 21, 9, 0, tzinfo=STOCKHOLM))
     late = dialogue.say("johan.ek", "/deploy announce wlan 2027-01-26 18:00 Byte av brandvägg")
     assert late.startswith("Produktionssättningen P-2 är anmäld. Den står på dagordningen för Samverkan om "
-                           "produktionssättningar onsdag 3 februari 2027 kl. 14:00. :warning:")
+                           "produktionssättningar onsdag 3 februari 2027 kl. 14:00. ⚠️")
     listing = dialogue.say("eva.lind", "/deploy list").splitlines()
     assert listing[1].startswith("• P-1 måndag 25 januari 2027 kl. 18:00 – WLAN/LAN/WAN: Ny firmware")
     assert "anmäld för sent" not in listing[1] and "anmäld för sent" in listing[2]
@@ -194,10 +194,10 @@ def test_deployments_are_announced_before_their_coordination_sitting(dialogue: D
 
 
 def test_english_reminder(core: Samverkan, chat: RecordingChat, clock: ManualClock) -> None:
-    english = Samverkan(core.model, core.unit_of_work, clock, lang="en")
-    english.tick(chat)
+    english = Samverkan(core.model, core.unit_of_work, clock, chat, lang="en")
+    english.tick()
     clock.set(datetime(2027, 1, 12, 10, 0, tzinfo=STOCKHOLM))
-    english.tick(chat)
+    english.tick()
     [reminder] = posts(chat, KONTRAKT)
-    assert reminder.startswith(":calendar: *Contract forum* – Tuesday 19 January 2027, 10:00–12:00 (in 7 days)")
+    assert reminder.startswith("📅 *Contract forum* – Tuesday 19 January 2027, 10:00–12:00 (in 7 days)")
     assert clock.now() - timedelta(days=1) < clock.now()

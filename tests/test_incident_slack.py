@@ -79,7 +79,8 @@ def test_the_modal_declares_with_the_chosen_services_and_severity(slack) -> None
     assert [o["value"] for o in view["blocks"][1]["element"]["options"]][:2] == ["skolplattformen", "wlan"]
     submission = {
         "type": "view_submission", "team": {"id": "T1"}, "user": {"id": EVA}, "api_app_id": "A1",
-        "view": {"id": "V1", "type": "modal", "callback_id": "incident_declare", "private_metadata": "C0FORUM",
+        "view": {"id": "V1", "type": "modal", "callback_id": "incident.declare",
+                 "private_metadata": json.dumps({"channel": "C0FORUM"}),
                  "state": {"values": {
             "title": {"value": {"type": "plain_text_input", "value": "Ingen e-post i skolorna"}},
             "services": {"value": {"type": "multi_static_select", "selected_options": [{"value": "e-post"}]}},
@@ -188,7 +189,6 @@ def test_a_bot_killed_mid_assembly_finishes_the_same_war_room_after_a_restart(sl
                                                                               clock) -> None:
     from datetime import timedelta
 
-    from handlers.slack_chat import SlackChat, web_client
     from samverkan.wiring import build
 
     fake = slack.fake
@@ -205,7 +205,7 @@ def test_a_bot_killed_mid_assembly_finishes_the_same_war_room_after_a_restart(sl
     clock.advance(timedelta(minutes=3))
     restarted = build(slack.settings, clock)
     try:
-        restarted.core.tick(SlackChat(web_client("xoxb-test", fake.base_url)))
+        restarted.core.tick()
     finally:
         restarted.close()
     [incident] = incidents(slack)
@@ -256,7 +256,7 @@ def test_the_war_room_is_run_and_closed_with_a_report(slack) -> None:  # type: i
     answer = slack.ask("/incident", f"close {incident.ref} arkivera", JOHAN)
     assert "Problemmöte" in answer
     report = posts_in(fake, room)[-1]
-    assert report.startswith(f"# Incidentrapport {incident.ref}: WLAN nere på Södermalm")
+    assert report.startswith(f"*Incidentrapport {incident.ref}: WLAN nere på Södermalm*")
     assert "Nätdrift NOC – anslöt" in report and report.count("anslöt: Nätdrift NOC") == 1
     assert "S:t Erik nätdrift – inbjuden via Slack Connect, har inte anslutit" in report
     assert "lägesrapport: Switch i Hornstull felsöks" in report

@@ -3,39 +3,42 @@
 from __future__ import annotations
 
 from bot.commands import CommandSet, Context, UserError
+from bot.directory.accounts import link_duty
 from bot.directory.lookup import find_party, find_role, parse_reference, require_person
-from bot.directory.people import AUTHORITIES, Authority, Person, key_for
+from bot.directory.people import AUTHORITIES, Authority, Person, key_for, mention
+from bot.domain_events import WorkPlanned
 from bot.i18n import Texts
+from bot.message import Inline, Span, Strong, Text, join, line, separated
 from bot.model import GovernanceModel
 
 samverkan = CommandSet("samverkan")
 
 
-def describe(person: Person, model: GovernanceModel, t: Texts, with_party: bool = True) -> str:
+def describe(person: Person, model: GovernanceModel, t: Texts, with_party: bool = True) -> Span:
     party = model.party(person.party)
     roles = sorted(
         (r for r in (model.role(k) for k in person.roles) if r),
         key=lambda r: (r.letter is None, r.letter or "", r.key),
     )
     role_text = ", ".join(f"{r.name(t.lang)} ({r.letter})" if r.letter else r.name(t.lang) for r in roles)
-    parts = [f"*{person.name}*"]
+    parts: list[Span | Inline | str] = [Strong((Text(person.name),))]
     if with_party:
         parts.append(party.name(t.lang) if party else person.party)
     if role_text:
         parts.append(role_text)
-    parts.extend(t(f"directory.authority.{a}") for a in sorted(person.authority))
+    parts.extend(t.text(f"directory.authority.{a}") for a in sorted(person.authority))
     parts.append(_route(person, t))
-    return " · ".join(parts)
+    return separated(parts, " · ")
 
 
-def _route(person: Person, t: Texts) -> str:
+def _route(person: Person, t: Texts) -> Span:
     if person.slack_usergroup:
-        return t("directory.route.group", group=person.slack_usergroup)
+        return t("directory.route.group", group=mention(person)).span
     if person.external and person.email:
-        return t("directory.route.connect", email=person.email)
+        return t("directory.route.connect", email=person.email).span
     if person.slack_user:
-        return t("directory.route.slack", key=person.key)
-    return t("directory.route.email", email=person.email)
+        return t("directory.route.slack", key=person.key).span
+    return t("directory.route.email", email=person.email or "").span
 
 
 def _require_admin(ctx: Context) -> Person:
@@ -62,15 +65,15 @@ def directory(ctx: Context) -> None:
         ctx.reply(ctx.t("directory.empty"))
         return
     order = {p.key: i for i, p in enumerate(ctx.model.parties)}
-    lines = []
+    lines = [ctx.t("directory.heading", count=len(people))]
     current = None
     for person in sorted(people, key=lambda p: (order.get(p.party, 999), p.name)):
         if person.party != current:
             current = person.party
             found = ctx.model.party(current)
-            lines.append(f"\n*{found.name(ctx.t.lang) if found else current}*")
-        lines.append(f"• {describe(person, ctx.model, ctx.t, with_party=False)}")
-    ctx.reply(ctx.t("directory.heading", count=len(people)) + "\n".join(lines))
+            lines.append(line(Strong((Text(found.name(ctx.t.lang) if found else current),))))
+        lines.append(line(*describe(person, ctx.model, ctx.t, with_party=False), bullet=True))
+    ctx.reply(join(lines))
 
 
 @samverkan.add("person", "personer")
@@ -98,21 +101,21 @@ def _add_person(ctx: Context, party_word: str, who: str, name: str) -> None:
     )
     if existing:
         raise UserError("directory.already_there", name=existing.name, key=existing.key)
-    slack_user = ref.slack_user
-    if ref.email and not slack_user:
-        # Resolved once and remembered: later invitations need no lookup.
-        slack_user = ctx.chat.find_user_by_email(ref.email)
     new = Person(
         key=key_for(name, directory.keys()),
         name=name,
         party=party.key,
-        slack_user=slack_user,
+        slack_user=ref.slack_user,
         email=ref.email,
         slack_usergroup=ref.slack_usergroup,
-        external=bool(ref.email and not slack_user),
     )
     directory.save(new)
     ctx.record("directory.person_added", new.key, party=party.key, name=name, contact=who)
+    if ref.email:
+        # Their chat account is looked up once, after the commit, and remembered: later invitations need no lookup.
+        duty = link_duty(new.key, ctx.clock.now())
+        ctx.uow.duties.plan(duty)
+        ctx.emit(WorkPlanned(duty))
     ctx.reply(ctx.t("directory.added", description=describe(new, ctx.model, ctx.t), key=new.key))
 
 
@@ -185,5 +188,6 @@ def history(ctx: Context) -> None:
     lines = [ctx.t("directory.history_heading")]
     for e in events:
         details = ", ".join(f"{k}={v}" for k, v in sorted(e.data.items()))
-        lines.append(f"• {ctx.t.when(e.at)} · {e.actor} · {ctx.t('event.' + e.kind)} · {e.subject} {details}")
-    ctx.reply("\n".join(lines))
+        lines.append(line(f"{ctx.t.when(e.at)} · {e.actor} · {ctx.t.text('event.' + e.kind)} · {e.subject} {details}",
+                          bullet=True))
+    ctx.reply(join(lines))

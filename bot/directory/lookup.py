@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.chat import ChatPort
+from bot.clock import Clock
 from bot.commands import UserError
 from bot.directory.people import Person
 from bot.events import Event
@@ -82,19 +83,33 @@ def find_role(model: GovernanceModel, word: str) -> Role:
     raise UserError("directory.unknown_role", word=word)
 
 
-def identify(uow: UnitOfWork, chat: ChatPort, user_id: str, at: datetime) -> Person | None:
-    """The directory person behind a platform user. People seeded by e-mail are linked to their Slack account the
-    first time they speak, and the link is remembered (and recorded) so the platform is asked only once."""
-    person = uow.directory.by_slack_user(user_id)
+def recognise(unit_of_work: Callable[[], UnitOfWork], chat: ChatPort, user_id: str,
+              clock: Clock) -> Person | None:
+    """The directory person behind a platform user, asked before a command's transaction opens (the platform may
+    take a round trip, and a transaction must not wait for it).
+
+    A person with this account is that person. Someone seeded by e-mail is linked to their account the first time
+    they speak, and the link is remembered (and recorded) so the platform is asked only once. A member of a user
+    group that stands in the directory for a team (the Service Desk's on-duty rota) acts as that entry: membership
+    is read from the platform, which keeps it only briefly, so a change in the group takes effect.
+    """
+    with unit_of_work() as uow:
+        person = uow.directory.by_slack_user(user_id)
+        groups = [p for p in uow.directory.people() if p.slack_usergroup] if person is None else []
     if person is not None:
         return person
-    email = chat.email_of(user_id)
-    if not email:
-        return None
-    person = uow.directory.by_email(email.lower())
-    if person is None or person.slack_user:
-        return None
-    linked = person.with_slack_user(user_id)
-    uow.directory.save(linked)
-    uow.events.record(Event(at, linked.key, "directory.linked", linked.key, {"slack_user": user_id}))
-    return linked
+    email = (chat.email_of(user_id) or "").lower()
+    if email:
+        with unit_of_work() as uow:
+            found = uow.directory.by_email(email)
+            if found is not None and not found.slack_user:
+                linked = found.with_slack_user(user_id)
+                uow.directory.save(linked)
+                uow.events.record(Event(clock.now(), linked.key, "directory.linked", linked.key,
+                                        {"slack_user": user_id}))
+                uow.commit()
+                return linked
+    for group in groups:
+        if user_id in chat.usergroup_members(group.slack_usergroup or ""):
+            return group
+    return None

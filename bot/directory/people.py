@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from bot.message import Mention
+
 Authority = Literal["orderer", "approver"]
 AUTHORITIES: tuple[Authority, ...] = ("orderer", "approver")
 
@@ -28,6 +30,9 @@ class Person:
 
     def with_slack_user(self, user_id: str) -> Person:
         return replace(self, slack_user=user_id)
+
+    def as_external(self) -> Person:
+        return replace(self, external=True)
 
     def with_role(self, role: str) -> Person:
         return replace(self, roles=self.roles | {role})
@@ -60,10 +65,7 @@ def key_for(name: str, taken: set[str]) -> str:
     return key
 
 
-def mention(person: Person) -> str:
-    """How a message names someone: a mention that notifies where the platform has one, the name otherwise."""
-    if person.slack_usergroup:
-        return f"<!subteam^{person.slack_usergroup}>"
-    if person.slack_user and not person.slack_user.startswith("console:"):
-        return f"<@{person.slack_user}>"
-    return person.name
+def mention(person: Person) -> Mention:
+    """How a message names someone: a mention that notifies where the platform has an account, the name
+    otherwise."""
+    return Mention(person.name, user=person.slack_user, group=person.slack_usergroup, key=person.key)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 from bot.commands import CommandSet, Context, UserError
 from bot.directory.lookup import find_party
+from bot.directory.people import Person
 from bot.disagreement import escalation, ladder
 from bot.disagreement.records import Disagreement, Entry, NewDisagreement, Proposal
 from bot.disagreement.stats import figures
+from bot.domain_events import FormWanted
+from bot.forms import Choice, Form, FormField, Submission
+from bot.message import Message, Strong, Text, join, separated
 
 disagreement = CommandSet("disagreement")
 
 PAGE = 20
+TITLE_MAX = 300
+DESCRIPTION_MAX = 4000
 _REF = re.compile(r"^[dD]-?(\d{1,9})$|^(\d{1,9})$")
 # Options people may write among the words of `open`: nivå=kontraktsforum tjänst=wlan "beskrivning=..."
 _OPTION = re.compile(r"^(level|nivå|niva|service|tjänst|tjanst|description|beskrivning)=(.+)$",
@@ -46,6 +53,20 @@ def _entry(ctx: Context, d: Disagreement, kind: str, text: str = "") -> None:
     ctx.record(f"disagreement.{kind}", d.ref, text=text[:300])
 
 
+def _tell(ctx: Context, news: list[tuple[Person, Message]], besides: Person) -> None:
+    """Direct messages only: nothing about a disagreement is posted where people who may not see it read."""
+    for someone, text in news:
+        if someone.key != besides.key:
+            ctx.direct(someone.slack_user, text)
+
+
+def _tell_concerned(ctx: Context, d: Disagreement, text: Message) -> None:
+    person = ctx.require_person()
+    proposer = ctx.uow.directory.by_key(d.proposal.by) if d.proposal else None
+    _tell(ctx, [(p, text) for p in escalation.concerned(ctx.model, ctx.uow, d, [proposer] if proposer else [])],
+          besides=person)
+
+
 def _text(ctx: Context, start: int, usage: str) -> str:
     if len(ctx.args) <= start:
         raise UserError(usage)
@@ -70,6 +91,13 @@ def find_level(ctx: Context, word: str) -> str:
 # -- recording ---------------------------------------------------------------------------------------------------
 @disagreement.add("open", "öppna", "oppna", "ny")
 def open_command(ctx: Context) -> None:
+    if not ctx.args:
+        # A platform that can show a form sent a trigger for it; elsewhere the usage explains the words.
+        if ctx.command.trigger_id and ctx.model.ladder is not None:
+            ctx.emit(FormWanted(opening_form(ctx)))
+        else:
+            ctx.reply(ctx.t("disagreement.usage.open"))
+        return
     options: dict[str, str] = {}
     words = []
     for word in ctx.args:
@@ -84,6 +112,36 @@ def open_command(ctx: Context) -> None:
                       options.get("level"))
 
 
+def opening_form(ctx: Context) -> Form:
+    t, model = ctx.t, ctx.model
+    levels = [r.forum for r in model.ladder.rungs] if model.ladder else []
+    return Form("disagreement.open", t.text("disagreement.form.heading"), t.text("disagreement.form.submit"),
+                t.text("disagreement.form.close"), (
+                    FormField("counterparty", t.text("disagreement.form.counterparty"), "select",
+                              choices=tuple(Choice(p.key, p.name(t.lang)) for p in model.parties)),
+                    FormField("title", t.text("disagreement.form.title"), max_length=TITLE_MAX),
+                    FormField("description", t.text("disagreement.form.description"), "multiline", optional=True,
+                              max_length=DESCRIPTION_MAX),
+                    FormField("service", t.text("disagreement.form.service"), "select", optional=True,
+                              choices=tuple(Choice(s.key, s.name(t.lang)) for s in model.services)),
+                    FormField("level", t.text("disagreement.form.level"), "select", optional=True,
+                              choices=tuple(Choice(key, f.name(t.lang)) for key in levels if (f := model.forum(key)))),
+                ), {"channel": ctx.command.channel_id})
+
+
+def opening_words(submission: Submission) -> str:
+    """The form in the words of `/disagreement open`, so the form and the command share their rules."""
+    words = ["open", submission.text("counterparty") or "-"]
+    if level := submission.text("level"):
+        words.append(f"nivå={level}")
+    if service := submission.text("service"):
+        words.append(f"tjänst={service}")
+    if description := submission.text("description"):
+        words.append(f"beskrivning={description}")
+    words.append(submission.text("title") or "-")
+    return shlex.join(words)
+
+
 def open_disagreement(ctx: Context, counterparty: str, title: str, description: str, service: str | None,
                       level: str | None) -> Disagreement:
     """The use case behind both `/disagreement open` and the modal."""
@@ -96,7 +154,7 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
     if service and ctx.model.service(service) is None:
         raise UserError("disagreement.unknown_service", word=service,
                         known=", ".join(s.key for s in ctx.model.services))
-    if len(title) > 300 or len(description) > 4000:
+    if len(title) > TITLE_MAX or len(description) > DESCRIPTION_MAX:
         raise UserError("disagreement.too_long")
     parties = (person.party, other.key)
     path, start = ladder.path_for(ctx.model, parties)
@@ -117,8 +175,7 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
     _entry(ctx, d, "opened", title)
     escalation.plan(ctx.uow, d)
     news = escalation.announce(ctx.model, ctx.uow, d, ctx.t, ctx.t("disagreement.reason_opened", by=person.name))
-    for channel, text in news.posts:
-        ctx.outbox.post(channel, text)
+    _tell(ctx, news, besides=person)
     ctx.reply(ctx.t("disagreement.opened", ref=d.ref, title=title, forum=escalation.level_name(ctx.model, d, ctx.t),
                     deadline=ctx.t.when(deadline) if deadline else ctx.t("disagreement.no_deadline")))
     return d
@@ -147,9 +204,9 @@ def show(ctx: Context) -> None:
     if d.service:
         service = ctx.model.service(d.service)
         lines.append(t("disagreement.show.service", service=service.name(t.lang) if service else d.service))
-    lines.append(t("disagreement.show.ladder", ladder=" → ".join(
-        f"*{escalation.level_name(ctx.model, d, t, rung.forum)}*" if i == d.level
-        else escalation.level_name(ctx.model, d, t, rung.forum) for i, rung in enumerate(d.path))))
+    rungs = [escalation.level_name(ctx.model, d, t, rung.forum) for rung in d.path]
+    lines.append(t("disagreement.show.ladder", ladder=separated(
+        (Strong((Text(name),)) if i == d.level else name for i, name in enumerate(rungs)), " → ")))
     if d.proposal:
         accepted = ", ".join(_party_name(ctx, p) for p in d.proposal.accepted) or "–"
         lines.append(t("disagreement.show.proposal", text=d.proposal.text, by=d.proposal.by, accepted=accepted))
@@ -157,7 +214,7 @@ def show(ctx: Context) -> None:
     for entry in ctx.uow.disagreements.history(d.id):
         lines.append(t(f"disagreement.history.{entry.kind}", when=t.when(entry.at), actor=entry.actor,
                        forum=escalation.level_name(ctx.model, d, t, entry.forum), text=entry.text))
-    ctx.reply("\n".join(lines))
+    ctx.reply(join(lines))
 
 
 def _party_name(ctx: Context, key: str) -> str:
@@ -191,7 +248,7 @@ def list_command(ctx: Context) -> None:
                        status=t(f"disagreement.list.{d.state}", forum=escalation.level_name(ctx.model, d, t))))
     if page < pages:
         lines.append(t("disagreement.list.more", next=page + 1))
-    ctx.reply("\n".join(lines))
+    ctx.reply(join(lines))
 
 
 # -- moving up ---------------------------------------------------------------------------------------------------
@@ -207,11 +264,7 @@ def escalate(ctx: Context) -> None:
     ctx.record("disagreement.escalated", d.ref, reason=reason[:300], to=moved.forum)
     news = escalation.announce(ctx.model, ctx.uow, moved, ctx.t, ctx.t("disagreement.reason_manual", by=person.name,
                                                                       reason=reason))
-    for channel, text in news.posts:
-        ctx.outbox.post(channel, text)
-    for someone, text in news.directs:
-        if someone.key != person.key:
-            ctx.outbox.direct(someone.slack_user or "", text)
+    _tell(ctx, news, besides=person)
     key = "disagreement.went_formal" if moved.state == "formal" else "disagreement.escalated"
     ctx.reply(ctx.t(key, ref=d.ref, forum=escalation.level_name(ctx.model, moved, ctx.t)))
 
@@ -226,10 +279,8 @@ def propose(ctx: Context) -> None:
         raise UserError("disagreement.already_proposed", ref=d.ref, text=d.proposal.text)
     ctx.uow.disagreements.save_proposal(d.id, Proposal(text, person.key, person.party, ctx.clock.now()))
     _entry(ctx, d, "proposed", text)
-    forum = ctx.model.sitting_forum(d.forum)
-    if forum:
-        ctx.outbox.post(forum.channel, ctx.t("disagreement.proposed_posted", ref=d.ref, title=d.title, text=text,
-                                             by=person.name))
+    _tell_concerned(ctx, d, ctx.t("disagreement.proposed_posted", ref=d.ref, title=d.title, text=text,
+                                  by=person.name))
     ctx.reply(ctx.t("disagreement.proposed", ref=d.ref))
 
 
@@ -258,11 +309,8 @@ def accept(ctx: Context) -> None:
     ctx.uow.disagreements.settle(d.id, now)
     _entry(ctx, d, "settled", proposal.text)
     escalation.withdraw(ctx.uow, d)
-    forum = ctx.model.sitting_forum(d.forum)
-    if forum:
-        ctx.outbox.post(forum.channel, ctx.t("disagreement.settled_posted", ref=d.ref, title=d.title,
-                                             text=proposal.text,
-                                             parties=escalation.parties_text(ctx.model, d, ctx.t)))
+    _tell_concerned(ctx, d, ctx.t("disagreement.settled_posted", ref=d.ref, title=d.title, text=proposal.text,
+                                  parties=escalation.parties_text(ctx.model, d, ctx.t)))
     ctx.reply(ctx.t("disagreement.settled", ref=d.ref, text=proposal.text))
 
 
@@ -277,10 +325,8 @@ def reject(ctx: Context) -> None:
         raise UserError("disagreement.parties_only", ref=d.ref)
     ctx.uow.disagreements.save_proposal(d.id, None)
     _entry(ctx, d, "rejected", reason)
-    forum = ctx.model.sitting_forum(d.forum)
-    if forum:
-        ctx.outbox.post(forum.channel, ctx.t("disagreement.rejected_posted", ref=d.ref, title=d.title,
-                                             reason=reason, by=person.name))
+    _tell_concerned(ctx, d, ctx.t("disagreement.rejected_posted", ref=d.ref, title=d.title, reason=reason,
+                                  by=person.name))
     ctx.reply(ctx.t("disagreement.rejected", ref=d.ref))
 
 

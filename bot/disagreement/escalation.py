@@ -3,7 +3,7 @@ without a settlement. Either way it happens once: the store moves it only from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from bot.disagreement.records import Disagreement, Entry
 from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.calendar import next_sitting
 from bot.i18n import Texts
+from bot.message import Message, Span, Text, separated
 from bot.model.schema import GovernanceModel
 from bot.ports import UnitOfWork
 
@@ -60,12 +61,6 @@ def climb(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: datetim
     return moved
 
 
-@dataclass
-class Announcement:
-    posts: list[tuple[str, str]] = field(default_factory=list)  # (channel, text)
-    directs: list[tuple[Person, str]] = field(default_factory=list)
-
-
 def parties_text(model: GovernanceModel, d: Disagreement, t: Texts) -> str:
     return " – ".join(p.name(t.lang) if (p := model.party(key)) else key for key in d.parties)
 
@@ -75,45 +70,55 @@ def level_name(model: GovernanceModel, d: Disagreement, t: Texts, forum_key: str
     return forum.name(t.lang) if forum else (forum_key or d.forum)
 
 
-def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts) -> tuple[str, list[Person]]:
-    """Who must attend the level's forum for each party, mentioned; the people reached."""
+def representatives(model: GovernanceModel, uow: UnitOfWork, d: Disagreement) -> dict[str, list[Person]]:
+    """For each party, who must attend the level's forum for it."""
     forum = model.sitting_forum(d.forum)
-    reached: list[Person] = []
-    parts = []
-    for key in d.parties:
+    return {key: ladder.representatives(model, forum, key, uow.directory.people(key)) if forum else []
+            for key in d.parties}
+
+
+def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts) -> Span:
+    """Who must attend the level's forum for each party, mentioned."""
+    parts: list[Span] = []
+    for key, people in representatives(model, uow, d).items():
         party = model.party(key)
         name = party.name(t.lang) if party else key
-        people = ladder.representatives(model, forum, key, uow.directory.people(key)) if forum else []
-        reached.extend(people)
-        parts.append(f"{name}: {', '.join(mention(p) for p in people)}" if people
-                     else t("disagreement.nobody_named", party=name))
-    return " · ".join(parts), reached
+        parts.append((Text(f"{name}: "), *separated(mention(p) for p in people)) if people
+                     else t("disagreement.nobody_named", party=name).span)
+    return separated(parts, " · ")
 
 
-def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts, reason: str) -> Announcement:
-    """What the forum's channel and the parties are told when a disagreement arrives at a level (or goes formal)."""
-    news = Announcement()
-    channel_forum = model.sitting_forum(d.forum)
-    channel = channel_forum.channel if channel_forum else ""
+def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: Iterable[Person] = ()) -> list[Person]:
+    """Who is told about a disagreement, always directly: a forum's channel is read by whoever is in it, and a
+    dispute is the business of its parties (and of the City's oversight) alone. Its parties' representatives at
+    the level, the oversight's people there, whoever raised it, and the people named alongside."""
+    reached = [p for people in representatives(model, uow, d).values() for p in people]
+    forum = model.sitting_forum(d.forum)
+    if forum is not None:
+        for party in model.parties:
+            if party.oversight and party.key not in d.parties:
+                reached.extend(ladder.representatives(model, forum, party.key, uow.directory.people(party.key)))
+    raiser = uow.directory.by_key(d.raised_by)
+    told = {p.key: p for p in [*reached, *([raiser] if raiser else []), *also] if ladder.may_see(model, p, d)}
+    return list(told.values())
+
+
+def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts,
+             reason: Message) -> list[tuple[Person, Message]]:
+    """What the parties are told when a disagreement arrives at a level (or goes formal)."""
     parties = parties_text(model, d, t)
+    attendees = attendance(model, uow, d, t)
     if d.state == "formal":
         text = t("disagreement.formal_posted", ref=d.ref, title=d.title, parties=parties, reason=reason)
-        attendees, reached = attendance(model, uow, d, t)
     else:
-        attendees, reached = attendance(model, uow, d, t)
-        sitting = next_sitting(channel_forum, d.level_since, uow.forum.changes(d.forum)) if (
-            channel_forum and channel_forum.sits) else None
+        forum = model.sitting_forum(d.forum)
+        sitting = next_sitting(forum, d.level_since, uow.forum.changes(d.forum)) if forum and forum.sits else None
         text = t("disagreement.escalated_posted", ref=d.ref, title=d.title, parties=parties,
                  forum=level_name(model, d, t), level=d.level + 1, levels=len(d.path), reason=reason,
                  sitting=t.when(sitting.start) if sitting else t("disagreement.no_sitting"),
                  deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"),
                  attendees=attendees)
-    if channel:
-        news.posts.append((channel, text))
-    raiser = uow.directory.by_key(d.raised_by)
-    told = {p.key: p for p in [*reached, *([raiser] if raiser else [])]}
-    news.directs.extend((p, text) for p in told.values() if p.slack_user)
-    return news
+    return [(person, text) for person in concerned(model, uow, d)]
 
 
 def _stamp(instant: datetime) -> str:
@@ -136,7 +141,7 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
                 uow.duties.plan(Duty(f"{duty_key(d.id, level)}:{_stamp(due)}", ESCALATE, due, payload=duty.payload))
                 uow.commit()
                 return "dropped"
-            moved = climb(model, uow, d, now, BOT, "", t("disagreement.reason_unsettled"), ref=duty.key)
+            moved = climb(model, uow, d, now, BOT, "", t.text("disagreement.reason_unsettled"), ref=duty.key)
             if moved is None:
                 return "dropped"
             news = announce(model, uow, moved, t, t("disagreement.reason_unsettled"))
@@ -146,8 +151,7 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
             news = announce(model, uow, d, t, t("disagreement.reason_unsettled"))
         else:
             return "dropped"  # settled, or moved on by a person, since it was planned
-    for channel, text in news.posts:
-        once.post(channel, text)
-    for person, text in news.directs:
-        once.direct(person.slack_user or "", text, part=person.key)
+    for person, text in news:
+        if person.slack_user:
+            once.direct(person.slack_user, text, part=person.key)
     return "done"

@@ -7,12 +7,13 @@ from statistics import median
 from typing import TYPE_CHECKING
 
 from bot.disagreement.records import Disagreement
+from bot.message import Message, join, line
 
 if TYPE_CHECKING:
     from bot.commands import Context
 
 
-def figures(ctx: Context, scope: str | None) -> str:
+def figures(ctx: Context, scope: str | None) -> Message:
     t = ctx.t
     model = ctx.model
     everything = ctx.uow.disagreements.every(scope)
@@ -39,7 +40,8 @@ def figures(ctx: Context, scope: str | None) -> str:
     lines.append(t("disagreement.stats.open_heading"))
     for forum, parties in sorted(open_at.items()):
         ranked = sorted(parties.items(), key=lambda item: (-item[1], party_name(item[0])))
-        lines.append(f"• {forum_name(forum)}: " + ", ".join(f"{party_name(p)} {n}" for p, n in ranked))
+        lines.append(line(f"{forum_name(forum)}: " + ", ".join(f"{party_name(p)} {n}" for p, n in ranked),
+                          bullet=True))
     days: dict[str, list[float]] = defaultdict(list)
     for d in everything:
         if d.settled_at:
@@ -65,10 +67,10 @@ def figures(ctx: Context, scope: str | None) -> str:
     climbed = [d for d in everything if d.state == "formal" or (d.is_open and d.level > started.get(d.id, d.level))]
     lines.append(t("disagreement.stats.follow_up_heading", count=len(climbed)))
     lines.extend(_follow_up(ctx, d, forum_name) for d in sorted(climbed, key=lambda d: d.opened_at))
-    return "\n".join(lines)
+    return join(lines)
 
 
-def _follow_up(ctx: Context, d: Disagreement, forum_name) -> str:  # type: ignore[no-untyped-def]
+def _follow_up(ctx: Context, d: Disagreement, forum_name) -> Message:  # type: ignore[no-untyped-def]
     age = (ctx.clock.now() - d.opened_at).days
     return ctx.t("disagreement.stats.follow_up_line", ref=d.ref, title=d.title, forum=forum_name(d.forum),
                  state=ctx.t(f"disagreement.list.{d.state}", forum=forum_name(d.forum)), days=age)

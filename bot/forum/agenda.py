@@ -1,7 +1,8 @@
 """What goes on a sitting's agenda: items people added, and what the bot knows is open for that forum.
 
 Each subject contributes an agenda source; the forum calendar only asks them. A source answers with ready
-lines of text in the reader's language.
+lines in the reader's language, for the person who reads them (`viewer`), or for a channel (None), which is read
+by whoever is in it and so gets only what every party there may see.
 """
 
 from __future__ import annotations
@@ -9,23 +10,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from bot.directory.people import Person
 from bot.forum.calendar import Sitting, next_sitting
 from bot.i18n import Texts
+from bot.message import Message
 from bot.model.schema import Forum, GovernanceModel
 from bot.ports import UnitOfWork
 
-# (uow, model, forum, the sitting, the forum's previous held sitting or None, texts, now) -> agenda lines
-AgendaSource = Callable[[UnitOfWork, GovernanceModel, Forum, Sitting, Sitting | None, Texts, datetime], Sequence[str]]
+# (uow, model, forum, the sitting, the forum's previous held sitting or None, texts, now, viewer) -> agenda lines
+AgendaSource = Callable[[UnitOfWork, GovernanceModel, Forum, Sitting, Sitting | None, Texts, datetime,
+                         Person | None], Sequence[Message]]
 
 
 def added_items(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
-                previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
+                previous: Sitting | None, t: Texts, now: datetime, viewer: Person | None) -> list[Message]:
     return [t("forum.agenda.item", text=i.text, by=i.added_by) for i in uow.forum.agenda_items(forum.key,
                                                                                               sitting.original)]
 
 
 def open_actions(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
-                 previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
+                 previous: Sitting | None, t: Texts, now: datetime, viewer: Person | None) -> list[Message]:
     lines = []
     for action in uow.forum.open_actions(forum.key):
         owner = uow.directory.by_key(action.owner)
@@ -36,7 +40,7 @@ def open_actions(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting:
 
 
 def announced_deployments(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
-                          previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
+                          previous: Sitting | None, t: Texts, now: datetime, viewer: Person | None) -> list[Message]:
     """Every planned deployment is announced before the coordination sitting that precedes it (GOVERNANCE.md):
     this sitting covers deployments up to the next one; those announced after it had begun are marked late."""
     if forum.key != model.deployment_forum:
@@ -60,8 +64,9 @@ def announced_deployments(uow: UnitOfWork, model: GovernanceModel, forum: Forum,
 
 
 def agenda(sources: Sequence[AgendaSource], uow: UnitOfWork, model: GovernanceModel, forum: Forum,
-           sitting: Sitting, previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
-    lines: list[str] = []
+           sitting: Sitting, previous: Sitting | None, t: Texts, now: datetime,
+           viewer: Person | None = None) -> list[Message]:
+    lines: list[Message] = []
     for source in sources:
-        lines.extend(source(uow, model, forum, sitting, previous, t, now))
+        lines.extend(source(uow, model, forum, sitting, previous, t, now, viewer))
     return lines

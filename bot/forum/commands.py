@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 
 from bot.commands import CommandSet, Context, UserError
 from bot.directory.lookup import require_person
+from bot.domain_events import CalendarChanged
 from bot.forum.calendar import Change, Sitting, next_sitting, sittings
 from bot.forum.reminders import compose
 from bot.forum.when import at, local_date, parse_date, parse_time
+from bot.message import Message, bullets, join, phrase
 from bot.model.schema import Forum
 
 forum = CommandSet("forum")
@@ -57,17 +59,17 @@ def require_future(ctx: Context, when: datetime) -> None:
         raise UserError("forum.in_the_past", when=ctx.t.when(when))
 
 
-def describe_sitting(ctx: Context, found: Forum, sitting: Sitting) -> str:
+def describe_sitting(ctx: Context, found: Forum, sitting: Sitting) -> Message:
     t = ctx.t
     text = t("forum.sitting_line", forum=found.name(t.lang), when=t.when(sitting.start))
     if sitting.status == "cancelled":
-        why = t("forum.reminder.holiday", holiday=sitting.holiday) if sitting.reason == "holiday" else ""
-        return text + " " + t("forum.status.cancelled", why=why)
+        why = t("forum.reminder.holiday", holiday=sitting.holiday or "") if sitting.reason == "holiday" else ""
+        return phrase(text, t("forum.status.cancelled", why=why))
     if sitting.status == "moved":
         key = "forum.status.moved_holiday" if sitting.reason == "holiday" else "forum.status.moved"
-        return text + " " + t(key, original=t.date(sitting.original), holiday=sitting.holiday or "")
+        return phrase(text, t(key, original=t.date(sitting.original), holiday=sitting.holiday or ""))
     if sitting.status == "extra":
-        return text + " " + t("forum.status.extra")
+        return phrase(text, t("forum.status.extra"))
     return text
 
 
@@ -78,10 +80,10 @@ def list_forums(ctx: Context) -> None:
     lines = [ctx.t("forum.list_heading")]
     for found in ctx.model.calendar:
         upcoming = next_sitting(found, now, ctx.uow.forum.changes(found.key)) if found.sits else None
-        when = ctx.t.when(upcoming.start) if upcoming else ctx.t("forum.no_fixed_sittings")
+        when = ctx.t.when(upcoming.start) if upcoming else ctx.t.text("forum.no_fixed_sittings")
         lines.append(ctx.t("forum.list_line", key=found.key, forum=found.name(ctx.t.lang),
                            cadence=found.cadence(ctx.t.lang), channel=found.channel, when=when))
-    ctx.reply("\n".join(lines))
+    ctx.reply(join(lines))
 
 
 @forum.add("next", "nästa", "nasta")
@@ -93,16 +95,16 @@ def next_sittings(ctx: Context) -> None:
             raise UserError("forum.not_sitting", forum=found.name(ctx.t.lang))
         coming = sittings(found, now, now + timedelta(days=366), ctx.uow.forum.changes(found.key))
         lines = [ctx.t("forum.next_heading_one", forum=found.name(ctx.t.lang))]
-        lines.extend(f"• {describe_sitting(ctx, found, s)}" for s in coming[:12])
-        ctx.reply("\n".join(lines))
+        lines.append(bullets(describe_sitting(ctx, found, s) for s in coming[:12]))
+        ctx.reply(join(lines))
         return
     upcoming = []
     for found in ctx.model.calendar:
         if found.sits and (sitting := next_sitting(found, now, ctx.uow.forum.changes(found.key))):
             upcoming.append((sitting.start, found, sitting))
     lines = [ctx.t("forum.next_heading")]
-    lines.extend(f"• {describe_sitting(ctx, f, s)}" for _, f, s in sorted(upcoming, key=lambda x: x[0]))
-    ctx.reply("\n".join(lines))
+    lines.append(bullets(describe_sitting(ctx, f, s) for _, f, s in sorted(upcoming, key=lambda x: x[0])))
+    ctx.reply(join(lines))
 
 
 @forum.add("agenda", "dagordning")
@@ -126,7 +128,7 @@ def agenda_command(ctx: Context) -> None:
         raise UserError("forum.usage.agenda")
     # The agenda carries the parties' open disagreements: it is for those who sit in the forum.
     _require_attendee(ctx, found)
-    ctx.reply(compose(ctx.core, ctx.uow, found, sitting, now, ctx.t))
+    ctx.reply(compose(ctx.agenda_sources, ctx.model, ctx.uow, found, sitting, now, ctx.t, viewer=ctx.person))
 
 
 # -- dates the parties agree -------------------------------------------------------------------------------------
@@ -146,9 +148,9 @@ def move(ctx: Context) -> None:
     ctx.record("forum.sitting_moved", found.key, original=sitting.original.isoformat(), start=start.isoformat())
     text = ctx.t("forum.moved", forum=found.name(ctx.t.lang), old=ctx.t.when(sitting.start), new=ctx.t.when(start),
                  by=ctx.require_person().name)
-    ctx.outbox.post(found.channel, text)
+    ctx.post(found.channel, text)
     ctx.reply(text)
-    ctx.replan = True
+    ctx.emit(CalendarChanged())
 
 
 @forum.add("cancel", "ställ", "stall")
@@ -165,9 +167,9 @@ def cancel(ctx: Context) -> None:
     ctx.record("forum.sitting_cancelled", found.key, original=sitting.original.isoformat())
     text = ctx.t("forum.cancelled", forum=found.name(ctx.t.lang), when=ctx.t.when(sitting.start),
                  by=ctx.require_person().name)
-    ctx.outbox.post(found.channel, text)
+    ctx.post(found.channel, text)
     ctx.reply(text)
-    ctx.replan = True
+    ctx.emit(CalendarChanged())
 
 
 @forum.add("extra")
@@ -182,9 +184,9 @@ def extra(ctx: Context) -> None:
     ctx.record("forum.extra_sitting", found.key, start=start.isoformat())
     text = ctx.t("forum.extra_added", forum=found.name(ctx.t.lang), when=ctx.t.when(start),
                  by=ctx.require_person().name)
-    ctx.outbox.post(found.channel, text)
+    ctx.post(found.channel, text)
     ctx.reply(text)
-    ctx.replan = True
+    ctx.emit(CalendarChanged())
 
 
 # -- after a sitting ---------------------------------------------------------------------------------------------
@@ -197,7 +199,7 @@ def decision(ctx: Context) -> None:
     text = " ".join(ctx.args[1:])
     made = ctx.uow.forum.add_decision(found.key, text, ctx.actor, ctx.clock.now())
     ctx.record("forum.decision", found.key, decision=made.id, text=text)
-    ctx.outbox.post(found.channel, ctx.t("forum.decision_posted", forum=found.name(ctx.t.lang), text=text,
+    ctx.post(found.channel, ctx.t("forum.decision_posted", forum=found.name(ctx.t.lang), text=text,
                                          by=ctx.require_person().name))
     ctx.reply(ctx.t("forum.decision_recorded", ref=f"B-{made.id}"))
 
@@ -215,10 +217,10 @@ def action(ctx: Context) -> None:
     text = " ".join(ctx.args[3:])
     made = ctx.uow.forum.add_action(found.key, owner.key, due, text, ctx.actor, ctx.clock.now())
     ctx.record("forum.action", found.key, action=made.id, owner=owner.key, due=due.isoformat(), text=text)
-    ctx.outbox.post(found.channel, ctx.t("forum.action_posted", ref=made.ref, forum=found.name(ctx.t.lang),
+    ctx.post(found.channel, ctx.t("forum.action_posted", ref=made.ref, forum=found.name(ctx.t.lang),
                                          owner=owner.name, due=due.isoformat(), text=text))
     ctx.reply(ctx.t("forum.action_recorded", ref=made.ref, owner=owner.name, due=due.isoformat()))
-    ctx.replan = True
+    ctx.emit(CalendarChanged())
 
 
 @forum.add("done", "klar")

@@ -9,6 +9,7 @@ from bot.directory.lookup import find_party
 from bot.forum.calendar import Sitting, next_sitting, previous_sitting
 from bot.forum.commands import require_future
 from bot.forum.when import at, parse_date, parse_time
+from bot.message import join
 from bot.model.schema import Forum
 
 deploy = CommandSet("deploy")
@@ -46,7 +47,7 @@ def announce(ctx: Context) -> None:
     agenda_sitting = next_sitting(coordination, now, ctx.uow.forum.changes(coordination.key)) if late else sitting
     where = (ctx.t("deploy.on_agenda", forum=coordination.name(ctx.t.lang), when=ctx.t.when(agenda_sitting.start))
              if agenda_sitting else ctx.t("deploy.no_sitting"))
-    ctx.outbox.post(coordination.channel, ctx.t("deploy.posted", ref=made.ref, service=service.name(ctx.t.lang),
+    ctx.post(coordination.channel, ctx.t("deploy.posted", ref=made.ref, service=service.name(ctx.t.lang),
                                                 when=ctx.t.when(when), what=what, by=person.name,
                                                 late=ctx.t("deploy.late_mark") if late else ""))
     ctx.reply(ctx.t("deploy.announced", ref=made.ref, where=where,
@@ -79,7 +80,7 @@ def list_deployments(ctx: Context) -> None:
                            service=named.name(ctx.t.lang) if named else item.service,
                            party=find_party(ctx.model, item.party).name(ctx.t.lang),
                            late=ctx.t("deploy.late_mark") if late else ""))
-    ctx.reply("\n".join(lines))
+    ctx.reply(join(lines))
 
 
 @deploy.add("cancel", "ställ", "stall")
@@ -97,6 +98,6 @@ def cancel_deployment(ctx: Context) -> None:
     ctx.uow.forum.cancel_deployment(found.id, ctx.clock.now())
     ctx.record("deploy.cancelled", found.ref)
     coordination = _deployment_forum(ctx)
-    ctx.outbox.post(coordination.channel, ctx.t("deploy.cancelled_posted", ref=found.ref, what=found.what,
+    ctx.post(coordination.channel, ctx.t("deploy.cancelled_posted", ref=found.ref, what=found.what,
                                                 by=person.name))
     ctx.reply(ctx.t("deploy.cancelled", ref=found.ref))

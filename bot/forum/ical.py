@@ -79,7 +79,7 @@ def _events(forum: Forum, changes: Sequence[Change], now: datetime, t: Texts) ->
 def _override(forum: Forum, uid: str, sitting: Sitting, now: datetime, t: Texts) -> Event:
     event = _base(forum, uid, sitting.start, now, t)
     event.add("recurrence-id", sitting.original.astimezone(STOCKHOLM))
-    note = (t("forum.status.moved_holiday", original=t.date(sitting.original), holiday=sitting.holiday or "")
-            if sitting.reason == "holiday" else t("forum.status.moved", original=t.date(sitting.original)))
+    note = (t.text("forum.status.moved_holiday", original=t.date(sitting.original), holiday=sitting.holiday or "")
+            if sitting.reason == "holiday" else t.text("forum.status.moved", original=t.date(sitting.original)))
     event["description"] = f"{forum.cadence(t.lang)} · {forum.channel} · {note}"
     return event

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.directory.people import mention
+from bot.directory.people import Person, mention
 from bot.duties import Duty, OnceChat, Outcome
-from bot.forum.agenda import agenda
+from bot.forum.agenda import AgendaSource, agenda
 from bot.forum.calendar import Change, Sitting, previous_sitting, sittings
 from bot.forum.when import at, parse_offset
 from bot.i18n import Texts
+from bot.message import Message, Span, Text, join, line, numbered, phrase, separated
 from bot.model.schema import Forum, GovernanceModel
 from bot.ports import UnitOfWork
 
@@ -93,7 +94,7 @@ def perform_reminder(core: Samverkan, duty: Duty, now: datetime, once: OnceChat)
         if _superseded(forum, sitting, duty, now):
             return "dropped"
         late = now - duty.due > LATE
-        text = compose(core, uow, forum, sitting, now, t, late)
+        text = compose(core.agenda_sources, core.model, uow, forum, sitting, now, t, late)
         subscribers = [p for p in map(uow.directory.by_key, uow.forum.subscribers(forum.key)) if p and p.slack_user]
     once.post(forum.channel, text)
     for person in subscribers:
@@ -107,16 +108,17 @@ def _superseded(forum: Forum, sitting: Sitting, duty: Duty, now: datetime) -> bo
     return any(parse_offset(o) < mine and sitting.start - parse_offset(o) <= now for o in forum.reminders)
 
 
-def compose(core: Samverkan, uow: UnitOfWork, forum: Forum, sitting: Sitting, now: datetime, t: Texts,
-            late: bool = False) -> str:
-    model = core.model
+def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOfWork, forum: Forum,
+            sitting: Sitting, now: datetime, t: Texts, late: bool = False, viewer: Person | None = None) -> Message:
+    """The reminder, and the agenda `/forum agenda` shows: for a channel when `viewer` is None, otherwise for that
+    person, who is shown what they may see."""
     lines = []
     if late:
         lines.append(t("forum.reminder.late"))
     if not sitting.held:
-        why = t("forum.reminder.holiday", holiday=sitting.holiday) if sitting.reason == "holiday" else ""
+        why = t("forum.reminder.holiday", holiday=sitting.holiday or "") if sitting.reason == "holiday" else ""
         lines.append(t("forum.reminder.cancelled", forum=forum.name(t.lang), when=t.when(sitting.start), why=why))
-        return "\n".join(lines)
+        return join(lines)
     lines.append(t("forum.reminder.heading", forum=forum.name(t.lang), when=t.when(sitting.start),
                    end=sitting.end.astimezone(sitting.start.tzinfo).strftime("%H:%M"),
                    until=relative(sitting.start - now, t)))
@@ -132,13 +134,13 @@ def compose(core: Samverkan, uow: UnitOfWork, forum: Forum, sitting: Sitting, no
     if forum.reports:
         lines.append(t("forum.reminder.reports", reports="; ".join(r(t.lang) for r in forum.reports)))
     previous = previous_sitting(forum, sitting.start, uow.forum.changes(forum.key))
-    items = agenda(core.agenda_sources, uow, model, forum, sitting, previous, t, now)
+    items = agenda(sources, uow, model, forum, sitting, previous, t, now, viewer)
     lines.append(t("forum.reminder.agenda"))
     if items:
-        lines.extend(f"{n}. {item}" for n, item in enumerate(items, 1))
+        lines.append(numbered(items))
     else:
         lines.append(t("forum.reminder.no_agenda", forum=forum.key))
-    return "\n".join(lines)
+    return join(lines)
 
 
 def _party(model: GovernanceModel, key: str, t: Texts) -> str:
@@ -146,34 +148,35 @@ def _party(model: GovernanceModel, key: str, t: Texts) -> str:
     return party.name(t.lang) if party else key
 
 
-def attendance(uow: UnitOfWork, model: GovernanceModel, forum: Forum, t: Texts) -> list[str]:
+def attendance(uow: UnitOfWork, model: GovernanceModel, forum: Forum, t: Texts) -> list[Message]:
     """Who must attend, by role and mentioned; a role nobody in the directory holds is a warning, not a gap."""
     lines = [t("forum.reminder.attendees")]
     for requirement in forum.attendees:
         people = uow.directory.people(requirement.party)
+        party = _party(model, requirement.party, t)
         if not requirement.roles:
-            lines.append(f"• {_party(model, requirement.party, t)}")
+            lines.append(line(party, bullet=True))
             continue
-        named = []
+        named: list[Span] = []
         for role_key in requirement.roles:
             role = model.role(role_key)
             label = role.name(t.lang) if role else role_key
             holders = [mention(p) for p in people if role_key in p.roles]
             if holders:
-                named.append(f"{label}: {', '.join(holders)}")
+                named.append((Text(f"{label}: "), *separated(holders)))
             else:
-                named.append(t("forum.reminder.nobody", role=label, party=_party(model, requirement.party, t)))
-        lines.append(f"• {_party(model, requirement.party, t)} – " + " · ".join(named))
+                named.append(t("forum.reminder.nobody", role=label, party=party).span)
+        lines.append(line(Text(f"{party} – "), *separated(named, " · "), bullet=True))
     return lines
 
 
-def relative(delta: timedelta, t: Texts) -> str:
+def relative(delta: timedelta, t: Texts) -> Message:
     minutes = round(delta.total_seconds() / 60)
     if minutes < 90:
-        return t("forum.in_minutes", n=max(minutes, 0))
+        return t("forum.in_minutes", count=max(minutes, 0))
     if minutes < 36 * 60:
-        return t("forum.in_hours", n=round(minutes / 60))
-    return t("forum.in_days", n=round(minutes / (24 * 60)))
+        return t("forum.in_hours", count=round(minutes / 60))
+    return t("forum.in_days", count=round(minutes / (24 * 60)))
 
 
 def perform_action_due(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
@@ -189,5 +192,5 @@ def perform_action_due(core: Samverkan, duty: Duty, now: datetime, once: OnceCha
     if owner and owner.slack_user:
         once.direct(owner.slack_user, text)
     elif forum:
-        once.post(forum.channel, f"{owner.name if owner else action.owner}: {text}")
+        once.post(forum.channel, phrase(mention(owner) if owner else action.owner, text, separator=": "))
     return "done"

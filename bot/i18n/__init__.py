@@ -1,27 +1,39 @@
-"""Every text the bot shows comes from here: one catalogue per language, and dates in that language's form."""
+"""Every text the bot shows comes from here: one catalogue per language, and dates in that language's form.
+
+A catalogue text is a small template: `{name}` is a value, `*…*` is emphasis, `` `…` `` a command as typed, and a
+line starting with "• " a list item. The template is parsed before the values go in, so a value is never read as
+markup: a title typed as "*<!channel>*" stays those characters. A text with plural forms is a mapping of Babel's
+plural categories (`one`, `other`) and is chosen by its `count` value.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Literal
 
 import yaml
+from babel import Locale
 from babel.dates import format_date, format_datetime
 
 from bot.clock import STOCKHOLM
+from bot.message import ChannelLink, Code, Inline, Line, Link, Mention, Message, Span, Strong, Text, plain
 
 Lang = Literal["sv", "en"]
 LANGUAGES: tuple[Lang, ...] = ("sv", "en")
 _LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 
+Entry = str | dict[str, str]
+
 
 @cache
-def catalogue(lang: Lang) -> dict[str, str]:
+def catalogue(lang: Lang) -> dict[str, Entry]:
     """All texts of a language. Each subject keeps its own file (core.yaml, forum.yaml, ...) under the
     language's folder; a key defined in two files is an error, not a silent override."""
-    merged: dict[str, str] = {}
+    merged: dict[str, Entry] = {}
     folder = resources.files(__package__).joinpath(lang)
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
@@ -34,15 +46,118 @@ def catalogue(lang: Lang) -> dict[str, str]:
     return merged
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
+_PLURAL = {"zero", "one", "two", "few", "many", "other"}
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, Entry]:
+    flat: dict[str, Entry] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value and set(value) <= _PLURAL:
+            flat[name] = {k: str(v).rstrip("\n") for k, v in value.items()}
+        elif isinstance(value, dict):
             flat.update(_flatten(value, f"{name}."))
         else:
             flat[name] = str(value).rstrip("\n")
     return flat
+
+
+# -- templates ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Strong:
+    tokens: tuple[str | _Slot, ...]
+
+
+@dataclass(frozen=True)
+class _Code:
+    tokens: tuple[str | _Slot, ...]
+
+
+_Token = str | _Slot | _Strong | _Code
+_MARK = re.compile(r"\*([^*\n]+)\*|`([^`\n]+)`")
+_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def _slots(text: str) -> tuple[str | _Slot, ...]:
+    out: list[str | _Slot] = []
+    at = 0
+    for m in _SLOT.finditer(text):
+        if m.start() > at:
+            out.append(text[at:m.start()])
+        out.append(_Slot(m.group(1)))
+        at = m.end()
+    if at < len(text):
+        out.append(text[at:])
+    return tuple(out)
+
+
+@cache
+def _template(source: str) -> tuple[tuple[bool, tuple[_Token, ...]], ...]:
+    lines = []
+    for raw in source.split("\n"):
+        bullet = raw.startswith("• ")
+        body = raw[2:] if bullet else raw
+        tokens: list[_Token] = []
+        at = 0
+        for m in _MARK.finditer(body):
+            tokens.extend(_slots(body[at:m.start()]))
+            tokens.append(_Strong(_slots(m.group(1))) if m.group(1) is not None else _Code(_slots(m.group(2))))
+            at = m.end()
+        tokens.extend(_slots(body[at:]))
+        lines.append((bullet, tuple(tokens)))
+    return tuple(lines)
+
+
+Value = str | int | float | Inline | Span | Message
+
+
+def as_span(value: Value) -> Span:
+    match value:
+        case str():
+            return (Text(value),) if value else ()
+        case bool() | int() | float():
+            return (Text(str(value)),)
+        case Message():
+            return value.span
+        case tuple():
+            return value
+        case Text() | Strong() | Code() | Mention() | ChannelLink() | Link():
+            return (value,)
+        case None:
+            return ()
+        case _:
+            return (Text(str(value)),)
+
+
+def _fill(tokens: tuple[str | _Slot, ...], values: dict[str, object]) -> Span:
+    out: list[Inline] = []
+    for token in tokens:
+        if isinstance(token, _Slot):
+            out.extend(as_span(values[token.name]))  # type: ignore[arg-type]
+        elif token:
+            out.append(Text(token))
+    return tuple(out)
+
+
+def render(source: str, values: dict[str, object]) -> Message:
+    lines = []
+    for bullet, tokens in _template(source):
+        parts: list[Inline] = []
+        for token in tokens:
+            match token:
+                case _Strong(inner):
+                    parts.append(Strong(_fill(inner, values)))
+                case _Code(inner):
+                    parts.append(Code(plain(_fill(inner, values))))
+                case _Slot() | str():
+                    parts.extend(_fill((token,), values))
+        lines.append(Line(tuple(parts), bullet))
+    return Message(tuple(lines))
 
 
 class Texts:
@@ -51,10 +166,23 @@ class Texts:
     def __init__(self, lang: Lang) -> None:
         self.lang: Lang = lang
         self._texts = catalogue(lang)
+        self._locale = Locale.parse(_LOCALES[lang])
 
-    def __call__(self, key: str, /, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> Message:
         # A missing key is a programming error; the catalogue test keeps both languages complete.
-        return self._texts[key].format(**values)
+        return render(self._source(key, values), values)
+
+    def text(self, key: str, /, **values: object) -> str:
+        """The same text as plain characters: for a channel topic, a form's label, a button."""
+        return self(key, **values).plain(markup=False)
+
+    def _source(self, key: str, values: dict[str, object]) -> str:
+        entry = self._texts[key]
+        if isinstance(entry, str):
+            return entry
+        count = values.get("count")
+        form = self._locale.plural_form(count if isinstance(count, int | float) else 0)
+        return entry.get(form) or entry["other"]
 
     def when(self, instant: datetime) -> str:
         """Date and time in Stockholm, as a reader of this language writes it."""

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.chat import INVITE_BATCH, ChatPort, NameTaken
 from bot.clock import STOCKHOLM
 from bot.directory.people import slugify
 from bot.duties import Duty, OnceChat, Outcome
@@ -28,7 +29,7 @@ from bot.i18n import Texts
 from bot.incident.people import mention_actor
 from bot.incident.records import Incident, Member
 from bot.incident.roster import city_contacts
-from bot.incident.warroom import INVITE_BATCH, NameTaken, WarRoomChat
+from bot.message import ChannelLink, Message, join
 from bot.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ASSEMBLE = "incident.assemble"
+ARCHIVE = "incident.archive"
 MAX_NAME = 80
 # Parallel calls per assembly: enough for the posts, user-group lookups, batches and Slack Connect invitations of
 # one wave, so that none waits for a thread (which would add a round trip).
@@ -57,12 +59,21 @@ def assembly_duty(incident_id: int, round_: int, now: datetime) -> Duty:
 
 
 def perform_assembly(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
-    Assembly(core, once.chat, int(duty.payload["incident"]), once.recovering).run()  # type: ignore[arg-type]
+    Assembly(core, once.chat, int(duty.payload["incident"]), once.recovering).run()
+    return "done"
+
+
+def archive_duty(incident_id: int, channel: str, now: datetime) -> Duty:
+    return Duty(f"{ARCHIVE}:{incident_id}", ARCHIVE, now, payload={"channel": channel})
+
+
+def perform_archive(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    once.chat.archive(duty.payload["channel"])
     return "done"
 
 
 class Assembly:
-    def __init__(self, core: Samverkan, chat: WarRoomChat, incident_id: int, recovering: bool) -> None:
+    def __init__(self, core: Samverkan, chat: ChatPort, incident_id: int, recovering: bool) -> None:
         self.core = core
         self.chat = chat
         self.id = incident_id
@@ -171,23 +182,23 @@ class Assembly:
 
     def _topic(self, incident: Incident) -> dict[str, Any]:
         assert incident.channel_id
-        topic = self.t("incident.topic", ref=incident.ref, severity=incident.severity, title=incident.title)
+        topic = self.t.text("incident.topic", ref=incident.ref, severity=incident.severity, title=incident.title)
         self.chat.set_topic(incident.channel_id, topic)
         return {"topic": topic}
 
     def _purpose(self, incident: Incident) -> dict[str, Any]:
         assert incident.channel_id
-        purpose = self.t("incident.purpose", ref=incident.ref)
+        purpose = self.t.text("incident.purpose", ref=incident.ref)
         self.chat.set_purpose(incident.channel_id, purpose)
         return {"purpose": purpose}
 
-    def _post(self, channel: str, text: str, part: str, resumed: bool) -> dict[str, Any]:
+    def _post(self, channel: str, text: Message, part: str, resumed: bool) -> dict[str, Any]:
         key = f"{ASSEMBLE}:{self.id}:{part}"
         if resumed and (ref := self.chat.find_posted(channel, key)):
             return {"ref": ref, "channel": channel}
         return {"ref": self.chat.post(channel, text, key=key), "channel": channel}
 
-    def _tell_city(self, users: list[str], text: str, resumed: bool) -> dict[str, Any]:
+    def _tell_city(self, users: list[str], text: Message, resumed: bool) -> dict[str, Any]:
         once = OnceChat(self.chat, f"{ASSEMBLE}:{self.id}:city", resumed)
         for user in users:
             once.direct(user, text, part=user)
@@ -267,19 +278,19 @@ class Assembly:
             reasons = ", ".join(self._reason(r) for r in member.reason.split(", "))
             lines.append(self.t("incident.unreached_line", name=member.name,
                                 party=party.name(self.t.lang) if party else member.party, reason=reasons))
-        self._post(channel, "\n".join(lines), f"unreached:{len(listed)}", resumed)
+        self._post(channel, join(lines), f"unreached:{len(listed)}", resumed)
         self._record("unreached", {"keys": sorted(listed | {m.key for m in unreached})})
 
     def _reason(self, code: str) -> str:
         known = {"user_not_found", "users_not_found", "empty_usergroup", "no_address", "user_is_restricted",
                  "not_allowed", "restricted_action", "invalid_email", "user_disabled", "cant_invite"}
-        return self.t(f"incident.reason.{code}") if code in known else code
+        return self.t.text(f"incident.reason.{code}") if code in known else code
 
 
 # -- what the war room and the stakeholders are told -----------------------------------------------------------
-def brief(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> str:
+def brief(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> Message:
     model = core.model
-    nobody = t("incident.nobody")
+    nobody = t.text("incident.nobody")
     services = ", ".join(s.name(t.lang) for s in map(model.service, incident.services) if s) or nobody
     parties = []
     for key in dict.fromkeys(m.party for m in uow.incidents.members(incident.id)):
@@ -295,12 +306,7 @@ def brief(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> str
              minutes=model.major_incidents.update_minutes.get(incident.severity, 0))
 
 
-def announcement(uow: UnitOfWork, incident: Incident, t: Texts) -> str:
-    channel = f"<#{incident.channel_id}>" if incident.channel_id else "–"
+def announcement(uow: UnitOfWork, incident: Incident, t: Texts) -> Message:
+    channel = ChannelLink(incident.channel_id) if incident.channel_id else "–"
     return t("incident.announcement", ref=incident.ref, title=incident.title, severity=incident.severity,
-             channel=channel, commander=mention_actor(uow, incident.commander, t("incident.nobody")))
-
-
-def run_now(core: Samverkan, chat: WarRoomChat, duty: Duty) -> None:
-    """Assembles at once after the declaration is committed; a sweep finishes it if this process dies."""
-    core.runner(chat).perform_planned(duty, core.clock.now())
+             channel=channel, commander=mention_actor(uow, incident.commander, t.text("incident.nobody")))

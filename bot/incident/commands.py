@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import re
+import shlex
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.chat import ChatPort
 from bot.commands import CommandSet, Context, UserError
 from bot.directory.lookup import find_person, parse_reference
 from bot.directory.people import Person
+from bot.domain_events import CalendarChanged, FormWanted, WorkPlanned
+from bot.duties import Duty
+from bot.forms import Choice, Form, FormField, Submission
 from bot.forum.calendar import next_sitting
-from bot.incident.assembly import assembly_duty, run_now
+from bot.incident.assembly import archive_duty, assembly_duty
 from bot.incident.people import mention_actor
 from bot.incident.records import Incident, Member, TimelineEntry
 from bot.incident.report import report
 from bot.incident.roster import default_commander, service_people, war_room_people
-from bot.incident.warroom import DeclarationForm, WarRoomChat
+from bot.message import ChannelLink, Inline, Message, join
 from bot.model.schema import MajorIncidents, Service
 
 incident = CommandSet("incident")
@@ -78,18 +81,41 @@ def member(found: Incident, person: Person, at) -> Member:  # type: ignore[no-un
                   person.email, person.external, asked_at=at)
 
 
-def say_in_room(ctx: Context, found: Incident, text: str, announce: bool = False) -> None:
+def say_in_room(ctx: Context, found: Incident, text: Message, announce: bool = False) -> None:
     if found.channel_id:
-        ctx.outbox.post(found.channel_id, text)
+        ctx.post(found.channel_id, text)
     if announce:
-        ctx.outbox.post(settings(ctx).announcement_channel, text)
+        ctx.post(settings(ctx).announcement_channel, text)
 
 
-def assemble_after_commit(ctx: Context, found: Incident, round_: int) -> None:
-    duty = assembly_duty(found.id, round_, ctx.clock.now())
+def start(ctx: Context, duty: Duty) -> None:
+    """Work on the chat platform that follows the commit: planned in this transaction, started at once after it."""
     ctx.uow.duties.plan(duty)
-    core = ctx.core
-    ctx.after_commit.append(lambda chat: run_now(core, chat, duty))
+    ctx.emit(WorkPlanned(duty))
+
+
+def declaration_form(ctx: Context, mi: MajorIncidents) -> Form:
+    t = ctx.t
+    return Form("incident.declare", t.text("incident.form.title"), t.text("incident.form.submit"),
+                t.text("incident.form.close"), (
+                    FormField("title", t.text("incident.form.title_label"), max_length=TITLE_MAX),
+                    FormField("services", t.text("incident.form.services_label"), "multiselect", optional=True,
+                              choices=tuple(Choice(s.key, s.name(t.lang)) for s in ctx.model.services)),
+                    FormField("severity", t.text("incident.form.severity_label"), "select",
+                              choices=tuple(Choice(str(n), str(n)) for n in mi.severities)),
+                    FormField("description", t.text("incident.form.description_label"), "multiline",
+                              optional=True, max_length=DESCRIPTION_MAX),
+                ), {"channel": ctx.command.channel_id})
+
+
+def declaration_words(submission: Submission) -> str:
+    """The declaration form in the words of `/incident declare`, so the form and the command share their rules."""
+    words = ["declare", shlex.quote(submission.text("title")), ",".join(submission.choices("services")),
+             submission.text("severity")]
+    text = " ".join(w for w in words if w and w != "''")
+    if description := submission.text("description"):
+        text += " -- " + shlex.quote(description)
+    return text
 
 
 # -- declare ------------------------------------------------------------------------------------------------------
@@ -135,14 +161,10 @@ def declare(ctx: Context) -> None:
     person = ctx.require_person()
     mi = settings(ctx)
     if not ctx.args:
-        chat: WarRoomChat = ctx.chat  # type: ignore[assignment]
-        t = ctx.t
-        form = DeclarationForm(t("incident.form.title"), t("incident.form.submit"), t("incident.form.title_label"),
-                               t("incident.form.services_label"), t("incident.form.severity_label"),
-                               t("incident.form.description_label"),
-                               [(s.key, s.name(t.lang)) for s in ctx.model.services], mi.severities,
-                               ctx.command.channel_id)
-        if not chat.open_declaration_form(ctx.command, form):
+        # A platform that can show a form sent a trigger for it; elsewhere the usage explains the words.
+        if ctx.command.trigger_id:
+            ctx.emit(FormWanted(declaration_form(ctx, mi)))
+        else:
             ctx.reply(ctx.t("incident.usage.declare"))
         return
     title, services, severity, description = parse_declaration(ctx, ctx.args)
@@ -160,15 +182,15 @@ def declare(ctx: Context) -> None:
         commander=commander.key if commander else ctx.actor))
     for someone in [*war_room_people(ctx.uow, ctx.model, services), person]:
         ctx.uow.incidents.add_member(member(found, someone, now))
-    log(ctx, found, "declared", ctx.t("incident.timeline.declared", title=title, severity=severity,
+    log(ctx, found, "declared", ctx.t.text("incident.timeline.declared", title=title, severity=severity,
                                       services=", ".join(services) or "–"))
-    assemble_after_commit(ctx, found, 0)
-    ctx.replan = True  # the first reminder to post an update
+    start(ctx, assembly_duty(found.id, 0, now))
+    ctx.emit(CalendarChanged())  # the first reminder to post an update
     ctx.reply(ctx.t("incident.declared", ref=found.ref, title=title, severity=severity))
 
 
-def _channel(found: Incident) -> str:
-    return f"<#{found.channel_id}>" if found.channel_id else "…"
+def _channel(found: Incident) -> Inline | str:
+    return ChannelLink(found.channel_id) if found.channel_id else "…"
 
 
 # -- during ------------------------------------------------------------------------------------------------------
@@ -183,7 +205,7 @@ def update(ctx: Context) -> None:
     log(ctx, found, "update", text)
     say_in_room(ctx, found, ctx.t("incident.update_posted", ref=found.ref, title=found.title, text=text,
                                   by=mention_actor(ctx.uow, ctx.actor, "–")), announce=True)
-    ctx.replan = True
+    ctx.emit(CalendarChanged())
     ctx.reply(ctx.t("incident.update_done", ref=found.ref))
 
 
@@ -205,11 +227,11 @@ def role(ctx: Context) -> None:
     if person:
         ctx.uow.incidents.add_member(member(found, person, ctx.clock.now()))
     who = mention_actor(ctx.uow, holder, "–")
-    label = ctx.t(f"incident.role.{which}")
-    log(ctx, found, "role", f"{label}: {who}")
+    label = ctx.t.text(f"incident.role.{which}")
+    log(ctx, found, "role", f"{label}: {person.name if person else holder}")
     say_in_room(ctx, found, ctx.t("incident.role_set", ref=found.ref, role=label, who=who))
     if person:
-        assemble_after_commit(ctx, found, len(ctx.uow.incidents.members(found.id)))
+        start(ctx, assembly_duty(found.id, len(ctx.uow.incidents.members(found.id)), ctx.clock.now()))
     ctx.reply(ctx.t("incident.role_set", ref=found.ref, role=label, who=who))
 
 
@@ -229,7 +251,7 @@ def invite(ctx: Context) -> None:
         people = [person]
     elif user := parse_reference(ctx.args[0]).slack_user:
         # Someone on Slack the directory does not know (yet): invited all the same, named by their mention.
-        people = [Person(f"user:{user}", f"<@{user}>", "-", slack_user=user)]
+        people = [Person(f"user:{user}", user, "-", slack_user=user)]
     else:
         raise UserError("incident.unknown_invitee", word=word)
     now = ctx.clock.now()
@@ -239,7 +261,7 @@ def invite(ctx: Context) -> None:
         return
     names = ", ".join(p.name for p in added)
     log(ctx, found, "invite", names)
-    assemble_after_commit(ctx, found, len(ctx.uow.incidents.members(found.id)))
+    start(ctx, assembly_duty(found.id, len(ctx.uow.incidents.members(found.id)), now))
     ctx.reply(ctx.t("incident.inviting", ref=found.ref, names=names))
 
 
@@ -255,7 +277,7 @@ def severity(ctx: Context) -> None:
     log(ctx, found, "severity", str(level))
     say_in_room(ctx, found, ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity,
                                   new=level), announce=True)
-    ctx.replan = True
+    ctx.emit(CalendarChanged())
     ctx.reply(ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity, new=level))
 
 
@@ -283,15 +305,14 @@ def close(ctx: Context) -> None:
     log(ctx, found, "closed", "")
     closed = replace(found, closed_at=now)
     ctx.uow.incidents.save(closed)
-    say_in_room(ctx, found, report(ctx.uow, ctx.core, closed, ctx.t))
+    say_in_room(ctx, found, report(ctx.uow, ctx.model, closed, ctx.t))
     agenda = _problem_item(ctx, closed)
     if archive and found.channel_id:
-        channel = found.channel_id
-        ctx.after_commit.append(lambda chat: _archive(chat, channel))
+        start(ctx, archive_duty(found.id, found.channel_id, now))
     ctx.reply(ctx.t("incident.closed", ref=found.ref, agenda=agenda))
 
 
-def _problem_item(ctx: Context, found: Incident) -> str:
+def _problem_item(ctx: Context, found: Incident) -> Message:
     """Problems found go to the problem meeting: an item on its next sitting's agenda."""
     forum = ctx.model.sitting_forum(ctx.model.problem_forum or "")
     if forum is None or not forum.sits:
@@ -299,14 +320,9 @@ def _problem_item(ctx: Context, found: Incident) -> str:
     sitting = next_sitting(forum, ctx.clock.now(), ctx.uow.forum.changes(forum.key))
     if sitting is None:
         return ctx.t("incident.no_problem_forum")
-    text = ctx.t("incident.problem_item", ref=found.ref, title=found.title, summary=found.summary)
+    text = ctx.t.text("incident.problem_item", ref=found.ref, title=found.title, summary=found.summary)
     ctx.uow.forum.add_agenda_item(forum.key, sitting.original, text, ctx.actor, ctx.clock.now())
     return ctx.t("incident.problem_added", forum=forum.name(ctx.t.lang), when=ctx.t.when(sitting.start))
-
-
-def _archive(chat: ChatPort, channel: str) -> None:
-    room: WarRoomChat = chat  # type: ignore[assignment]
-    room.archive(channel)
 
 
 @incident.add("list", "lista")
@@ -320,5 +336,5 @@ def list_incidents(ctx: Context) -> None:
         lines.append(ctx.t("incident.list_line", ref=found.ref, title=found.title, severity=found.severity,
                            state=ctx.t(f"incident.state.{found.state}"), channel=_channel(found),
                            commander=mention_actor(ctx.uow, found.commander, "–"), since=ctx.t.when(found.declared_at)))
-    ctx.reply("\n".join(lines))
+    ctx.reply(join(lines))
 

@@ -47,8 +47,8 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
                 or incident.last_update_at != datetime.fromisoformat(duty.payload["last"])
                 or incident.severity != duty.payload["severity"]):
             return "dropped"
-        commander = mention_actor(uow, incident.commander, t("incident.nobody"))
+        commander = mention_actor(uow, incident.commander, t.text("incident.nobody"))
     minutes = int((now - incident.last_update_at).total_seconds() // 60)
     once.post(incident.channel_id, t("incident.update_overdue", commander=commander, ref=incident.ref,
-                                     minutes=minutes))
+                                     count=minutes))
     return "done"

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.clock import STOCKHOLM
+from bot.directory.people import Person
 from bot.forum.calendar import Sitting
 from bot.i18n import Texts
 from bot.incident.people import name_of
 from bot.incident.records import Incident
+from bot.message import Message, join, line, text
 from bot.model.schema import Forum, GovernanceModel
 from bot.ports import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.app import Samverkan
 
 
 def duration(delta: timedelta | None, t: Texts) -> str:
@@ -24,18 +22,17 @@ def duration(delta: timedelta | None, t: Texts) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
-        return t("incident.duration_h", h=hours, m=minutes)
-    return t("incident.duration_m", m=minutes, s=seconds)
+        return t.text("incident.duration_h", h=hours, m=minutes)
+    return t.text("incident.duration_m", m=minutes, s=seconds)
 
 
 def _clock(at: datetime | None) -> str:
     return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S") if at else "–"
 
 
-def report(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> str:
-    """Markdown: what happened, who took part and when each joined, the timeline, and how long it all took."""
-    model = core.model
-    nobody = t("incident.nobody")
+def report(uow: UnitOfWork, model: GovernanceModel, incident: Incident, t: Texts) -> Message:
+    """What happened, who took part and when each joined, the timeline, and how long it all took."""
+    nobody = t.text("incident.nobody")
     services = ", ".join(s.name(t.lang) for s in map(model.service, incident.services) if s) or nobody
     lines = [
         t("incident.report.heading", ref=incident.ref, title=incident.title),
@@ -48,7 +45,7 @@ def report(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> st
         t("incident.report.to_resolve", d=duration(
             incident.resolved_at - incident.declared_at if incident.resolved_at else None, t)),
         t("incident.report.summary", summary=incident.summary or nobody),
-        "",
+        text(""),
         t("incident.report.parties"),
     ]
     for member in sorted(uow.incidents.members(incident.id), key=lambda m: (m.party, m.name)):
@@ -61,12 +58,12 @@ def report(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> st
         else:
             lines.append(t("incident.report.not_joined", party=party_name, name=member.name,
                            reason=member.reason or member.state))
-    lines += ["", t("incident.report.timeline")]
+    lines += [text(""), t("incident.report.timeline")]
     for entry in uow.incidents.timeline(incident.id):
-        text = f" {entry.text}" if entry.text else ""
-        lines.append(f"- {_clock(entry.at)} · {name_of(uow, entry.author, nobody)} · "
-                     f"{t(f'incident.kind.{entry.kind}')}{text}")
-    return "\n".join(lines)
+        said = f" {entry.text}" if entry.text else ""
+        lines.append(line(f"{_clock(entry.at)} · {name_of(uow, entry.author, nobody)} · "
+                          f"{t.text(f'incident.kind.{entry.kind}')}{said}", bullet=True))
+    return join(lines)
 
 
 def reported_to(model: GovernanceModel, forum: Forum, incident: Incident) -> bool:
@@ -85,8 +82,9 @@ def reported_to(model: GovernanceModel, forum: Forum, incident: Incident) -> boo
 
 
 def major_incidents_since(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
-                          previous: Sitting | None, t: Texts, now: datetime) -> list[str]:
-    """An agenda source: the major incidents declared since the forum last sat."""
+                          previous: Sitting | None, t: Texts, now: datetime, viewer: Person | None) -> list[Message]:
+    """An agenda source: the major incidents declared since the forum last sat. A channel sees them all: war rooms
+    are announced openly, and the forum follows up every one."""
     mi = model.major_incidents
     if mi is None or not any(forum.key == k or forum.key.startswith(f"{k}-") for k in mi.report_forums):
         return []

@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING
 
 from bot.incident.people import actor_of
 from bot.incident.records import TimelineEntry
-from bot.incident.warroom import WarRoomChat
 
 if TYPE_CHECKING:
     from bot.app import Samverkan
 
 
-def mark(core: Samverkan, chat: WarRoomChat, channel: str, ref: str, user_id: str, reaction: str) -> bool:
+def mark(core: Samverkan, channel: str, ref: str, user_id: str, reaction: str) -> bool:
     """True when the message was added; False for another reaction, another channel or a repeated delivery."""
     mi = core.model.major_incidents
     if mi is None or reaction != mi.pin_reaction:
@@ -21,7 +20,7 @@ def mark(core: Samverkan, chat: WarRoomChat, channel: str, ref: str, user_id: st
         incident = uow.incidents.by_channel(channel)
         if incident is None:
             return False
-    text = chat.message_text(channel, ref) or ""
+    text = core.chat.message_text(channel, ref) or ""
     with core.unit_of_work() as uow:
         actor = actor_of(uow.directory.by_slack_user(user_id), user_id)
         added = uow.incidents.add_to_timeline(f"pin:{channel}:{ref}",
@@ -30,7 +29,7 @@ def mark(core: Samverkan, chat: WarRoomChat, channel: str, ref: str, user_id: st
     return added
 
 
-def joined(core: Samverkan, chat: WarRoomChat, channel: str, user_id: str) -> bool:
+def joined(core: Samverkan, channel: str, user_id: str) -> bool:
     """Someone joined a war room: for a person of another organisation, that is when they accepted the Slack
     Connect invitation; the report says when each party joined."""
     with core.unit_of_work() as uow:
@@ -42,7 +41,7 @@ def joined(core: Samverkan, chat: WarRoomChat, channel: str, user_id: str) -> bo
         return False
     found = next((m for m in waiting if m.slack_user == user_id), None)
     if found is None:
-        email = (chat.email_of(user_id) or "").lower()
+        email = (core.chat.email_of(user_id) or "").lower()
         found = next((m for m in waiting if email and (m.email or "").lower() == email), None)
     if found is None:
         return False

@@ -32,10 +32,10 @@ class ModelError(Exception):
 
     def explain(self, lang: Lang) -> str:
         t = Texts(lang)
-        lines = [t("model.invalid", file=self.source, count=len(self.problems))]
+        lines = [t("model.invalid", file=self.source, count=len(self.problems)).plain()]
         for p in self.problems:
-            where = t("model.at_line", line=p.line) if p.line else t("model.at_top")
-            lines.append(f"  {self.source}, {where}, {p.field}: {t(p.text_key, **p.values)}")
+            where = t("model.at_line", line=p.line).plain() if p.line else t("model.at_top").plain()
+            lines.append(f"  {self.source}, {where}, {p.field}: {t(p.text_key, **p.values).plain()}")
         return "\n".join(lines)
 
 

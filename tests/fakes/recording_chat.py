@@ -1,10 +1,13 @@
-"""A ChatPort that remembers what was said: the core's tests read it like a transcript."""
+"""A ChatPort that remembers what was said: the core's tests read it like a transcript. Messages are kept as the
+core made them and as plain text (with the catalogue's light markup, mentions as @names)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.chat import Command
+from bot.chat import Command, NameTaken
+from bot.forms import Form
+from bot.message import Message
 
 
 @dataclass
@@ -12,31 +15,37 @@ class RecordingChat:
     replies: list[tuple[str, str]] = field(default_factory=list)  # (user id, text)
     posts: list[tuple[str, str]] = field(default_factory=list)  # (channel, text)
     directs: list[tuple[str, str]] = field(default_factory=list)  # (user id, text)
+    messages: list[tuple[str, Message]] = field(default_factory=list)  # (where, message), everything said
     emails: dict[str, str] = field(default_factory=dict)  # platform user id -> e-mail, as the platform knows it
     lookups: list[str] = field(default_factory=list)
-
-    def reply(self, command: Command, text: str) -> None:
-        self.replies.append((command.user_id, text))
-
     keys: dict[str, set[str]] = field(default_factory=dict)  # channel or user -> keys of what was posted there
+    refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel or user, key) -> the reference
 
-    refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, key) -> the message's reference
+    def reply(self, to: Command, message: Message) -> None:
+        self.replies.append((to.user_id, message.plain()))
+        self.messages.append((f"reply:{to.user_id}", message))
 
-    def post(self, channel: str, text: str, key: str | None = None) -> str:
-        self.posts.append((channel, text))
-        ref = str(len(self.posts))
+    def post(self, channel: str, message: Message, key: str | None = None) -> str:
+        self.posts.append((channel, message.plain()))
+        self.messages.append((channel, message))
+        return self._keep(channel, key, str(len(self.posts)))
+
+    def direct(self, user_id: str, message: Message, key: str | None = None) -> str:
+        self.directs.append((user_id, message.plain()))
+        self.messages.append((f"dm:{user_id}", message))
+        return self._keep(user_id, key, f"dm-{len(self.directs)}")
+
+    def _keep(self, where: str, key: str | None, ref: str) -> str:
         if key:
-            self.keys.setdefault(channel, set()).add(key)
-            self.refs[(channel, key)] = ref
+            self.keys.setdefault(where, set()).add(key)
+            self.refs[(where, key)] = ref
         return ref
 
-    def direct(self, user_id: str, text: str, key: str | None = None) -> None:
-        self.directs.append((user_id, text))
-        if key:
-            self.keys.setdefault(user_id, set()).add(key)
+    def find_posted(self, channel_or_user: str, key: str) -> str | None:
+        return self.refs.get((channel_or_user, key))
 
     def was_posted(self, channel_or_user: str, key: str) -> bool:
-        return key in self.keys.get(channel_or_user, set())
+        return self.find_posted(channel_or_user, key) is not None
 
     def find_user_by_email(self, email: str) -> str | None:
         self.lookups.append(email)
@@ -45,7 +54,7 @@ class RecordingChat:
     def email_of(self, user_id: str) -> str | None:
         return self.emails.get(user_id)
 
-    # -- the war room (bot.incident.warroom.WarRoomChat) ----------------------------------------------------------
+    # -- war rooms ------------------------------------------------------------------------------------------------
     channels: dict[str, str] = field(default_factory=dict)  # name -> id
     private: dict[str, bool] = field(default_factory=dict)  # id -> private
     topics: dict[str, str] = field(default_factory=dict)
@@ -56,12 +65,10 @@ class RecordingChat:
     archived: set[str] = field(default_factory=set)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)  # user id or e-mail -> the platform's refusal
-    forms: list[Command] = field(default_factory=list)
+    forms: list[Form] = field(default_factory=list)
     invite_calls: list[list[str]] = field(default_factory=list)
 
     def create_channel(self, name: str, private: bool) -> str:
-        from bot.incident.warroom import NameTaken
-
         if name in self.channels:
             raise NameTaken(name)
         channel = f"C{len(self.channels) + 1:08d}"
@@ -94,9 +101,6 @@ class RecordingChat:
     def usergroup_members(self, usergroup: str) -> list[str]:
         return list(self.usergroups.get(usergroup, []))
 
-    def find_posted(self, channel: str, key: str) -> str | None:
-        return self.refs.get((channel, key))
-
     def pin(self, channel: str, ref: str) -> None:
         self.pins.setdefault(channel, []).append(ref)
 
@@ -107,12 +111,16 @@ class RecordingChat:
         index = int(ref) - 1 if ref.isdigit() else -1
         return self.posts[index][1] if 0 <= index < len(self.posts) else None
 
-    def open_declaration_form(self, command: Command, form: object) -> bool:
-        self.forms.append(command)
+    def open_form(self, command: Command, form: Form) -> bool:
+        self.forms.append(form)
         return True
 
+    # -- reading the transcript -----------------------------------------------------------------------------------
     def posted_in(self, channel: str) -> list[str]:
         return [text for where, text in self.posts if where == channel]
+
+    def said_to(self, where: str) -> list[Message]:
+        return [message for to, message in self.messages if to == where]
 
     @property
     def last_reply(self) -> str:

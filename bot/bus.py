@@ -1,0 +1,95 @@
+"""What happens after a commit, in one place.
+
+A use case emits domain events while its transaction is open. Before the commit, `persist` turns every message into
+a delivery duty in that same transaction: what the command has to say is then as durable as what it changed, and a
+process killed after the commit leaves the saying to the next sweep. After the commit, `dispatch` does the rest
+at once, outside any transaction: it delivers the messages, starts planned work, plans reminders anew, opens forms.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from bot.chat import ChatPort, Command
+from bot.domain_events import Answered, CalendarChanged, DomainEvent, FormWanted, Messaged, Posted, WorkPlanned
+from bot.duties import Duty, DutyRunner, OnceChat, Outcome
+from bot.message import from_json, to_json
+
+log = logging.getLogger(__name__)
+
+DELIVER = "chat.deliver"
+# Slack's response_url answers for 30 minutes; an answer owed longer than that goes as a direct message.
+RESPONSE_URL_LIFETIME = timedelta(minutes=29)
+
+
+def _delivery(event: Answered | Posted | Messaged, command: Command | None, now: datetime, n: int) -> Duty:
+    payload: dict[str, object] = {"message": to_json(event.message)}
+    match event:
+        case Answered():
+            assert command is not None, "an answer needs the command it answers"
+            payload.update(to="answer", command=command.model_dump(mode="json"))
+        case Posted(channel):
+            payload.update(to="post", channel=channel)
+        case Messaged(user_id):
+            payload.update(to="direct", user=user_id)
+    return Duty(f"{DELIVER}:{uuid.uuid4().hex}:{n}", DELIVER, now, payload=payload)
+
+
+def persist(uow, events: Sequence[DomainEvent], command: Command | None, now: datetime) -> list[Duty]:  # type: ignore[no-untyped-def]
+    """Plans, in the open transaction, the duties the events stand for: one delivery per message, in order."""
+    duties = []
+    for n, event in enumerate(events):
+        if isinstance(event, Answered | Posted | Messaged):
+            duty = _delivery(event, command, now, n)
+            uow.duties.plan(duty)
+            duties.append(duty)
+        elif isinstance(event, WorkPlanned):
+            duties.append(event.duty)
+    return duties
+
+
+def deliver(duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    """The performer of a delivery: a message the core owes someone, said once."""
+    message = from_json(duty.payload["message"])
+    match duty.payload["to"]:
+        case "answer":
+            command = Command.model_validate(duty.payload["command"])
+            if now - command.received_at < RESPONSE_URL_LIFETIME:
+                once.chat.reply(command, message)
+            else:
+                # Recovered after Slack's response URL expired: the person still gets their answer.
+                once.direct(command.user_id, message)
+        case "post":
+            once.post(duty.payload["channel"], message)
+        case "direct":
+            once.direct(duty.payload["user"], message)
+    return "done"
+
+
+class Bus:
+    def __init__(self, runner: DutyRunner, chat: ChatPort, replan: Callable[[], None]) -> None:
+        self.runner = runner
+        self.chat = chat
+        self.replan = replan
+
+    def dispatch(self, events: Sequence[DomainEvent], duties: Sequence[Duty], command: Command | None) -> None:
+        for duty in duties:
+            try:
+                self.runner.perform_planned(duty)
+            except Exception:
+                # Still planned: the sweep performs it.
+                log.exception("could not perform %s after the commit", duty.key)
+        for event in events:
+            try:
+                match event:
+                    case CalendarChanged():
+                        self.replan()
+                    case FormWanted(form) if command is not None:
+                        # A form lives for seconds (Slack's trigger): not durable, the person can ask again.
+                        if not self.chat.open_form(command, form):
+                            log.warning("the form %s could not be shown", form.action)
+            except Exception:
+                log.exception("could not act on %s after the commit", type(event).__name__)
