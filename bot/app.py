@@ -11,16 +11,18 @@ from datetime import datetime, timedelta
 from bot import bus
 from bot.chat import ChatPort, Command
 from bot.clock import Clock
-from bot.commands import CommandSet, Context, UserError, split_words
+from bot.commands import CommandSet, Context, Refused, UserError, split_words
 from bot.directory import accounts
 from bot.directory.commands import samverkan
 from bot.directory.lookup import recognise
+from bot.directory.people import Person
 from bot.disagreement import agenda as disagreement_agenda
 from bot.disagreement import commands as disagreement_commands
 from bot.disagreement import escalation
 from bot.disagreement.commands import disagreement
 from bot.domain_events import Answered, DomainEvent
 from bot.duties import DutyRunner
+from bot.events import Event
 from bot.forms import Submission
 from bot.forum import agenda, reminders
 from bot.forum.commands import forum
@@ -132,6 +134,9 @@ class Samverkan:
                 duties = bus.persist(uow, ctx.events, command, self.clock.now())
                 uow.commit()
             self.bus.dispatch(ctx.events, duties, command)
+        except Refused as refused:
+            self._conclude(entry, command, [Answered(t(refused.key, **refused.values))], refused=refused,
+                           person=person)
         except UserError as refused:
             self._conclude(entry, command, [Answered(t(refused.key, **refused.values))])
         except Exception:
@@ -149,11 +154,20 @@ class Samverkan:
             raise UserError("help.unknown_command", command=ctx.command.name)
         commands.run(ctx)
 
-    def _conclude(self, entry: int, command: Command, events: list[DomainEvent], failed: bool = False) -> None:
-        """A command that changed nothing still owes an answer, and is done with."""
+    def _conclude(self, entry: int, command: Command, events: list[DomainEvent], failed: bool = False,
+                  refused: Refused | None = None, person: Person | None = None) -> None:
+        """A command that changed nothing still owes an answer, and is done with. A refusal by the permission
+        matrix is written to the event log: who tried what, on what, and as what kind of person."""
         with self.unit_of_work() as uow:
             if not uow.inbox.take(entry, self.clock.now(), failed=failed):
                 return
+            if refused is not None:
+                actor = person.key if person else f"user:{command.user_id}"
+                uow.events.record(Event(self.clock.now(), actor, "permission.refused",
+                                        refused.subject or f"/{refused.command}",
+                                        {"command": f"/{refused.command} {refused.subcommand}",
+                                         "user": command.user_id, "as": sorted(refused.kinds),
+                                         "why": refused.key}))
             duties = bus.persist(uow, events, command, self.clock.now())
             uow.commit()
         self.bus.dispatch(events, duties, command)

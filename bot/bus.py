@@ -33,8 +33,8 @@ def _delivery(event: Answered | Posted | Messaged, command: Command | None, now:
             payload.update(to="answer", command=command.model_dump(mode="json"))
         case Posted(channel):
             payload.update(to="post", channel=channel)
-        case Messaged(user_id):
-            payload.update(to="direct", user=user_id)
+        case Messaged(user_id, _, email):
+            payload.update(to="direct", user=user_id, email=email)
     return Duty(f"{DELIVER}:{uuid.uuid4().hex}:{n}", DELIVER, now, payload=payload)
 
 
@@ -65,7 +65,10 @@ def deliver(duty: Duty, now: datetime, once: OnceChat) -> Outcome:
         case "post":
             once.post(duty.payload["channel"], message)
         case "direct":
-            once.direct(duty.payload["user"], message)
+            user = duty.payload.get("user") or once.chat.find_user_by_email(duty.payload.get("email") or "")
+            if not user:
+                return "dropped"  # nobody on the platform has the address: there is no one to tell
+            once.direct(user, message)
     return "done"
 
 

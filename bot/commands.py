@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import permissions
 from bot.chat import Command
 from bot.clock import Clock
 from bot.directory.people import Person
@@ -25,6 +26,23 @@ class UserError(Exception):
         super().__init__(key)
         self.key = key
         self.values = values
+
+
+class Hidden(UserError):
+    """What a sub-command is about exists, but this person may not see it: they are told it does not exist, in the
+    same words as for something that does not, and the event log notes the refusal."""
+
+
+class Refused(UserError):
+    """A sub-command the matrix does not allow this person: explained, and written to the event log."""
+
+    def __init__(self, command: str, subcommand: str, kinds: set[permissions.Kind], subject: str, key: str,
+                 /, **values: object) -> None:
+        super().__init__(key, **values)
+        self.command = command
+        self.subcommand = subcommand
+        self.kinds = kinds
+        self.subject = subject
 
 
 @dataclass
@@ -56,10 +74,10 @@ class Context:
     def post(self, channel: str, message: Message) -> None:
         self.emit(Posted(channel, message))
 
-    def direct(self, user_id: str | None, message: Message) -> None:
-        """A direct message, when the person has a chat account to receive it."""
-        if user_id:
-            self.emit(Messaged(user_id, message))
+    def direct(self, person: Person, message: Message) -> None:
+        """A direct message to a directory person, by their chat account or their e-mail address."""
+        if person.slack_user or person.email:
+            self.emit(Messaged(person.slack_user, message, person.email))
 
     def require_person(self) -> Person:
         if self.person is None:
@@ -67,7 +85,9 @@ class Context:
         return self.person
 
 
-Handler = Callable[[Context], None]
+Handler = Callable[..., None]
+# What a sub-command is about, read from its first words (which it consumes): a forum, a war room, a disagreement.
+Resolver = Callable[[Context], permissions.Subject]
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,7 @@ class Subcommand:
     name: str
     handler: Handler
     aliases: tuple[str, ...] = ()
+    subject: Resolver | None = None
 
 
 HELP_WORDS = ("help", "hjälp", "hjalp", "?")
@@ -87,9 +108,11 @@ class CommandSet:
     name: str
     subcommands: list[Subcommand] = field(default_factory=list)
 
-    def add(self, name: str, *aliases: str) -> Callable[[Handler], Handler]:
+    def add(self, name: str, *aliases: str, subject: Resolver | None = None) -> Callable[[Handler], Handler]:
+        """Registers a sub-command. With `subject`, its handler is called with what the sub-command is about, once
+        the permission matrix has allowed this person to act on it."""
         def register(handler: Handler) -> Handler:
-            self.subcommands.append(Subcommand(name, handler, aliases))
+            self.subcommands.append(Subcommand(name, handler, aliases, subject))
             return handler
 
         return register
@@ -110,7 +133,23 @@ class CommandSet:
             ctx.reply(ctx.t("help.unknown", command=self.name, word=ctx.args[0]) + self.help(ctx.t))
             return
         ctx.args = ctx.args[1:]
-        sub.handler(ctx)
+        rule = permissions.rule(self.name, sub.name)
+        if ctx.person is None and permissions.Kind.OUTSIDER not in rule.allowed:
+            # Before anything is looked up: someone outside the directory learns nothing, not even what exists.
+            raise Refused(self.name, sub.name, {permissions.Kind.OUTSIDER}, "", "directory.not_in_directory")
+        try:
+            subject = sub.subject(ctx) if sub.subject else None
+        except Hidden as hidden:
+            raise Refused(self.name, sub.name, permissions.kinds(ctx.model, ctx.uow, ctx.person, None), "",
+                          hidden.key, **hidden.values) from hidden
+        kinds = permissions.kinds(ctx.model, ctx.uow, ctx.person, subject)
+        if not rule.allows(kinds):
+            raise Refused(self.name, sub.name, kinds, permissions.reference(subject), rule.refusal,
+                          **permissions.describe(ctx.model, ctx.t.lang, subject))
+        if sub.subject:
+            sub.handler(ctx, subject)
+        else:
+            sub.handler(ctx)
 
 
 def split_words(text: str) -> list[str]:

@@ -25,10 +25,12 @@ class Posted:
 
 @dataclass(frozen=True)
 class Messaged:
-    """A direct message to one person, by their chat account."""
+    """A direct message to one person: by their chat account, or (someone of another organisation who has not
+    spoken to the bot yet) by the account their e-mail address leads to when it is delivered."""
 
-    user_id: str
+    user_id: str | None
     message: Message
+    email: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.chat import Command, NameTaken
 from bot.forms import Form
 from bot.message import Message
-from handlers.slack_render import blocks, modal, mrkdwn
+from handlers.slack_render import blocks, modal, mrkdwn, neutralise
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,17 @@ class SlackChat:
     """The core's ChatPort on Slack's Web API. Lookups that every command may need (a user's e-mail, a user
     group's members) are kept for a short while: a command must not wait for Slack twice for the same answer."""
 
-    def __init__(self, client: WebClient, cache_seconds: float = 300.0) -> None:
+    def __init__(self, client: WebClient, cache_seconds: float = 300.0,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self._channel_ids: dict[str, str] = {}
         self._cache_seconds = cache_seconds
+        self._now = now
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
     def _cached(self, kind: str, key: str, fetch: Callable[[], Any]) -> Any:
-        now = time.monotonic()
+        now = self._now()
         with self._lock:
             hit = self._cache.get((kind, key))
         if hit is not None and now - hit[0] < self._cache_seconds:
@@ -176,10 +178,11 @@ class SlackChat:
         return None
 
     def set_topic(self, channel: str, topic: str) -> None:
-        self.client.conversations_setTopic(channel=channel, topic=topic)
+        # A topic carries a war room's title, typed by a person: it notifies nobody either.
+        self.client.conversations_setTopic(channel=channel, topic=neutralise(topic)[:250])
 
     def set_purpose(self, channel: str, purpose: str) -> None:
-        self.client.conversations_setPurpose(channel=channel, purpose=purpose)
+        self.client.conversations_setPurpose(channel=channel, purpose=neutralise(purpose)[:250])
 
     def invite(self, channel: str, user_ids: list[str]) -> dict[str, str]:
         """With force, Slack invites the valid users and lists the others; someone already there is no failure."""

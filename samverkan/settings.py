@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     samverkan_workers: int = Field(default=8, ge=1, le=64)
     # Seconds after which a duty claimed by a process that has not finished it is taken over by another: longer
     # than any Slack call with its retries takes.
-    samverkan_claim_lease: float = Field(default=120, ge=1)
+    samverkan_claim_lease: float = Field(default=30, ge=1)
+    # Seconds a user's e-mail address and a user group's members are kept before Slack is asked again: how long a
+    # change in a user group (the Service Desk's rota) takes to take effect.
+    samverkan_directory_cache: float = Field(default=300, ge=0)
 
     @property
     def slack_configured(self) -> bool:

@@ -139,7 +139,8 @@ def slack_chat(settings: Settings) -> ChatFactory:
         from handlers.slack_chat import SlackChat, web_client
 
         assert settings.slack_bot_token, "Slack needs SLACK_BOT_TOKEN"
-        return SlackChat(web_client(settings.slack_bot_token, settings.slack_api_url))
+        return SlackChat(web_client(settings.slack_bot_token, settings.slack_api_url),
+                         cache_seconds=settings.samverkan_directory_cache)
 
     return make
 

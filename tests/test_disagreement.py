@@ -78,7 +78,7 @@ def test_suppliers_without_the_city_meet_where_the_model_says(talk: Dialogue) ->
     assert "Samverkansforum kring specifika tjänster" in record(talk, d)
     # The forum names no roles for the school platform supplier: it is held to what the lead supplier must send.
     talk.say("johan.ek", f"/disagreement propose {d} Leverantören äger inloggningen")
-    assert talk.say("eva.lind", f"/disagreement accept {d}").startswith("Du kan inte godta")  # not a party
+    assert talk.say("eva.lind", f"/disagreement accept {d}").startswith("Du kan inte ta ställning")  # not a party
     assert talk.say(PER, f"/disagreement accept {d}").startswith("Du har godtagit")
     assert talk.say("johan.ek", f"/disagreement accept {d}").startswith(f"{d} är avgjord")
 
@@ -113,9 +113,10 @@ def test_a_settlement_needs_every_party_through_someone_with_authority(talk: Dia
     before = record(talk, d)
     assert talk.say("johan.ek", f"/disagreement propose {d} Igen").startswith(f"{d} har redan ett förslag")
     # The service forum requires the supplier's owner of the catalogue: its account manager is not that.
-    assert talk.say("johan.ek", f"/disagreement accept {d}").startswith(f"Du kan inte godta för din part i {d}")
+    assert talk.say("johan.ek", f"/disagreement accept {d}").startswith(
+        f"Du kan inte ta ställning till förslaget i {d} för din part")
     # Lars is the City's director of education, but neither an authorised approver nor its catalogue owner.
-    assert talk.say("lars.holm", f"/disagreement accept {d}").startswith("Du kan inte godta")
+    assert talk.say("lars.holm", f"/disagreement accept {d}").startswith("Du kan inte ta ställning")
     assert record(talk, d) == before
     assert talk.say("eva.lind", "/samverkan role add maria.sund G").startswith("Maria Sund har nu rollen")
     assert talk.say("maria.sund", f"/disagreement accept {d}") == (
@@ -135,7 +136,9 @@ def test_a_settlement_needs_every_party_through_someone_with_authority(talk: Dia
 
 def test_a_rejected_proposal_keeps_it_open_and_makes_room_for_another(talk: Dialogue) -> None:
     d = opened(talk)
-    assert talk.say("johan.ek", f"/disagreement reject {d} x").startswith(f"{d} har inget förslag")
+    assert talk.say("karin.berg", f"/disagreement reject {d} x").startswith(f"{d} har inget förslag")
+    # Rejecting takes the same authority as accepting: the supplier's account manager has none at this level.
+    assert talk.say("johan.ek", f"/disagreement reject {d} x").startswith("Du kan inte ta ställning")
     talk.say("johan.ek", f"/disagreement propose {d} Delad kostnad")
     assert talk.say("karin.berg", f"/disagreement reject {d} Inte i år") == (
         f"Förslaget i {d} är avvisat; oenigheten är fortfarande öppen.")
@@ -179,7 +182,7 @@ def test_bad_input_is_explained_and_changes_nothing(talk: Dialogue) -> None:
         "lokal-samverkan är ingen nivå")
     assert talk.say("eva.lind", "/disagreement open supplier nivå=nio X").startswith('Nivån "nio" finns inte')
     assert talk.say("eva.lind", "/disagreement show D-x").startswith('Oenigheten "D-x" finns inte')
-    assert talk.say("eva.lind", "/disagreement comment D-1").startswith("Skriv `/disagreement comment")
+    assert talk.say("eva.lind", "/disagreement comment").startswith("Skriv `/disagreement comment")
     assert talk.say("eva.lind", "/disagreement list all") == "Inga oenigheter i det urvalet."
     assert talk.chat.posts == [] and pending(talk) == set()
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 
-from bot.commands import CommandSet, Context, UserError
+from bot import bounds
+from bot.commands import CommandSet, Context, Hidden, UserError
 from bot.directory.lookup import find_party
 from bot.directory.people import Person
 from bot.disagreement import escalation, ladder
@@ -18,9 +20,8 @@ from bot.message import Message, Strong, Text, join, separated
 disagreement = CommandSet("disagreement")
 
 PAGE = 20
-TITLE_MAX = 300
-DESCRIPTION_MAX = 4000
-_REF = re.compile(r"^[dD]-?(\d{1,9})$|^(\d{1,9})$")
+TITLE_MAX = bounds.DISAGREEMENT_TITLE
+DESCRIPTION_MAX = bounds.LONG_TEXT
 # Options people may write among the words of `open`: nivå=kontraktsforum tjänst=wlan "beskrivning=..."
 _OPTION = re.compile(r"^(level|nivå|niva|service|tjänst|tjanst|description|beskrivning)=(.+)$",
                      re.IGNORECASE | re.DOTALL)
@@ -32,18 +33,28 @@ _OPTION_NAMES = {"nivå": "level", "niva": "level", "tjänst": "service", "tjans
 def find(ctx: Context, word: str, lock: bool = False) -> Disagreement:
     """The disagreement, if this person may see it. One that exists but is not theirs is "not found", in the very
     same words as one that does not exist: its existence is commercially sensitive too."""
-    match = _REF.match(word)
-    found = ctx.uow.disagreements.get(int(match.group(1) or match.group(2)), lock=lock) if match else None
-    if found is None or not ladder.may_see(ctx.model, ctx.person, found):
-        raise UserError("disagreement.not_found", word=word)
+    number = bounds.reference(word, "D")
+    found = ctx.uow.disagreements.get(number, lock=lock) if number else None
+    if found is None:
+        raise UserError("disagreement.not_found", word=word[:40])
+    if not ladder.may_see(ctx.model, ctx.person, found):
+        raise Hidden("disagreement.not_found", word=word[:40])
     return found
 
 
-def _open_one(ctx: Context, word: str, lock: bool = False) -> Disagreement:
-    found = find(ctx, word, lock)
-    if not found.is_open:
-        raise UserError(f"disagreement.not_open.{found.state}", ref=found.ref)
-    return found
+def named(usage: str, still_open: bool = True) -> Callable[[Context], Disagreement]:
+    """The resolver of a sub-command about one disagreement: its first word names it. One that is to be changed
+    is locked until the commit, so two people answering at once do not overwrite each other."""
+    def resolve(ctx: Context) -> Disagreement:
+        if not ctx.args:
+            raise UserError(usage)
+        found = find(ctx, ctx.args[0], lock=still_open)
+        if still_open and not found.is_open:
+            raise UserError(f"disagreement.not_open.{found.state}", ref=found.ref)
+        ctx.args = ctx.args[1:]
+        return found
+
+    return resolve
 
 
 def _entry(ctx: Context, d: Disagreement, kind: str, text: str = "") -> None:
@@ -57,7 +68,7 @@ def _tell(ctx: Context, news: list[tuple[Person, Message]], besides: Person) -> 
     """Direct messages only: nothing about a disagreement is posted where people who may not see it read."""
     for someone, text in news:
         if someone.key != besides.key:
-            ctx.direct(someone.slack_user, text)
+            ctx.direct(someone, text)
 
 
 def _tell_concerned(ctx: Context, d: Disagreement, text: Message) -> None:
@@ -67,10 +78,11 @@ def _tell_concerned(ctx: Context, d: Disagreement, text: Message) -> None:
           besides=person)
 
 
-def _text(ctx: Context, start: int, usage: str) -> str:
-    if len(ctx.args) <= start:
+def _text(ctx: Context, usage: str) -> str:
+    text = bounds.text(" ".join(ctx.args), bounds.LONG_TEXT)
+    if not text:
         raise UserError(usage)
-    return " ".join(ctx.args[start:]).strip()
+    return text
 
 
 def find_level(ctx: Context, word: str) -> str:
@@ -79,8 +91,8 @@ def find_level(ctx: Context, word: str) -> str:
         raise UserError("disagreement.no_ladder")
     keys = [r.forum for r in ctx.model.ladder.rungs]
     specials = [k for k in (ctx.model.ladder.supplier_to_supplier, ctx.model.ladder.product_supplier_forum) if k]
-    if word.isdigit() and 1 <= int(word) <= len(keys):
-        return keys[int(word) - 1]
+    if (number := bounds.number(word)) is not None and 1 <= number <= len(keys):
+        return keys[number - 1]
     for key in keys + specials:
         forum = ctx.model.forum(key)
         if forum and word.lower() in (key, forum.name.sv.lower(), forum.name.en.lower()):
@@ -156,6 +168,7 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
                         known=", ".join(s.key for s in ctx.model.services))
     if len(title) > TITLE_MAX or len(description) > DESCRIPTION_MAX:
         raise UserError("disagreement.too_long")
+    title, description = bounds.text(title, TITLE_MAX), bounds.text(description, DESCRIPTION_MAX)
     parties = (person.party, other.key)
     path, start = ladder.path_for(ctx.model, parties)
     if level:
@@ -181,19 +194,17 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
     return d
 
 
-@disagreement.add("comment", "kommentera", "kommentar")
-def comment(ctx: Context) -> None:
-    text = _text(ctx, 1, "disagreement.usage.comment")
-    d = _open_one(ctx, ctx.args[0])
+@disagreement.add("comment", "kommentera", "kommentar", subject=named("disagreement.usage.comment"))
+def comment(ctx: Context, d: Disagreement) -> None:
+    text = _text(ctx, "disagreement.usage.comment")
     _entry(ctx, d, "commented", text)
     ctx.reply(ctx.t("disagreement.commented", ref=d.ref))
 
 
-@disagreement.add("show", "visa")
-def show(ctx: Context) -> None:
-    if len(ctx.args) != 1:
+@disagreement.add("show", "visa", subject=named("disagreement.usage.show", still_open=False))
+def show(ctx: Context, d: Disagreement) -> None:
+    if ctx.args:
         raise UserError("disagreement.usage.show")
-    d = find(ctx, ctx.args[0])
     t = ctx.t
     lines = [t("disagreement.show.heading", ref=d.ref, title=d.title),
              t("disagreement.show.parties", parties=escalation.parties_text(ctx.model, d, t)),
@@ -231,8 +242,8 @@ def list_command(ctx: Context) -> None:
             open_only = True
         elif word.lower() in ("all", "alla"):
             open_only = False
-        elif word.lower().startswith(("page=", "sida=")) and word.split("=", 1)[1].isdigit():
-            page = max(int(word.split("=", 1)[1]), 1)
+        elif word.lower().startswith(("page=", "sida=")) and (number := bounds.number(word.split("=", 1)[1])):
+            page = max(number, 1)
         else:
             level = find_level(ctx, word)
     found = ctx.uow.disagreements.page(ladder.scope(ctx.model, person), open_only, level, (page - 1) * PAGE, PAGE)
@@ -252,11 +263,10 @@ def list_command(ctx: Context) -> None:
 
 
 # -- moving up ---------------------------------------------------------------------------------------------------
-@disagreement.add("escalate", "eskalera")
-def escalate(ctx: Context) -> None:
-    reason = _text(ctx, 1, "disagreement.usage.escalate")
+@disagreement.add("escalate", "eskalera", subject=named("disagreement.usage.escalate"))
+def escalate(ctx: Context, d: Disagreement) -> None:
+    reason = _text(ctx, "disagreement.usage.escalate")
     person = ctx.require_person()
-    d = _open_one(ctx, ctx.args[0], lock=True)
     escalation.withdraw(ctx.uow, d)
     moved = escalation.climb(ctx.model, ctx.uow, d, ctx.clock.now(), person.key, person.party, reason)
     if moved is None:  # the sweep moved it a moment ago
@@ -270,11 +280,10 @@ def escalate(ctx: Context) -> None:
 
 
 # -- settling ----------------------------------------------------------------------------------------------------
-@disagreement.add("propose", "föreslå", "foresla", "förslag")
-def propose(ctx: Context) -> None:
-    text = _text(ctx, 1, "disagreement.usage.propose")
+@disagreement.add("propose", "föreslå", "foresla", "förslag", subject=named("disagreement.usage.propose"))
+def propose(ctx: Context, d: Disagreement) -> None:
+    text = _text(ctx, "disagreement.usage.propose")
     person = ctx.require_person()
-    d = _open_one(ctx, ctx.args[0], lock=True)
     if d.proposal is not None:
         raise UserError("disagreement.already_proposed", ref=d.ref, text=d.proposal.text)
     ctx.uow.disagreements.save_proposal(d.id, Proposal(text, person.key, person.party, ctx.clock.now()))
@@ -284,16 +293,13 @@ def propose(ctx: Context) -> None:
     ctx.reply(ctx.t("disagreement.proposed", ref=d.ref))
 
 
-@disagreement.add("accept", "godta", "acceptera")
-def accept(ctx: Context) -> None:
-    if len(ctx.args) != 1:
+@disagreement.add("accept", "godta", "acceptera", subject=named("disagreement.usage.accept"))
+def accept(ctx: Context, d: Disagreement) -> None:
+    if ctx.args:
         raise UserError("disagreement.usage.accept")
     person = ctx.require_person()
-    d = _open_one(ctx, ctx.args[0], lock=True)
     if d.proposal is None:
         raise UserError("disagreement.no_proposal", ref=d.ref)
-    if person.party not in d.parties or not ladder.authorised(ctx.model, person, d):
-        raise UserError("disagreement.no_authority", ref=d.ref, forum=escalation.level_name(ctx.model, d, ctx.t))
     if person.party in d.proposal.accepted:
         raise UserError("disagreement.already_accepted", ref=d.ref, party=_party_name(ctx, person.party))
     proposal = Proposal(d.proposal.text, d.proposal.by, d.proposal.party, d.proposal.at,
@@ -314,15 +320,12 @@ def accept(ctx: Context) -> None:
     ctx.reply(ctx.t("disagreement.settled", ref=d.ref, text=proposal.text))
 
 
-@disagreement.add("reject", "avvisa", "avslå")
-def reject(ctx: Context) -> None:
-    reason = _text(ctx, 1, "disagreement.usage.reject")
+@disagreement.add("reject", "avvisa", "avslå", subject=named("disagreement.usage.reject"))
+def reject(ctx: Context, d: Disagreement) -> None:
+    reason = _text(ctx, "disagreement.usage.reject")
     person = ctx.require_person()
-    d = _open_one(ctx, ctx.args[0], lock=True)
     if d.proposal is None:
         raise UserError("disagreement.no_proposal", ref=d.ref)
-    if person.party not in d.parties:
-        raise UserError("disagreement.parties_only", ref=d.ref)
     ctx.uow.disagreements.save_proposal(d.id, None)
     _entry(ctx, d, "rejected", reason)
     _tell_concerned(ctx, d, ctx.t("disagreement.rejected_posted", ref=d.ref, title=d.title, reason=reason,

@@ -152,6 +152,7 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
         else:
             return "dropped"  # settled, or moved on by a person, since it was planned
     for person, text in news:
-        if person.slack_user:
-            once.direct(person.slack_user, text, part=person.key)
+        user = person.slack_user or (once.chat.find_user_by_email(person.email) if person.email else None)
+        if user:
+            once.direct(user, text, part=person.key)
     return "done"

@@ -127,6 +127,13 @@ def authorised(model: GovernanceModel, person: Person, d: Disagreement) -> bool:
 
 
 def representatives(model: GovernanceModel, forum: Forum, party: str, people: Iterable[Person]) -> list[Person]:
-    """Who must attend the forum for the party: holders of the roles it requires of that party."""
-    wanted = required_roles(forum, party)
-    return [p for p in people if p.roles & wanted]
+    """Who must attend the forum for the party: holders of the roles it requires of that party. A party the forum
+    names no roles for is held to what it requires of the lead supplier (as in `authorised`); failing that all its
+    people are summoned, so that no party to a disagreement goes untold."""
+    everyone = list(people)
+    required = required_roles(forum, party)
+    if required:
+        # Nobody holding them is a gap the notice warns about, not a reason to tell everyone.
+        return [p for p in everyone if p.roles & required]
+    lead_roles = {role for lead in model.parties if lead.lead_supplier for role in required_roles(forum, lead.key)}
+    return [p for p in everyone if p.roles & lead_roles] or everyone

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot import bounds
 from bot.commands import CommandSet, Context, UserError
 from bot.directory.lookup import require_person
+from bot.directory.people import mention
 from bot.domain_events import CalendarChanged
 from bot.forum.calendar import Change, Sitting, next_sitting, sittings
+from bot.forum.records import Action
 from bot.forum.reminders import compose
 from bot.forum.when import at, local_date, parse_date, parse_time
 from bot.message import Message, bullets, join, phrase
@@ -28,9 +32,34 @@ def find_forum(ctx: Context, word: str) -> Forum:
     raise UserError("forum.unknown_forum", word=word)
 
 
+
+def forum_named(usage: str) -> Callable[[Context], Forum]:
+    """The resolver of a sub-command about a forum: its first word names it."""
+    def resolve(ctx: Context) -> Forum:
+        if not ctx.args:
+            raise UserError(usage)
+        found = find_forum(ctx, ctx.args[0])
+        ctx.args = ctx.args[1:]
+        return found
+
+    return resolve
+
+
+def action_named(ctx: Context) -> Action:
+    if len(ctx.args) != 1:
+        raise UserError("forum.usage.done")
+    number = bounds.reference(ctx.args[0], "A")
+    found = ctx.uow.forum.action(number) if number else None
+    if found is None:
+        raise UserError("forum.unknown_action", word=ctx.args[0])
+    return found
+
+
 def _sitting_on(ctx: Context, found: Forum, word: str) -> Sitting:
     """The sitting on a date, as people refer to it: by the day it is (or was, before a move) held."""
     day = parse_date(word)
+    if not bounds.around(day, local_date(ctx.clock.now())):
+        raise UserError("forum.no_sitting_on", forum=found.name(ctx.t.lang), date=word)
     window = sittings(found, at(day, found.time) - timedelta(days=40), at(day, found.time) + timedelta(days=40),
                       ctx.uow.forum.changes(found.key))
     for sitting in window:
@@ -39,24 +68,12 @@ def _sitting_on(ctx: Context, found: Forum, word: str) -> Sitting:
     raise UserError("forum.no_sitting_on", forum=found.name(ctx.t.lang), date=word)
 
 
-def _require_chair(ctx: Context, found: Forum) -> None:
-    person = ctx.require_person()
-    if person.party not in found.chair:
-        chair = ", ".join(p.name(ctx.t.lang) for p in map(ctx.model.party, found.chair) if p)
-        raise UserError("forum.chair_only", forum=found.name(ctx.t.lang), chair=chair)
-
-
-def _require_attendee(ctx: Context, found: Forum) -> None:
-    person = ctx.require_person()
-    parties = set(found.chair) | {r.party for r in found.attendees}
-    oversight = {p.key for p in ctx.model.parties if p.oversight}
-    if person.party not in parties | oversight:
-        raise UserError("forum.attendees_only", forum=found.name(ctx.t.lang))
-
-
-def require_future(ctx: Context, when: datetime) -> None:
+def require_planned(ctx: Context, when: datetime) -> None:
+    """A time something is planned for: ahead of now, and within the planning window (bot.bounds)."""
     if when <= ctx.clock.now():
         raise UserError("forum.in_the_past", when=ctx.t.when(when))
+    if not bounds.ahead(when, ctx.clock.now()):
+        raise UserError("forum.too_far_ahead", when=ctx.t.date(when))
 
 
 def describe_sitting(ctx: Context, found: Forum, sitting: Sitting) -> Message:
@@ -107,134 +124,110 @@ def next_sittings(ctx: Context) -> None:
     ctx.reply(join(lines))
 
 
-@forum.add("agenda", "dagordning")
-def agenda_command(ctx: Context) -> None:
-    if not ctx.args:
-        raise UserError("forum.usage.agenda")
-    found = find_forum(ctx, ctx.args[0])
+@forum.add("agenda", "dagordning", subject=forum_named("forum.usage.agenda"))
+def agenda_command(ctx: Context, found: Forum) -> None:
     now = ctx.clock.now()
     sitting = next_sitting(found, now, ctx.uow.forum.changes(found.key)) if found.sits else None
     if sitting is None:
         raise UserError("forum.not_sitting", forum=found.name(ctx.t.lang))
-    if len(ctx.args) >= 3 and ctx.args[1].lower() in ("add", "lägg"):
-        _require_attendee(ctx, found)
-        text = " ".join(ctx.args[2:])
+    if len(ctx.args) >= 2 and ctx.args[0].lower() in ("add", "lägg"):
+        text = bounds.text(" ".join(ctx.args[1:]), bounds.TEXT)
         item = ctx.uow.forum.add_agenda_item(found.key, sitting.original, text, ctx.actor, now)
         ctx.record("forum.agenda_item_added", found.key, item=item.id, text=text, sitting=sitting.uid)
         ctx.reply(ctx.t("forum.agenda_added", forum=found.name(ctx.t.lang), when=ctx.t.when(sitting.start),
                         text=text))
         return
-    if len(ctx.args) != 1:
+    if ctx.args:
         raise UserError("forum.usage.agenda")
-    # The agenda carries the parties' open disagreements: it is for those who sit in the forum.
-    _require_attendee(ctx, found)
+    # For this person: the agenda lists only the disagreements they may see.
     ctx.reply(compose(ctx.agenda_sources, ctx.model, ctx.uow, found, sitting, now, ctx.t, viewer=ctx.person))
 
 
 # -- dates the parties agree -------------------------------------------------------------------------------------
-@forum.add("move", "flytta")
-def move(ctx: Context) -> None:
-    if len(ctx.args) not in (3, 4):
+@forum.add("move", "flytta", subject=forum_named("forum.usage.move"))
+def move(ctx: Context, found: Forum) -> None:
+    if len(ctx.args) not in (2, 3):
         raise UserError("forum.usage.move")
-    found = find_forum(ctx, ctx.args[0])
-    _require_chair(ctx, found)
-    sitting = _sitting_on(ctx, found, ctx.args[1])
-    new_time = parse_time(ctx.args[3]) if len(ctx.args) == 4 else found.time
-    start = at(parse_date(ctx.args[2]), new_time)
-    require_future(ctx, start)
-    require_future(ctx, sitting.start)
+    sitting = _sitting_on(ctx, found, ctx.args[0])
+    new_time = parse_time(ctx.args[2]) if len(ctx.args) == 3 else found.time
+    start = at(parse_date(ctx.args[1]), new_time)
+    require_planned(ctx, start)
+    require_planned(ctx, sitting.start)
     change = Change(found.key, "move", sitting.original, start, ctx.actor, ctx.clock.now())
     ctx.uow.forum.save_change(change)
     ctx.record("forum.sitting_moved", found.key, original=sitting.original.isoformat(), start=start.isoformat())
-    text = ctx.t("forum.moved", forum=found.name(ctx.t.lang), old=ctx.t.when(sitting.start), new=ctx.t.when(start),
-                 by=ctx.require_person().name)
-    ctx.post(found.channel, text)
-    ctx.reply(text)
-    ctx.emit(CalendarChanged())
+    _announce(ctx, found, ctx.t("forum.moved", forum=found.name(ctx.t.lang), old=ctx.t.when(sitting.start),
+                                new=ctx.t.when(start), by=ctx.require_person().name))
 
 
-@forum.add("cancel", "ställ", "stall")
-def cancel(ctx: Context) -> None:
-    if len(ctx.args) != 2:
+@forum.add("cancel", "ställ", "stall", subject=forum_named("forum.usage.cancel"))
+def cancel(ctx: Context, found: Forum) -> None:
+    if len(ctx.args) != 1:
         raise UserError("forum.usage.cancel")
-    found = find_forum(ctx, ctx.args[0])
-    _require_chair(ctx, found)
-    sitting = _sitting_on(ctx, found, ctx.args[1])
-    require_future(ctx, sitting.start)
+    sitting = _sitting_on(ctx, found, ctx.args[0])
     if not sitting.held:
-        raise UserError("forum.already_cancelled", forum=found.name(ctx.t.lang), date=ctx.args[1])
+        raise UserError("forum.already_cancelled", forum=found.name(ctx.t.lang), date=ctx.args[0])
+    if sitting.start <= ctx.clock.now():
+        raise UserError("forum.in_the_past", when=ctx.t.when(sitting.start))
     ctx.uow.forum.save_change(Change(found.key, "cancel", sitting.original, None, ctx.actor, ctx.clock.now()))
     ctx.record("forum.sitting_cancelled", found.key, original=sitting.original.isoformat())
-    text = ctx.t("forum.cancelled", forum=found.name(ctx.t.lang), when=ctx.t.when(sitting.start),
-                 by=ctx.require_person().name)
-    ctx.post(found.channel, text)
-    ctx.reply(text)
-    ctx.emit(CalendarChanged())
+    _announce(ctx, found, ctx.t("forum.cancelled", forum=found.name(ctx.t.lang), when=ctx.t.when(sitting.start),
+                                by=ctx.require_person().name))
 
 
-@forum.add("extra")
-def extra(ctx: Context) -> None:
-    if len(ctx.args) != 3:
+@forum.add("extra", subject=forum_named("forum.usage.extra"))
+def extra(ctx: Context, found: Forum) -> None:
+    if len(ctx.args) != 2:
         raise UserError("forum.usage.extra")
-    found = find_forum(ctx, ctx.args[0])
-    _require_chair(ctx, found)
-    start = at(parse_date(ctx.args[1]), parse_time(ctx.args[2]))
-    require_future(ctx, start)
+    start = at(parse_date(ctx.args[0]), parse_time(ctx.args[1]))
+    require_planned(ctx, start)
     ctx.uow.forum.save_change(Change(found.key, "extra", None, start, ctx.actor, ctx.clock.now()))
     ctx.record("forum.extra_sitting", found.key, start=start.isoformat())
-    text = ctx.t("forum.extra_added", forum=found.name(ctx.t.lang), when=ctx.t.when(start),
-                 by=ctx.require_person().name)
+    _announce(ctx, found, ctx.t("forum.extra_added", forum=found.name(ctx.t.lang), when=ctx.t.when(start),
+                                by=ctx.require_person().name))
+
+
+def _announce(ctx: Context, found: Forum, text: Message) -> None:
+    """A changed date is news for the forum's channel; its reminders are planned anew."""
     ctx.post(found.channel, text)
     ctx.reply(text)
     ctx.emit(CalendarChanged())
 
 
 # -- after a sitting ---------------------------------------------------------------------------------------------
-@forum.add("decision", "beslut")
-def decision(ctx: Context) -> None:
-    if len(ctx.args) < 2:
+@forum.add("decision", "beslut", subject=forum_named("forum.usage.decision"))
+def decision(ctx: Context, found: Forum) -> None:
+    if not ctx.args:
         raise UserError("forum.usage.decision")
-    found = find_forum(ctx, ctx.args[0])
-    _require_attendee(ctx, found)
-    text = " ".join(ctx.args[1:])
+    text = bounds.text(" ".join(ctx.args), bounds.TEXT)
     made = ctx.uow.forum.add_decision(found.key, text, ctx.actor, ctx.clock.now())
     ctx.record("forum.decision", found.key, decision=made.id, text=text)
     ctx.post(found.channel, ctx.t("forum.decision_posted", forum=found.name(ctx.t.lang), text=text,
-                                         by=ctx.require_person().name))
+                                  by=ctx.require_person().name))
     ctx.reply(ctx.t("forum.decision_recorded", ref=f"B-{made.id}"))
 
 
-@forum.add("action", "åtgärd", "atgard")
-def action(ctx: Context) -> None:
-    if len(ctx.args) < 4:
+@forum.add("action", "åtgärd", "atgard", subject=forum_named("forum.usage.action"))
+def action(ctx: Context, found: Forum) -> None:
+    if len(ctx.args) < 3:
         raise UserError("forum.usage.action")
-    found = find_forum(ctx, ctx.args[0])
-    _require_attendee(ctx, found)
-    owner = require_person(ctx.uow, ctx.args[1])
-    due = parse_date(ctx.args[2])
+    owner = require_person(ctx.uow, ctx.args[0])
+    due = parse_date(ctx.args[1])
     if due < local_date(ctx.clock.now()):
         raise UserError("forum.in_the_past", when=ctx.t.date(at(due, found.time)))
-    text = " ".join(ctx.args[3:])
+    if not bounds.ahead(at(due, found.time), ctx.clock.now() - timedelta(days=1)):
+        raise UserError("forum.too_far_ahead", when=ctx.t.date(at(due, found.time)))
+    text = bounds.text(" ".join(ctx.args[2:]), bounds.TEXT)
     made = ctx.uow.forum.add_action(found.key, owner.key, due, text, ctx.actor, ctx.clock.now())
     ctx.record("forum.action", found.key, action=made.id, owner=owner.key, due=due.isoformat(), text=text)
     ctx.post(found.channel, ctx.t("forum.action_posted", ref=made.ref, forum=found.name(ctx.t.lang),
-                                         owner=owner.name, due=due.isoformat(), text=text))
+                                  owner=mention(owner), due=due.isoformat(), text=text))
     ctx.reply(ctx.t("forum.action_recorded", ref=made.ref, owner=owner.name, due=due.isoformat()))
     ctx.emit(CalendarChanged())
 
 
-@forum.add("done", "klar")
-def done(ctx: Context) -> None:
-    if len(ctx.args) != 1:
-        raise UserError("forum.usage.done")
-    word = ctx.args[0].upper().removeprefix("A-")
-    found = ctx.uow.forum.action(int(word)) if word.isdigit() else None
-    if found is None:
-        raise UserError("forum.unknown_action", word=ctx.args[0])
-    person = ctx.require_person()
-    its_forum = ctx.model.sitting_forum(found.forum)
-    if person.key != found.owner and its_forum is not None:
-        _require_attendee(ctx, its_forum)
+@forum.add("done", "klar", subject=action_named)
+def done(ctx: Context, found: Action) -> None:
     if found.done_at is not None:
         raise UserError("forum.action_already_done", ref=found.ref)
     ctx.uow.forum.finish_action(found.id, ctx.clock.now())
@@ -242,24 +235,22 @@ def done(ctx: Context) -> None:
     ctx.reply(ctx.t("forum.action_done", ref=found.ref, text=found.text))
 
 
-@forum.add("subscribe", "prenumerera")
-def subscribe(ctx: Context) -> None:
-    _subscription(ctx, True)
+@forum.add("subscribe", "prenumerera", subject=forum_named("forum.usage.subscribe"))
+def subscribe(ctx: Context, found: Forum) -> None:
+    _subscription(ctx, found, True)
 
 
-@forum.add("unsubscribe", "avsluta")
-def unsubscribe(ctx: Context) -> None:
-    _subscription(ctx, False)
+@forum.add("unsubscribe", "avsluta", subject=forum_named("forum.usage.subscribe"))
+def unsubscribe(ctx: Context, found: Forum) -> None:
+    _subscription(ctx, found, False)
 
 
-def _subscription(ctx: Context, on: bool) -> None:
-    if len(ctx.args) != 1:
+def _subscription(ctx: Context, found: Forum, on: bool) -> None:
+    if ctx.args:
         raise UserError("forum.usage.subscribe")
-    found = find_forum(ctx, ctx.args[0])
     person = ctx.require_person()
-    changed = ctx.uow.forum.subscribe(found.key, person.key) if on else ctx.uow.forum.unsubscribe(found.key,
-                                                                                                   person.key)
+    changed = (ctx.uow.forum.subscribe(found.key, person.key) if on
+               else ctx.uow.forum.unsubscribe(found.key, person.key))
     if changed:
         ctx.record("forum.subscribed" if on else "forum.unsubscribed", found.key, person=person.key)
-    key = "forum.subscribed" if on else "forum.unsubscribed"
-    ctx.reply(ctx.t(key, forum=found.name(ctx.t.lang)))
+    ctx.reply(ctx.t("forum.subscribed" if on else "forum.unsubscribed", forum=found.name(ctx.t.lang)))

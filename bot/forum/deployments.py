@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot import bounds
 from bot.commands import CommandSet, Context, UserError
-from bot.directory.lookup import find_party
 from bot.forum.calendar import Sitting, next_sitting, previous_sitting
-from bot.forum.commands import require_future
+from bot.forum.commands import require_planned
+from bot.forum.records import Deployment
 from bot.forum.when import at, parse_date, parse_time
 from bot.message import join
-from bot.model.schema import Forum
+from bot.model.schema import Forum, Service
 
 deploy = CommandSet("deploy")
 
@@ -22,21 +23,33 @@ def _deployment_forum(ctx: Context) -> Forum:
     return found
 
 
-@deploy.add("announce", "anmäl", "anmal")
-def announce(ctx: Context) -> None:
+def service_named(ctx: Context) -> Service:
     if len(ctx.args) < 4:
         raise UserError("deploy.usage.announce")
-    person = ctx.require_person()
     service = ctx.model.service(ctx.args[0].lower())
     if service is None:
         raise UserError("deploy.unknown_service", word=ctx.args[0],
                         known=", ".join(s.key for s in ctx.model.services))
-    lead = {p.key for p in ctx.model.parties if p.lead_supplier}
-    if person.party not in set(service.responsible) | lead:
-        raise UserError("deploy.not_yours", service=service.name(ctx.t.lang))
-    when = at(parse_date(ctx.args[1]), parse_time(ctx.args[2]))
-    require_future(ctx, when)
-    what = " ".join(ctx.args[3:])
+    ctx.args = ctx.args[1:]
+    return service
+
+
+def deployment_named(ctx: Context) -> Deployment:
+    if len(ctx.args) != 1:
+        raise UserError("deploy.usage.cancel")
+    number = bounds.reference(ctx.args[0], "P")
+    found = ctx.uow.forum.deployment(number) if number else None
+    if found is None or found.cancelled_at is not None:
+        raise UserError("deploy.unknown", word=ctx.args[0])
+    return found
+
+
+@deploy.add("announce", "anmäl", "anmal", subject=service_named)
+def announce(ctx: Context, service: Service) -> None:
+    person = ctx.require_person()
+    when = at(parse_date(ctx.args[0]), parse_time(ctx.args[1]))
+    require_planned(ctx, when)
+    what = bounds.text(" ".join(ctx.args[2:]), bounds.TEXT)
     now = ctx.clock.now()
     made = ctx.uow.forum.add_deployment(service.key, person.party, when, what, ctx.actor, now)
     ctx.record("deploy.announced", made.ref, service=service.key, at=when.isoformat(), what=what)
@@ -78,23 +91,14 @@ def list_deployments(ctx: Context) -> None:
         named = ctx.model.service(item.service)
         lines.append(ctx.t("deploy.list_line", ref=item.ref, when=ctx.t.when(item.at), what=item.what,
                            service=named.name(ctx.t.lang) if named else item.service,
-                           party=find_party(ctx.model, item.party).name(ctx.t.lang),
+                           party=party.name(ctx.t.lang) if (party := ctx.model.party(item.party)) else item.party,
                            late=ctx.t("deploy.late_mark") if late else ""))
     ctx.reply(join(lines))
 
 
-@deploy.add("cancel", "ställ", "stall")
-def cancel_deployment(ctx: Context) -> None:
-    if len(ctx.args) != 1:
-        raise UserError("deploy.usage.cancel")
-    word = ctx.args[0].upper().removeprefix("P-")
-    found = ctx.uow.forum.deployment(int(word)) if word.isdigit() else None
-    if found is None or found.cancelled_at is not None:
-        raise UserError("deploy.unknown", word=ctx.args[0])
+@deploy.add("cancel", "ställ", "stall", subject=deployment_named)
+def cancel_deployment(ctx: Context, found: Deployment) -> None:
     person = ctx.require_person()
-    lead = {p.key for p in ctx.model.parties if p.lead_supplier}
-    if person.party != found.party and person.party not in lead:
-        raise UserError("deploy.not_yours_to_cancel", ref=found.ref)
     ctx.uow.forum.cancel_deployment(found.id, ctx.clock.now())
     ctx.record("deploy.cancelled", found.ref)
     coordination = _deployment_forum(ctx)

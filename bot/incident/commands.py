@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import shlex
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.commands import CommandSet, Context, UserError
+from bot import bounds, permissions
+from bot.commands import CommandSet, Context, Hidden, UserError
 from bot.directory.lookup import find_person, parse_reference
 from bot.directory.people import Person
 from bot.domain_events import CalendarChanged, FormWanted, WorkPlanned
@@ -26,9 +28,8 @@ from bot.model.schema import MajorIncidents, Service
 incident = CommandSet("incident")
 
 # What the records hold (and a channel topic can show).
-TITLE_MAX = 150
-DESCRIPTION_MAX = 3000
-_REF = re.compile(r"^mi-(\d+)$", re.IGNORECASE)
+TITLE_MAX = bounds.TITLE
+DESCRIPTION_MAX = bounds.DESCRIPTION
 ROLES = {
     "commander": ("commander", "incidentledare", "ic", "ledare"),
     "communications": ("communications", "kommunikation", "kommunikationsansvarig", "comms"),
@@ -49,24 +50,41 @@ def find_service(ctx: Context, word: str) -> Service | None:
                  if wanted in (s.key, s.name.sv.lower(), s.name.en.lower())), None)
 
 
-def the_incident(ctx: Context, states: tuple[str, ...] = ("open",)) -> Incident:
-    """The incident a command is about: named (MI-7), or the war room it is typed in, or the only one open."""
-    found: Incident | None
-    if ctx.args and (m := _REF.match(ctx.args[0])):
-        found = ctx.uow.incidents.get(int(m.group(1)))
-        if found is None:
-            raise UserError("incident.unknown", word=ctx.args[0])
-        ctx.args = ctx.args[1:]
-    else:
-        found = ctx.uow.incidents.by_channel(ctx.command.channel_id)
-        if found is None:
-            open_now = list(ctx.uow.incidents.open_incidents())
-            if len(open_now) != 1:
-                raise UserError("incident.which", refs=", ".join(i.ref for i in open_now) or "–")
-            found = open_now[0]
-    if found.state not in states:
-        raise UserError(f"incident.is_{found.state}", ref=found.ref)
-    return found
+def declaring(ctx: Context) -> MajorIncidents:
+    """What a declaration is about: the major-incident process the model describes."""
+    return settings(ctx)
+
+
+def visible(ctx: Context, found: Incident) -> bool:
+    return ctx.person is not None and permissions.may_see_incident(ctx.model, ctx.uow, ctx.person, found)
+
+
+def incident_in(*states: str) -> Callable[[Context], Incident]:
+    """The resolver of a sub-command about a war room: named first (MI-7), or the war room it is typed in, or the
+    only one open that this person may see. One they may not see is, to them, one that does not exist."""
+    def resolve(ctx: Context) -> Incident:
+        settings(ctx)
+        found: Incident | None
+        if ctx.args and re.fullmatch(r"(?i)mi-?\S*", ctx.args[0]):
+            number = bounds.reference(ctx.args[0], "MI")
+            found = ctx.uow.incidents.get(number) if number else None
+            if found is None:
+                raise UserError("incident.unknown", word=ctx.args[0][:40])
+            if not visible(ctx, found):
+                raise Hidden("incident.unknown", word=ctx.args[0][:40])
+            ctx.args = ctx.args[1:]
+        else:
+            found = ctx.uow.incidents.by_channel(ctx.command.channel_id)
+            if found is None or not visible(ctx, found):
+                open_now = [i for i in ctx.uow.incidents.open_incidents() if visible(ctx, i)]
+                if len(open_now) != 1:
+                    raise UserError("incident.which", refs=", ".join(i.ref for i in open_now) or "–")
+                found = open_now[0]
+        if found.state not in states:
+            raise UserError(f"incident.is_{found.state}", ref=found.ref)
+        return found
+
+    return resolve
 
 
 def log(ctx: Context, found: Incident, kind: str, text: str) -> None:
@@ -128,8 +146,9 @@ def parse_declaration(ctx: Context, args: list[str]) -> tuple[str, list[str], in
         args, description = args[:cut], " ".join(args[cut + 1:])
     words = list(args)
     severity = max(mi.severities)
-    if words and words[-1].isdigit():
-        severity = int(words.pop())
+    if words and (typed := bounds.number(words[-1])) is not None:
+        severity = typed
+        words.pop()
         if severity not in mi.severities:
             raise UserError("incident.bad_severity", value=severity, allowed=", ".join(map(str, mi.severities)))
     services: list[str] = []
@@ -153,13 +172,13 @@ def parse_declaration(ctx: Context, args: list[str]) -> tuple[str, list[str], in
         raise UserError("incident.title_too_long", max=TITLE_MAX, length=len(title))
     if len(description) > DESCRIPTION_MAX:
         raise UserError("incident.description_too_long", max=DESCRIPTION_MAX)
-    return title, list(dict.fromkeys(services)), severity, description
+    return bounds.text(title, TITLE_MAX), list(dict.fromkeys(services)), severity, bounds.text(description,
+                                                                                             DESCRIPTION_MAX)
 
 
-@incident.add("declare", "deklarera", "ny")
-def declare(ctx: Context) -> None:
+@incident.add("declare", "deklarera", "ny", subject=declaring)
+def declare(ctx: Context, mi: MajorIncidents) -> None:
     person = ctx.require_person()
-    mi = settings(ctx)
     if not ctx.args:
         # A platform that can show a form sent a trigger for it; elsewhere the usage explains the words.
         if ctx.command.trigger_id:
@@ -194,10 +213,9 @@ def _channel(found: Incident) -> Inline | str:
 
 
 # -- during ------------------------------------------------------------------------------------------------------
-@incident.add("update", "uppdatering", "lägesrapport")
-def update(ctx: Context) -> None:
-    found = the_incident(ctx)
-    text = " ".join(ctx.args).strip()
+@incident.add("update", "uppdatering", "lägesrapport", subject=incident_in("open"))
+def update(ctx: Context, found: Incident) -> None:
+    text = bounds.text(" ".join(ctx.args), bounds.LONG_TEXT)
     if not text:
         raise UserError("incident.usage.update")
     now = ctx.clock.now()
@@ -209,9 +227,8 @@ def update(ctx: Context) -> None:
     ctx.reply(ctx.t("incident.update_done", ref=found.ref))
 
 
-@incident.add("role", "roll")
-def role(ctx: Context) -> None:
-    found = the_incident(ctx)
+@incident.add("role", "roll", subject=incident_in("open"))
+def role(ctx: Context, found: Incident) -> None:
     if len(ctx.args) != 2:
         raise UserError("incident.usage.role")
     wanted = ctx.args[0].lower()
@@ -235,9 +252,8 @@ def role(ctx: Context) -> None:
     ctx.reply(ctx.t("incident.role_set", ref=found.ref, role=label, who=who))
 
 
-@incident.add("invite", "bjud")
-def invite(ctx: Context) -> None:
-    found = the_incident(ctx)
+@incident.add("invite", "bjud", subject=incident_in("open"))
+def invite(ctx: Context, found: Incident) -> None:
     if not ctx.args:
         raise UserError("incident.usage.invite")
     word = " ".join(ctx.args)
@@ -265,14 +281,13 @@ def invite(ctx: Context) -> None:
     ctx.reply(ctx.t("incident.inviting", ref=found.ref, names=names))
 
 
-@incident.add("severity", "allvarlighetsgrad", "prio")
-def severity(ctx: Context) -> None:
-    found = the_incident(ctx)
+@incident.add("severity", "allvarlighetsgrad", "prio", subject=incident_in("open"))
+def severity(ctx: Context, found: Incident) -> None:
     mi = settings(ctx)
-    if len(ctx.args) != 1 or not ctx.args[0].isdigit() or int(ctx.args[0]) not in mi.severities:
-        raise UserError("incident.bad_severity", value=" ".join(ctx.args),
+    level = bounds.number(ctx.args[0]) if len(ctx.args) == 1 else None
+    if level is None or level not in mi.severities:
+        raise UserError("incident.bad_severity", value=" ".join(ctx.args)[:20],
                         allowed=", ".join(map(str, mi.severities)))
-    level = int(ctx.args[0])
     ctx.uow.incidents.save(replace(found, severity=level))
     log(ctx, found, "severity", str(level))
     say_in_room(ctx, found, ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity,
@@ -282,10 +297,9 @@ def severity(ctx: Context) -> None:
 
 
 # -- close ----------------------------------------------------------------------------------------------------------
-@incident.add("resolve", "löst", "lost")
-def resolve(ctx: Context) -> None:
-    found = the_incident(ctx)
-    summary = " ".join(ctx.args).strip()
+@incident.add("resolve", "löst", "lost", subject=incident_in("open"))
+def resolve(ctx: Context, found: Incident) -> None:
+    summary = bounds.text(" ".join(ctx.args), bounds.LONG_TEXT)
     if not summary:
         raise UserError("incident.usage.resolve")
     now = ctx.clock.now()
@@ -296,9 +310,8 @@ def resolve(ctx: Context) -> None:
     ctx.reply(ctx.t("incident.resolved_reply", ref=found.ref))
 
 
-@incident.add("close", "stäng", "stang")
-def close(ctx: Context) -> None:
-    found = the_incident(ctx, ("resolved",))
+@incident.add("close", "stäng", "stang", subject=incident_in("resolved"))
+def close(ctx: Context, found: Incident) -> None:
     mi = settings(ctx)
     archive = mi.archive_on_close or any(a.lower() in ("archive", "arkivera") for a in ctx.args)
     now = ctx.clock.now()
@@ -327,7 +340,8 @@ def _problem_item(ctx: Context, found: Incident) -> Message:
 
 @incident.add("list", "lista")
 def list_incidents(ctx: Context) -> None:
-    open_now = ctx.uow.incidents.open_incidents()
+    # Each party sees the war rooms it is in; the City sees them all.
+    open_now = [found for found in ctx.uow.incidents.open_incidents() if visible(ctx, found)]
     if not open_now:
         ctx.reply(ctx.t("incident.none_open"))
         return

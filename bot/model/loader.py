@@ -148,9 +148,13 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
             if item.key in seen:
                 yield (name, i, "key"), "model.duplicate", {"value": item.key}
             seen.add(item.key)
+    oversight = {p.key for p in model.parties if p.oversight}
+    administering = {r.key for r in model.roles if r.administers_directory}
     for i, person in enumerate(model.people):
         if person.party not in parties:
             yield ("people", i, "party"), "model.unknown_party", {"value": person.party}
+        elif set(person.roles) & administering and person.party not in oversight:
+            yield ("people", i, "roles"), "model.admin_city_only", {"value": person.key}
         for j, role in enumerate(person.roles):
             if role not in roles:
                 yield ("people", i, "roles", j), "model.unknown_role", {"value": role}
