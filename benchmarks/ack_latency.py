@@ -139,7 +139,7 @@ def bare_bolt(fake):  # type: ignore[no-untyped-def]
     def only_ack(ack) -> None:  # type: ignore[no-untyped-def]
         ack()
 
-    server = serve(wsgi_app(app, lambda: True), "127.0.0.1", 0, threads=WAITRESS_THREADS,
+    server = serve(wsgi_app(app, SIGNING_SECRET, lambda: True), "127.0.0.1", 0, threads=WAITRESS_THREADS,
                    asyncore_loop_timeout=WAITRESS_LOOP_TIMEOUT)
     background = InThread(server)
     background.start()

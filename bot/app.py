@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -118,31 +119,44 @@ class Samverkan:
 
     def process(self, entry: int) -> None:
         """Runs a received command to the end, exactly once however many processes try."""
+        started = time.perf_counter()
         with self.unit_of_work() as uow:
             command = uow.inbox.get(entry)
         if command is None:
             return
-        # Asking the chat platform who this is may take a round trip: never inside the transaction.
-        person = recognise(self.unit_of_work, self.chat, command.user_id, self.clock)
+        outcome = self._process(entry, command)
+        log.info("/%s %s by %s: %s in %.0f ms", command.name, (command.text.split() or ["help"])[0][:20],
+                 command.user_id, outcome, (time.perf_counter() - started) * 1000,
+                 extra={"command": command.name, "user": command.user_id, "outcome": outcome, "entry": entry})
+
+    def _process(self, entry: int, command: Command) -> str:
+        """The command's work and its answer; returns the outcome, for the log."""
         t = self.texts
+        person = None
         try:
+            # Asking the chat platform who this is may take a round trip: never inside the transaction.
+            person = recognise(self.unit_of_work, self.chat, command.user_id, self.clock)
             with self.unit_of_work() as uow:
                 if not uow.inbox.take(entry, self.clock.now()):
-                    return  # another process did it
+                    return "done elsewhere"  # another process did it
                 ctx = self._context(command, uow, person, t)
                 self._run(ctx)
                 duties = bus.persist(uow, ctx.events, command, self.clock.now())
                 uow.commit()
             self.bus.dispatch(ctx.events, duties, command)
+            return "done"
         except Refused as refused:
             self._conclude(entry, command, [Answered(t(refused.key, **refused.values))], refused=refused,
                            person=person)
+            return "refused"
         except UserError as refused:
             self._conclude(entry, command, [Answered(t(refused.key, **refused.values))])
+            return "explained"
         except Exception:
             # The person gets a plain apology, the log gets the trace; the transaction was rolled back.
-            log.exception("command /%s %r failed", command.name, command.text)
+            log.exception("command /%s %r failed", command.name, command.text[:200])
             self._conclude(entry, command, [Answered(t("error.internal"))], failed=True)
+            return "failed"
 
     def _context(self, command: Command, uow: UnitOfWork, person, t: Texts) -> Context:  # type: ignore[no-untyped-def]
         return Context(command=command, args=split_words(command.text), model=self.model, t=t, uow=uow,

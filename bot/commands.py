@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,7 +154,10 @@ class CommandSet:
 
 
 def split_words(text: str) -> list[str]:
-    """Words as a shell would split them, so that "quoted names" stay whole."""
+    """Words as a shell would split them, so that "quoted names" stay whole. Control characters (a NUL byte
+    above all, which PostgreSQL refuses) are refused here, before any word reaches a query."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t\r" for c in text):
+        raise UserError("input.control_characters")
     try:
         return shlex.split(text)
     except ValueError as exc:

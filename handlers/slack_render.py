@@ -159,14 +159,20 @@ def _input(field: FormField, plain: Any) -> dict[str, Any]:
 
 
 def submitted_values(view: dict[str, Any]) -> dict[str, str | list[str]]:
-    """A submitted modal's values by field name, however Slack nests them."""
+    """A submitted modal's values by field name, however Slack nests them; whatever is not shaped as Slack shapes
+    it is left out (the form's command then says what is missing)."""
     values: dict[str, str | list[str]] = {}
-    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
-        for element in actions.values():
-            if element.get("selected_options") is not None:
-                values[block_id] = [str(o.get("value", "")) for o in element["selected_options"]]
-            elif element.get("selected_option"):
-                values[block_id] = str(element["selected_option"].get("value", ""))
-            elif element.get("value") is not None:
-                values[block_id] = str(element["value"])
+    state = view.get("state")
+    blocks_ = state.get("values") if isinstance(state, dict) else None
+    for block_id, actions in (blocks_ if isinstance(blocks_, dict) else {}).items():
+        for element in (actions if isinstance(actions, dict) else {}).values():
+            if not isinstance(element, dict):
+                continue
+            chosen, one, typed = element.get("selected_options"), element.get("selected_option"), element.get("value")
+            if isinstance(chosen, list):
+                values[block_id] = [str(o.get("value", "")) for o in chosen if isinstance(o, dict)]
+            elif isinstance(one, dict):
+                values[block_id] = str(one.get("value", ""))
+            elif isinstance(typed, str):
+                values[block_id] = typed
     return values

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import logging
 import os
+import re
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.i18n import Lang, Texts
 from bot.model import GovernanceModel, ModelError, load_model
+from samverkan.logs import configure_logging
 from samverkan.settings import Settings
 
 
@@ -30,30 +34,52 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export", help="disagreements with their history, and deployments, as JSON or CSV")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s", stream=sys.stderr)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    settings = Settings()
-    match args.action:
-        case "check":
-            return _check(args.file or settings.samverkan_model, settings.samverkan_lang or "sv")
-        case "schema":
-            print(json.dumps(GovernanceModel.model_json_schema(), indent=2, ensure_ascii=False))
-            return 0
-        case "migrate":
-            from storage.db import make_engine, migrate
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(Texts("sv").text("cli.bad_setting", reason=_first_line(error)), file=sys.stderr)
+        return 2
+    lang = settings.samverkan_lang or "sv"
+    try:
+        match args.action:
+            case "check":
+                return _check(args.file or settings.samverkan_model, lang)
+            case "schema":
+                print(json.dumps(GovernanceModel.model_json_schema(), indent=2, ensure_ascii=False))
+                return 0
+            case "migrate":
+                from storage.db import make_engine, migrate
 
-            migrate(make_engine(settings.database_url))
-            return 0
-        case "console":
-            return _console(settings, args.database)
-        case "ics":
-            return _ics(settings, args.forum)
-        case "export":
-            return _export(settings, args.format)
-        case "run":
-            return _run(settings)
+                migrate(make_engine(settings.database_url))
+                return 0
+            case "console":
+                return _console(settings, args.database)
+            case "ics":
+                return _ics(settings, args.forum)
+            case "export":
+                return _export(settings, args.format)
+            case "run":
+                return _run(settings)
+    except ModelError as error:
+        print(error.explain(lang), file=sys.stderr)
+        return 2
+    except (SQLAlchemyError, OSError) as error:
+        # A database that cannot be reached, read or written, or a URL that names none: one sentence, not a trace.
+        print(Texts(lang).text("cli.database_unusable", url=_safe_url(args, settings), reason=_first_line(error)),
+              file=sys.stderr)
+        return 2
     return 2
+
+
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
+
+
+def _safe_url(args: argparse.Namespace, settings: Settings) -> str:
+    url = getattr(args, "database", None) or settings.database_url
+    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _check(file: str | Path | None, lang: Lang) -> int:
@@ -87,13 +113,9 @@ def _console(settings: Settings, database: str | None) -> int:
 
     # The console is a sandbox: its own SQLite file unless told otherwise, never the server's database.
     url = database or os.environ.get("SAMVERKAN_CONSOLE_DATABASE") or "sqlite:///samverkan-console.db"
-    logging.getLogger().setLevel(logging.ERROR)  # the console shows what the bot says, not its logs
+    configure_logging("ERROR")  # the console shows what the bot says, not its logs
     clock = ManualClock(SystemClock().now())
-    try:
-        console = open_console(settings.model_copy(update={"database_url": url}), clock)
-    except ModelError as error:
-        print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
-        return 2
+    console = open_console(settings.model_copy(update={"database_url": url}), clock)
     clock.set(remembered_clock(console.runtime, clock.now()).now())
     try:
         repl(console)
@@ -124,14 +146,9 @@ def _run(settings: Settings) -> int:
     if not settings.slack_configured:
         print(t("cli.no_slack").plain(), file=sys.stderr)
         return 2
-    from samverkan.wiring import build, slack_app
+    from samverkan.wiring import build, http_app, slack_app
 
-    try:
-        runtime = build(settings)
-    except ModelError as error:
-        print(error.explain(settings.samverkan_lang or "sv"), file=sys.stderr)
-        return 2
-    bolt = slack_app(runtime)
+    runtime = build(settings)
     runtime.start_scheduler()
     # What start-up built lives as long as the process: moved out of the collector's sight, a full collection
     # no longer stalls every request thread at once for ~100 ms.
@@ -142,11 +159,11 @@ def _run(settings: Settings) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             print(t.text("cli.serving_socket"), file=sys.stderr)
-            SocketModeHandler(bolt, settings.slack_app_token).start()
+            SocketModeHandler(slack_app(runtime), settings.slack_app_token).start()
         else:
-            from handlers.server import serve, wsgi_app
+            from handlers.server import serve
 
-            server = serve(wsgi_app(bolt, runtime.healthy, runtime.calendar), settings.samverkan_host, settings.port)
+            server = serve(http_app(runtime), settings.samverkan_host, settings.port)
             print(t.text("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
             server.run()
     finally:

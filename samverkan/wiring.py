@@ -153,3 +153,11 @@ def slack_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     assert settings.slack_bot_token, "Slack needs SLACK_BOT_TOKEN"
     client = web_client(settings.slack_bot_token, settings.slack_api_url)
     return build_bolt_app(runtime.core, client, settings.slack_signing_secret or "", runtime.work)
+
+
+def http_app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """Everything served over HTTP: Slack's endpoint, the health check, the calendar feeds."""
+    from handlers.server import wsgi_app
+
+    return wsgi_app(slack_app(runtime), runtime.settings.slack_signing_secret or "", runtime.healthy,
+                    runtime.calendar)

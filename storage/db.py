@@ -46,16 +46,17 @@ def _is_memory(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]
     return any(row[1] == "main" and not row[2] for row in rows)
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config() -> Config:
+    # No sqlalchemy.url: the migrations run on the connection they are given, and a URL in Alembic's
+    # configuration would be read through ConfigParser's interpolation, where a percent-encoded password breaks.
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     return config
 
 
 def migrate(engine: Engine) -> None:
     """Brings the schema to the newest revision. Safe to call on every start, from any number of processes."""
-    config = alembic_config(engine)
+    config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Two processes starting at once must not both try to create the tables.

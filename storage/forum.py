@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clock import STOCKHOLM
 from bot.forum.calendar import Change
 from bot.forum.records import Action, AgendaItem, Decision, Deployment
 from storage.models import (
@@ -42,6 +43,15 @@ class SqlForumStore:
         self.session.add(ForumChangeRow(forum=change.forum, kind=change.kind, original=change.original,
                                         start=change.start, actor=change.actor, at=change.at))
         self.session.flush()
+
+    def withdraw_extra(self, forum: str, on: date) -> list[datetime]:
+        rows = list(self.session.scalars(select(ForumChangeRow).where(ForumChangeRow.forum == forum,
+                                                                      ForumChangeRow.kind == "extra")))
+        gone = [r for r in rows if r.start is not None and _local_day(r.start) == on]
+        for row in gone:
+            self.session.delete(row)
+        self.session.flush()
+        return [r.start for r in gone if r.start is not None]
 
     # -- agenda, decisions, actions -----------------------------------------------------------------------------
     def add_agenda_item(self, forum: str, sitting: datetime, text: str, by: str, at: datetime) -> AgendaItem:
@@ -156,3 +166,10 @@ def _action(row: ActionRow) -> Action:
 def _deployment(row: DeploymentRow) -> Deployment:
     return Deployment(row.id, row.service, row.party, row.at, row.what, row.announced_by, row.announced_at,
                       row.cancelled_at)
+
+
+def _local_day(instant: datetime) -> date | None:
+    try:
+        return instant.astimezone(STOCKHOLM).date()
+    except OverflowError:
+        return instant.date()

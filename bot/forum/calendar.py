@@ -6,6 +6,7 @@ Rules are expanded in Stockholm wall-clock time and only then turned into instan
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -17,6 +18,8 @@ from dateutil.rrule import rrulestr
 
 from bot.clock import STOCKHOLM
 from bot.model.schema import Forum
+
+log = logging.getLogger(__name__)
 
 Status = Literal["scheduled", "moved", "cancelled", "extra"]
 
@@ -113,6 +116,12 @@ def sittings(forum: Forum, after: datetime, before: datetime, changes: Iterable[
     for change in changes:
         if change.forum != forum.key:
             continue
+        if (change.start and not _representable(change.start, length)) or (
+                change.original and not _representable(change.original, length)):
+            # An agreed date the calendar cannot reckon with (a typing mistake kept from before dates had bounds):
+            # skipped, so one bad row cannot take every other sitting with it. It can still be withdrawn from chat.
+            log.warning("skipping an agreed date of %s that cannot be reckoned with: %s", forum.key, change)
+            continue
         if change.kind == "extra" and change.start:
             found.setdefault(change.start, Sitting(forum.key, change.start, change.start, change.start + length,
                                                    status="extra", reason="agreed"))
@@ -124,6 +133,15 @@ def sittings(forum: Forum, after: datetime, before: datetime, changes: Iterable[
                                              end=change.start + length, status="moved", reason="agreed",
                                              holiday=None)
     return sorted((s for s in found.values() if after <= s.start < before), key=lambda s: s.start)
+
+
+def _representable(instant: datetime, length: timedelta) -> bool:
+    try:
+        instant + length + timedelta(days=400)
+        instant - timedelta(days=400)
+    except OverflowError:
+        return False
+    return True
 
 
 def next_sitting(forum: Forum, now: datetime, changes: Iterable[Change] = (), horizon_days: int = 400,

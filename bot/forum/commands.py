@@ -164,6 +164,16 @@ def move(ctx: Context, found: Forum) -> None:
 def cancel(ctx: Context, found: Forum) -> None:
     if len(ctx.args) != 1:
         raise UserError("forum.usage.cancel")
+    day = parse_date(ctx.args[0])
+    if not bounds.around(day, local_date(ctx.clock.now())):
+        # An extra sitting agreed far outside any sensible window (kept from before dates had bounds): it can
+        # only be a mistake, and is withdrawn as such.
+        withdrawn = ctx.uow.forum.withdraw_extra(found.key, day)
+        if withdrawn:
+            ctx.record("forum.extra_withdrawn", found.key, starts=[w.isoformat() for w in withdrawn])
+            _announce(ctx, found, ctx.t("forum.extra_withdrawn", forum=found.name(ctx.t.lang), date=day.isoformat(),
+                                        by=ctx.require_person().name))
+            return
     sitting = _sitting_on(ctx, found, ctx.args[0])
     if not sitting.held:
         raise UserError("forum.already_cancelled", forum=found.name(ctx.t.lang), date=ctx.args[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -18,6 +19,8 @@ from bot.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.app import Samverkan
+
+log = logging.getLogger(__name__)
 
 REMINDER = "forum.reminder"
 ACTION_DUE = "forum.action_due"
@@ -44,15 +47,23 @@ def plan(core: Samverkan, now: datetime) -> None:
         # Reminders due before the bot first planned belong to a time it did not exist; after that, reminders due
         # while it was down are still planned, and posted late if their sitting has not begun.
         since = uow.forum.mark(PLANNED) or now
-        wanted: dict[str, Duty] = {}
+        current: dict[str, Duty] = {}
         for forum in core.model.calendar:
-            if forum.sits:
-                wanted.update(_sitting_duties(forum, uow.forum.changes(forum.key), now, since))
+            if not forum.sits:
+                continue
+            try:
+                current.update(_sitting_duties(forum, uow.forum.changes(forum.key), now))
+            except (OverflowError, ValueError):
+                # One forum's bad data must not cost every other forum its reminders.
+                log.exception("could not plan the reminders of %s; the other forums are planned", forum.key)
         for key in uow.duties.pending_keys(f"{REMINDER}:"):
-            if key not in wanted:
+            # Only a reminder whose sitting moved, was cancelled or has begun is withdrawn: one that is overdue
+            # (its process died before it was posted) still stands.
+            if key not in current:
                 uow.duties.unplan(key)
-        for duty in wanted.values():
-            uow.duties.plan(duty)
+        for duty in current.values():
+            if duty.due >= since:
+                uow.duties.plan(duty)
         for action in uow.forum.open_actions():
             uow.duties.plan(Duty(f"{ACTION_DUE}:{action.id}", ACTION_DUE, at(action.due, ACTION_TIME),
                                  payload={"action": action.id}))
@@ -60,15 +71,14 @@ def plan(core: Samverkan, now: datetime) -> None:
         uow.commit()
 
 
-def _sitting_duties(forum: Forum, changes: Sequence[Change], now: datetime, since: datetime) -> dict[str, Duty]:
+def _sitting_duties(forum: Forum, changes: Sequence[Change], now: datetime) -> dict[str, Duty]:
+    """Every reminder of every sitting yet to begin within the horizon, due or not."""
     duties = {}
     offsets = sorted(forum.reminders, key=parse_offset, reverse=True)
     for sitting in sittings(forum, now, now + HORIZON, changes):
         # A cancelled sitting is announced once, at the earliest reminder; there is nothing to prepare for.
         for offset in offsets if sitting.held else offsets[:1]:
             due = sitting.start - parse_offset(offset)
-            if due < since:
-                continue
             key = reminder_key(sitting, offset)
             duties[key] = Duty(key, REMINDER, due, not_after=sitting.start, payload={
                 "forum": forum.key, "original": sitting.original.isoformat(), "offset": offset})

@@ -1,5 +1,9 @@
-"""Real bot processes for the restart and two-process tests: `samverkan run` in HTTP mode against the fake Slack,
-with a model whose sittings are minutes away so reminders fall due within seconds."""
+"""Real bot processes for the restart and two-process tests: `samverkan run` in HTTP mode against the fake Slack.
+
+Nothing here depends on how fast the machine is. The reminders are planned into the database before any process
+starts (`plan_reminders`), due already, so a process that takes long to start finds them waiting, and tests wait
+for the database to say every reminder is finished (`wait_until_finished`), not for a number of seconds.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +18,27 @@ from pathlib import Path
 
 import httpx
 import yaml
+from sqlalchemy import create_engine, text
 
-from bot.clock import STOCKHOLM
+from bot.app import Samverkan
+from bot.clock import STOCKHOLM, SystemClock
+from bot.forum import reminders
 from bot.model import shipped_model_path
+from samverkan.settings import Settings
+from samverkan.wiring import open_database
+from tests.fakes.recording_chat import RecordingChat
+
+SITTING_IN = timedelta(minutes=30)
 
 
-def soon_model(path: Path, forums: int, due_in: list[int]) -> list[str]:
-    """Writes a model whose `forums` forums all sit a few minutes from now, with reminders due `due_in` seconds
-    from now. Returns the forums' channels."""
+def soon_model(path: Path, forums: int, per_forum: int = 1) -> list[str]:
+    """Writes a model whose `forums` forums all sit half an hour from now, each with `per_forum` reminders that are
+    all due by now. Returns the forums' channels."""
     shipped = yaml.safe_load(shipped_model_path().read_text(encoding="utf-8"))
     now = datetime.now(STOCKHOLM)
-    sitting = (now + timedelta(minutes=4)).replace(second=0, microsecond=0)
-    offsets = [f"{int((sitting - now).total_seconds()) - seconds}s" for seconds in due_in]
+    sitting = (now + SITTING_IN).replace(second=0, microsecond=0)
+    lead = int((sitting - now).total_seconds())
+    offsets = [f"{lead + 60 * n}s" for n in range(per_forum)]  # due now, a minute ago, ...
     channels = [f"#soon-{n:03d}" for n in range(forums)]
     model = {
         "name": {"sv": "Test", "en": "Test"},
@@ -42,6 +55,43 @@ def soon_model(path: Path, forums: int, due_in: list[int]) -> list[str]:
     return channels
 
 
+def plan_reminders(database_url: str, model: Path) -> int:
+    """Plans the model's reminders into the database as a bot would, counting from an hour ago (as if it had been
+    running then): returns how many are planned. The bots then only perform them."""
+    database = open_database(Settings(database_url=database_url, samverkan_model=model))
+    try:
+        with database.unit_of_work() as uow:
+            uow.forum.set_mark(reminders.PLANNED, SystemClock().now() - timedelta(hours=1))
+            uow.commit()
+        Samverkan(database.model, database.unit_of_work, SystemClock(), RecordingChat()).plan()
+        with database.engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM duty WHERE kind = 'forum.reminder'")).scalar()
+                       or 0)
+    finally:
+        database.engine.dispose()
+
+
+def unfinished(database_url: str, kind: str = "forum.reminder") -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM duty WHERE kind = :kind AND state IN "
+                                               "('pending', 'claimed')"), {"kind": kind}).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def wait_until_finished(database_url: str, bots: list[BotProcess], timeout: float = 180) -> None:
+    """Until no reminder is pending or claimed: from then on nothing can be posted again."""
+    deadline = time.monotonic() + timeout
+    while unfinished(database_url):
+        for bot in bots:
+            if bot.process.poll() is not None:
+                raise AssertionError(f"{bot.log.name} exited:\n{bot.log.read_text()}")
+        assert time.monotonic() < deadline, "\n".join(bot.log.read_text() for bot in bots)
+        time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,17 +100,17 @@ def free_port() -> int:
 
 class BotProcess:
     def __init__(self, name: str, database_url: str, slack_api_url: str, model: Path, logs: Path,
-                 lease: float = 2.0) -> None:
+                 lease: float = 2.0, **settings: str) -> None:
         self.port = free_port()
         self.log = logs / f"{name}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))}
         env.update(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret", SLACK_API_URL=slack_api_url,
                    DATABASE_URL=database_url, PORT=str(self.port), SAMVERKAN_HOST="127.0.0.1",
-                   SAMVERKAN_MODEL=str(model), SAMVERKAN_CLAIM_LEASE=str(lease), LOG_LEVEL="INFO")
+                   SAMVERKAN_MODEL=str(model), SAMVERKAN_CLAIM_LEASE=str(lease), LOG_LEVEL="INFO", **settings)
         self.process = subprocess.Popen([sys.executable, "-m", "samverkan.cli", "run"], env=env,
                                         stdout=self.log.open("w"), stderr=subprocess.STDOUT, cwd=logs)
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

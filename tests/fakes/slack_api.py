@@ -49,7 +49,8 @@ class Fault:
 
 class FakeSlack:
     def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
+        self.delay = delay  # every call takes this long
+        self.delays: dict[str, float] = {}  # and these methods this long
         self.calls: list[Call] = []
         self.users: dict[str, str] = {}  # user id -> e-mail
         self.faults: dict[str, deque[Fault]] = {}
@@ -124,6 +125,7 @@ class FakeSlack:
 
     def reset(self) -> None:
         with self._lock:
+            self.delays.clear()
             self.calls.clear()
             self.faults.clear()
             self.channels.clear()
@@ -296,8 +298,8 @@ class FakeSlack:
                 else:
                     method = self.path.removeprefix("/api/")
                 received = time.monotonic()
-                if fake.delay:
-                    time.sleep(fake.delay)
+                if wait := fake.delays.get(method, fake.delay):
+                    time.sleep(wait)
                 with fake._cond:
                     queue = fake.faults.get(method)
                     fault = queue.popleft() if queue else None

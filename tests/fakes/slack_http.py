@@ -12,7 +12,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.clock import Clock
 from samverkan.settings import Settings
-from samverkan.wiring import Runtime, build, slack_app
+from samverkan.wiring import Runtime, build, http_app
 from tests.fakes.slack_api import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -70,9 +70,9 @@ class SlackAppServer:
             database_url=database_url, samverkan_lang="sv", **settings,
         )
         self.runtime: Runtime = build(self.settings, clock)
-        from handlers.server import serve, wsgi_app
+        from handlers.server import serve
 
-        application = wsgi_app(slack_app(self.runtime), self.runtime.healthy, self.runtime.calendar)
+        application = http_app(self.runtime)
         self.server = serve(application, "127.0.0.1", 0, threads=8, asyncore_loop_timeout=0.1)
         self.background = InThread(self.server)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.server.effective_port}", timeout=10)

@@ -1,0 +1,100 @@
+"""Whatever arrives at the HTTP endpoint, the bot answers with a status and not a traceback; the signature is
+checked before anything is parsed; and idle connections cannot starve the server (issue 10, items 6 and 7)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from tests.fakes.slack_http import SlackAppServer, command_body, signed_headers
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+EVA = "U01EVALIND"
+
+
+def post(app: SlackAppServer, body: str, headers: dict[str, str]) -> httpx.Response:
+    return app.http.post("/slack/events", content=body, headers=headers)
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    ("payload=%7Bbad", "application/x-www-form-urlencoded"),
+    ("{bad", "application/json"),
+    ("\xff\xfe", "application/x-www-form-urlencoded"),
+])
+def test_unsigned_junk_is_refused_before_it_is_read(slack_app: SlackAppServer, caplog, body: str,  # type: ignore[no-untyped-def]
+                                                     content_type: str) -> None:
+    caplog.set_level(logging.WARNING)
+    response = post(slack_app, body, {"Content-Type": content_type})
+    assert response.status_code == 401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+@pytest.mark.parametrize("timestamp", ["garbage", "", "1e9", "-5", "99999999999999999999999"])
+def test_a_garbage_timestamp_is_an_unsigned_request(slack_app: SlackAppServer, caplog, timestamp: str) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.WARNING)
+    body = command_body("/samverkan", "whoami", EVA)
+    headers = {**signed_headers(body), "X-Slack-Request-Timestamp": timestamp}
+    assert post(slack_app, body, headers).status_code == 401
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("body", ["payload=%7Bbad", "payload=%5B1%2C2%5D", "payload=null"])
+def test_a_signed_but_malformed_request_is_a_bad_request(slack_app: SlackAppServer, caplog, body: str) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.WARNING)
+    assert post(slack_app, body, signed_headers(body)).status_code == 400
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_malformed_forms_are_answered_not_crashed_on(slack_app: SlackAppServer, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.WARNING)
+    # A declaration form that is not shaped as Slack shapes one: refused as such, nothing declared.
+    for view in ({"callback_id": "incident.declare"}, 7):
+        broken = {"type": "view_submission", "user": {"id": EVA}, "view": view}
+        body = urlencode({"payload": json.dumps(broken)})
+        assert post(slack_app, body, signed_headers(body)).status_code == 400
+    # One whose state holds nonsense: the form closes, and the person is told what is missing.
+    odd = {"type": "view_submission", "user": {"id": EVA},
+           "view": {"type": "modal", "callback_id": "incident.declare", "private_metadata": "not json",
+                    "state": {"values": 7}}}
+    body = urlencode({"payload": json.dumps(odd)})
+    assert post(slack_app, body, signed_headers(body)).status_code == 200
+    assert "Skriv `/incident declare" in slack_app.fake.wait_for("chat.postEphemeral")[0].params["text"]
+    # A disagreement form without a counterparty is answered with what is missing.
+    empty = {"type": "view_submission", "user": {"id": EVA},
+             "view": {"type": "modal", "callback_id": "disagreement.open", "private_metadata": "{}",
+                      "state": {"values": {"title": {"value": {"type": "plain_text_input", "value": "X"}}}}}}
+    body = urlencode({"payload": json.dumps(empty)})
+    assert post(slack_app, body, signed_headers(body)).status_code == 200
+    answer = slack_app.fake.wait_for("chat.postEphemeral", 2)[1]
+    assert answer.params["user"] == EVA and "finns inte i styrmodellen" in answer.params["text"]
+    assert not [r for r in caplog.records if r.exc_info]
+    with slack_app.runtime.core.unit_of_work() as uow:
+        assert not uow.incidents.open_incidents()
+
+
+def test_a_body_too_large_or_without_length_is_refused(slack_app: SlackAppServer) -> None:
+    big = "x" * 1_000_001
+    assert post(slack_app, big, signed_headers(big)).status_code == 413
+    assert slack_app.http.get("/slack/events").status_code == 405
+
+
+def test_idle_connections_do_not_starve_the_server(slack_app: SlackAppServer) -> None:
+    port = slack_app.server.effective_port
+    idle = []
+    try:
+        for _ in range(150):  # half-open: connected, never a byte sent
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        started = time.monotonic()
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        assert slack_app.ask("/samverkan", "whoami", EVA).startswith("Du är *Eva Lind*")
+        assert time.monotonic() - started < 10
+    finally:
+        for sock in idle:
+            sock.close()
