@@ -73,7 +73,7 @@ class Samverkan:
         chat: ChatPort,
         lang: Lang | None = None,
         sets: Iterable[CommandSet] = CAPABILITIES,
-        lease: timedelta = timedelta(seconds=30),
+        lease: timedelta = timedelta(seconds=15),
         worker: str | None = None,
     ) -> None:
         self.model = model
@@ -87,7 +87,7 @@ class Samverkan:
         self.bus = bus.Bus(self.runner, chat, self.plan)
 
     def duty_runner(self, chat: ChatPort, worker: str | None = None,
-                    lease: timedelta = timedelta(seconds=30)) -> DutyRunner:
+                    lease: timedelta = timedelta(seconds=15)) -> DutyRunner:
         """A runner of this core's duties: the process's own, or (in tests) another process's on a shared
         database."""
         performers = {kind: _bound(performer, self) for kind, performer in PERFORMERS.items()}

@@ -42,6 +42,10 @@ class EventLog(Protocol):
         """Newest first."""
         ...
 
+    def subjects(self, kind: str) -> set[str]:
+        """Every subject that has ever had an event of this kind."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Use cases change things through it and never commit: whoever opened it does."""

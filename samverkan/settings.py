@@ -23,9 +23,10 @@ class Settings(BaseSettings):
     samverkan_lang: Literal["sv", "en"] | None = None
     # Threads that do the work after Slack has been acknowledged.
     samverkan_workers: int = Field(default=8, ge=1, le=64)
-    # Seconds after which a duty claimed by a process that has not finished it is taken over by another: longer
-    # than any Slack call with its retries takes.
-    samverkan_claim_lease: float = Field(default=30, ge=1)
+    # Seconds after which a duty whose claim is no longer being renewed is taken over by another process: a live
+    # process renews its claims every third of this, so it only has to outlast a stalled or dead process's silence
+    # (see the README's "Exactly once").
+    samverkan_claim_lease: float = Field(default=15, ge=1)
     # Seconds a user's e-mail address and a user group's members are kept before Slack is asked again: how long a
     # change in a user group (the Service Desk's rota) takes to take effect.
     samverkan_directory_cache: float = Field(default=300, ge=0)

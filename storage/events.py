@@ -27,3 +27,7 @@ class SqlEventLog:
         if kind_prefix:
             query = query.where(EventRow.kind.startswith(kind_prefix, autoescape=True))
         return [Event(r.at, r.actor, r.kind, r.subject, dict(r.data)) for r in self.session.scalars(query)]
+
+    def subjects(self, kind: str) -> set[str]:
+        self.session.flush()
+        return set(self.session.scalars(select(EventRow.subject).where(EventRow.kind == kind).distinct()))

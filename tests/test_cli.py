@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))}
@@ -75,3 +77,57 @@ def test_export_gives_disagreements_with_their_history_and_deployments(tmp_path:
     assert [(r["record"], r["kind"]) for r in rows] == [("disagreement", "opened"), ("disagreement", "commented"),
                                                          ("deployment", "announced")]
     assert rows[0]["title"] == "Vem betalar, för laddarna"
+
+
+def _one_sentence(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_database_that_cannot_be_used_stops_the_start_with_one_sentence(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(os.urandom(8192))
+    done = run("migrate", cwd=tmp_path, DATABASE_URL=f"sqlite:///{corrupt}")
+    _one_sentence(done)
+    assert "går inte att använda (file is not a database)" in done.stderr
+    unreachable = run("export", cwd=tmp_path, DATABASE_URL="postgresql+psycopg://samverkan:hemligt@127.0.0.1:1/x")
+    _one_sentence(unreachable)
+    assert "hemligt" not in unreachable.stderr and "samverkan:***@127.0.0.1:1" in unreachable.stderr
+    nowhere = run("migrate", cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/no/such/folder/x.db")
+    _one_sentence(nowhere)
+
+
+def test_a_read_only_database_stops_the_start_with_one_sentence(tmp_path: Path) -> None:
+    assert run("migrate", cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'ro.db'}").returncode == 0
+    # Opened read-only (as a file on a read-only mount would be): the start has to write, and cannot.
+    done = run("run", cwd=tmp_path, DATABASE_URL=f"sqlite:///file:{tmp_path / 'ro.db'}?mode=ro&uri=true",
+               SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y")
+    _one_sentence(done)
+    assert "går inte att använda (attempt to write a readonly database)" in done.stderr
+
+
+@pytest.mark.postgres
+def test_a_percent_encoded_password_works(postgres, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.postgres_server import libpq_url
+
+    admin = postgres.create_database("percent")
+    with psycopg.connect(libpq_url(admin), autocommit=True) as connection:
+        connection.execute("CREATE ROLE procent LOGIN PASSWORD 'p@ss%w0rd:/'")
+        connection.execute("GRANT ALL ON SCHEMA public TO procent")
+    url = make_url(admin).set(username="procent", password="p@ss%w0rd:/").render_as_string(hide_password=False)
+    assert "%25" in url and "%40" in url
+    done = run("migrate", cwd=tmp_path, DATABASE_URL=url)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_junk_model_stops_the_start_with_its_explanation(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.yaml"
+    junk.write_bytes(b"\x00\xff: [")
+    done = run("run", cwd=tmp_path, SAMVERKAN_MODEL=str(junk), SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert str(junk) in done.stderr

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.app import Samverkan
 from storage.uow import SqlUnitOfWork
-from tests.conftest import Dialogue
+from tests.conftest import BACKENDS, Dialogue
 from tests.fakes.recording_chat import RecordingChat
 
 
@@ -158,3 +160,37 @@ def test_a_failure_inside_a_command_rolls_back_and_apologises(core: Samverkan, c
     answer = broken.say("eva.lind", "/samverkan person add supplier new@supplier.example New Person")
     assert answer.startswith("Något gick fel hos Samverkan och ingenting sparades.")
     assert "new.person" not in people(core)
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_what_chat_changed_survives_a_restart_and_a_new_model(database_url: str, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Seeding adds only whom the model newly introduces: removals and edits made in chat stand."""
+    import yaml
+
+    from bot.model import shipped_model_path
+    from samverkan.settings import Settings
+    from samverkan.wiring import build
+
+    settings = Settings(database_url=database_url, samverkan_lang="sv")
+
+    def start(model=None):  # type: ignore[no-untyped-def]
+        used = settings.model_copy(update={"samverkan_model": model}) if model else settings
+        return build(used, clock, lambda _: RecordingChat())
+
+    first = start()
+    dialogue = Dialogue(first.core, first.core.chat)  # type: ignore[arg-type]
+    dialogue.say("eva.lind", "/samverkan person remove per.strand")
+    dialogue.say("eva.lind", "/samverkan role remove johan.ek kundansvarig")
+    first.close()
+    grown = yaml.safe_load(shipped_model_path().read_text(encoding="utf-8"))
+    grown["people"].append({"key": "ny.person", "name": "Ny Person", "party": "supplier",
+                            "email": "ny@supplier.example"})
+    (tmp_path / "grown.yaml").write_text(yaml.safe_dump(grown, allow_unicode=True), encoding="utf-8")
+    for model in (None, tmp_path / "grown.yaml"):
+        again = start(model)
+        with again.core.unit_of_work() as uow:
+            keys = uow.directory.keys()
+            johan = uow.directory.by_key("johan.ek")
+        again.close()
+        assert "per.strand" not in keys and johan is not None and "kundansvarig" not in johan.roles
+    assert "ny.person" in keys  # the new model's new person, and only they

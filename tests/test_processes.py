@@ -87,3 +87,28 @@ def test_a_bot_killed_while_posting_does_not_post_twice_after_restart(database_u
     seen = reminders(fake_slack, channels)
     assert len(seen) == 5 and set(seen.values()) == {1}
     assert "already posted" in second.log.read_text()  # it was recovered by reading the channel, not reposted
+
+
+def test_the_log_says_one_line_per_command_and_nothing_every_second(fake_slack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from tests.fakes.slack_http import command_body, signed_headers
+
+    channels = soon_model(tmp_path / "model.yaml", forums=1)
+    url = f"sqlite:///{tmp_path / 'quiet.db'}"
+    assert plan_reminders(url, tmp_path / "model.yaml") == 1
+    bot = BotProcess("quiet", url, fake_slack.base_url, tmp_path / "model.yaml", tmp_path)
+    try:
+        bot.wait_ready()
+        body = command_body("/samverkan", "whoami", "U01EVALIND", response_url=fake_slack.response_url("q"))
+        httpx.post(f"http://127.0.0.1:{bot.port}/slack/events", content=body,
+                   headers=signed_headers(body, secret="secret"), timeout=10)
+        fake_slack.wait_for("respond")
+        wait_until_finished(url, [bot])  # the per-second sweep has run: it posted the reminder
+        assert len(fake_slack.posted(channels[0])) == 1
+    finally:
+        bot.stop()
+    log = bot.log.read_text()
+    assert "apscheduler" not in log and "will be unused" not in log, log
+    [line] = [line for line in log.splitlines() if "/samverkan whoami by U01EVALIND: done in" in line]
+    assert line.endswith(" ms")

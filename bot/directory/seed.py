@@ -11,9 +11,9 @@ from bot.ports import UnitOfWork
 
 
 def seed_directory(uow: UnitOfWork, model: GovernanceModel, at: datetime) -> int:
-    """Adds the model's people who are not in the directory yet. People already there are left as the
-    administrators have made them: a restart must not undo a change made in chat."""
-    known = uow.directory.keys()
+    """Adds the model's people whom the directory has never had. Everyone it has had is left as the administrators
+    made them, removed ones included: a restart or a new model must not undo a change made in chat."""
+    known = uow.directory.keys() | uow.events.subjects("directory.person_added")
     added = 0
     for seed in model.people:
         if seed.key in known:

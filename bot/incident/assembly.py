@@ -59,7 +59,14 @@ def assembly_duty(incident_id: int, round_: int, now: datetime) -> Duty:
 
 
 def perform_assembly(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
-    Assembly(core, once.chat, int(duty.payload["incident"]), once.recovering).run()
+    assembly = Assembly(core, once.chat, int(duty.payload["incident"]), once.recovering)
+    try:
+        assembly.run()
+    except Exception:
+        # Slack failed past its own retries: the duty is tried again within seconds. Whoever declared is told,
+        # once, that it is Slack that is slow, and what is still missing, instead of waiting in silence.
+        assembly.tell_declarer_what_is_missing(once)
+        raise
     return "done"
 
 
@@ -97,6 +104,23 @@ class Assembly:
         with self.core.unit_of_work() as uow:
             uow.incidents.record_step(self.id, step, result, self.core.clock.now())
             uow.commit()
+
+    def tell_declarer_what_is_missing(self, once: OnceChat) -> None:
+        try:
+            with self.core.unit_of_work() as uow:
+                incident = uow.incidents.get(self.id)
+                declarer = uow.directory.by_key(incident.declared_by) if incident else None
+                waiting = sum(m.state == "pending" for m in uow.incidents.members(self.id)) if incident else 0
+            if incident is None or declarer is None or not declarer.slack_user:
+                return
+            missing = [self.t.text(f"incident.missing.{step}") for step in ("channel", "brief", "announced")
+                       if self._done(step) is None]
+            if waiting:
+                missing.append(self.t.text("incident.missing.invitations", count=waiting))
+            once.direct(declarer.slack_user, self.t("incident.slack_slow", ref=incident.ref,
+                                                    missing=", ".join(missing) or "–"), part="slow")
+        except Exception:
+            log.warning("could not tell the declarer of war room %s that Slack is slow", self.id, exc_info=True)
 
     # -- the steps ----------------------------------------------------------------------------------------------
     def run(self) -> None:

@@ -49,6 +49,8 @@ def load_model(path: Path | str | None = None) -> GovernanceModel:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ModelError(str(path), [Problem(None, "-", "model.unreadable", {"reason": exc.strerror})]) from exc
+    except UnicodeDecodeError as exc:
+        raise ModelError(str(path), [Problem(None, "-", "model.unreadable", {"reason": "UTF-8"})]) from exc
     return load_model_text(text, source=str(path))
 
 
