@@ -35,7 +35,7 @@ RATIO_TARGET = 2.0
 
 
 # -- the load generator: runs in its own process so it never competes with the server for the GIL -----------------
-def load(url: str, body: str, clients: int, requests: int) -> dict:
+def load(url: str, response_url: str, clients: int, requests: int) -> dict:
     lock = threading.Lock()
     left = [requests]
     latencies: list[float] = []
@@ -45,7 +45,9 @@ def load(url: str, body: str, clients: int, requests: int) -> dict:
                                                                        cpu=time.process_time()), timeout=60)
 
     def send(http: httpx.Client) -> float | None:
-        headers = signed_headers(body)  # a fresh timestamp, as Slack signs each request; outside the timing
+        # A trigger of its own and a fresh timestamp, as Slack sends each request; made outside the timing.
+        body = command_body("/samverkan", "whoami", USER, response_url=response_url)
+        headers = signed_headers(body)
         started = time.perf_counter()
         try:
             ok = http.post(url, content=body, headers=headers).status_code == 200
@@ -177,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     spawn = multiprocessing.get_context("spawn")
     with (FakeSlack(delay=args.delay) as fake, tempfile.TemporaryDirectory() as tmp,
           ProcessPoolExecutor(max_workers=1, mp_context=spawn) as generator):
-        body = command_body("/samverkan", "whoami", USER, response_url=fake.response_url("bench"))
+        response_url = fake.response_url("bench")
 
         def measure(url: str) -> dict:
-            return summary(generator.submit(load, url, body, args.clients, args.requests).result())
+            return summary(generator.submit(load, url, response_url, args.clients, args.requests).result())
 
         ours, bare = results["samverkan"], results["bare bolt"]
         with bare_bolt(fake) as url, watch(bare):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot import bus
@@ -34,8 +34,9 @@ from bot.incident import commands as incident_commands
 from bot.incident import reminders as incident_reminders
 from bot.incident.commands import incident
 from bot.incident.report import major_incidents_since
+from bot.intake import Intake
 from bot.model import GovernanceModel
-from bot.ports import UnitOfWork
+from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,14 @@ class Samverkan:
     def __init__(
         self,
         model: GovernanceModel,
-        unit_of_work: Callable[[], UnitOfWork],
+        unit_of_work: UnitOfWorkFactory,
         clock: Clock,
         chat: ChatPort,
         lang: Lang | None = None,
         sets: Iterable[CommandSet] = CAPABILITIES,
         lease: timedelta = timedelta(seconds=15),
         worker: str | None = None,
+        intake: Intake | None = None,
     ) -> None:
         self.model = model
         self.unit_of_work = unit_of_work
@@ -83,6 +85,7 @@ class Samverkan:
         self.lang: Lang = lang or model.language
         self.sets = {s.name: s for s in sets}
         self.agenda_sources = AGENDA_SOURCES
+        self.intake = intake
         self.runner = self.duty_runner(chat, worker, lease)
         self.bus = bus.Bus(self.runner, chat, self.plan)
 
@@ -102,28 +105,36 @@ class Samverkan:
     def handle(self, command: Command) -> None:
         """Receives and processes a command at once: the console's and the tests' way, where nobody waits for an
         acknowledgement in between."""
-        self.process(self.receive(command))
+        if (entry := self.receive(command)) is not None:
+            self.process(entry, command)
 
-    def form_command(self, submission: Submission, received_at: datetime) -> Command:
-        """A filled-in form as the command it stands for; an unknown form is a command nobody has."""
+    def form_command(self, submission: Submission, received_at: datetime, trigger_id: str | None = None) -> Command:
+        """A filled-in form as the command it stands for; an unknown form is a command nobody has. The trigger it
+        was submitted with tells a redelivery of it."""
         name, words = FORMS.get(submission.action, ("unknown", lambda _: ""))
-        return Command(name=name, text=words(submission), user_id=submission.user_id,
+        return Command(name=name, text=words(submission), user_id=submission.user_id, trigger_id=trigger_id,
                        channel_id=submission.context.get("channel") or submission.user_id, received_at=received_at)
 
-    def receive(self, command: Command) -> int:
-        """Writes the command down; once this returns, it will be processed even if this process dies now."""
+    def receive(self, command: Command) -> int | None:
+        """Writes the command down; once this returns, it will be processed even if this process dies now. None
+        when this very delivery was received before (a redelivery): there is nothing more to do. A server writes
+        what arrives at once in groups (bot.intake)."""
+        if self.intake is not None:
+            return self.intake.receive(command)
         with self.unit_of_work() as uow:
             entry = uow.inbox.add(command)
             uow.commit()
         return entry
 
-    def process(self, entry: int) -> None:
-        """Runs a received command to the end, exactly once however many processes try."""
+    def process(self, entry: int, command: Command | None = None) -> None:
+        """Runs a received command to the end, exactly once however many processes try. The command is read from
+        the inbox unless the caller (which just wrote it there) has it in hand."""
         started = time.perf_counter()
-        with self.unit_of_work() as uow:
-            command = uow.inbox.get(entry)
         if command is None:
-            return
+            with self.unit_of_work(read_only=True) as uow:
+                command = uow.inbox.get(entry)
+            if command is None:
+                return
         outcome = self._process(entry, command)
         log.info("/%s %s by %s: %s in %.0f ms", command.name, (command.text.split() or ["help"])[0][:20],
                  command.user_id, outcome, (time.perf_counter() - started) * 1000,
@@ -141,7 +152,7 @@ class Samverkan:
                     return "done elsewhere"  # another process did it
                 ctx = self._context(command, uow, person, t)
                 self._run(ctx)
-                duties = bus.persist(uow, ctx.events, command, self.clock.now())
+                duties = bus.persist(uow, ctx.events, command, self.clock.now(), self.runner.worker)
                 uow.commit()
             self.bus.dispatch(ctx.events, duties, command)
             return "done"
@@ -182,7 +193,7 @@ class Samverkan:
                                         {"command": f"/{refused.command} {refused.subcommand}",
                                          "user": command.user_id, "as": sorted(refused.kinds),
                                          "why": refused.key}))
-            duties = bus.persist(uow, events, command, self.clock.now())
+            duties = bus.persist(uow, events, command, self.clock.now(), self.runner.worker)
             uow.commit()
         self.bus.dispatch(events, duties, command)
 

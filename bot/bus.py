@@ -38,13 +38,15 @@ def _delivery(event: Answered | Posted | Messaged, command: Command | None, now:
     return Duty(f"{DELIVER}:{uuid.uuid4().hex}:{n}", DELIVER, now, payload=payload)
 
 
-def persist(uow, events: Sequence[DomainEvent], command: Command | None, now: datetime) -> list[Duty]:  # type: ignore[no-untyped-def]
-    """Plans, in the open transaction, the duties the events stand for: one delivery per message, in order."""
+def persist(uow, events: Sequence[DomainEvent], command: Command | None, now: datetime,  # type: ignore[no-untyped-def]
+            worker: str) -> list[Duty]:
+    """Plans, in the open transaction, the duties the events stand for: one delivery per message, in order, claimed
+    by this worker, which delivers them the moment the transaction is committed (and the sweep if it dies first)."""
     duties = []
     for n, event in enumerate(events):
         if isinstance(event, Answered | Posted | Messaged):
             duty = _delivery(event, command, now, n)
-            uow.duties.plan(duty)
+            uow.duties.plan(duty, claimed_by=worker, at=now)
             duties.append(duty)
         elif isinstance(event, WorkPlanned):
             duties.append(event.duty)
@@ -81,7 +83,10 @@ class Bus:
     def dispatch(self, events: Sequence[DomainEvent], duties: Sequence[Duty], command: Command | None) -> None:
         for duty in duties:
             try:
-                self.runner.perform_planned(duty)
+                if duty.kind == DELIVER:
+                    self.runner.perform_claimed(duty)
+                else:
+                    self.runner.perform_planned(duty)
             except Exception:
                 # Still planned: the sweep performs it.
                 log.exception("could not perform %s after the commit", duty.key)

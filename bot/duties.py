@@ -39,8 +39,9 @@ class Duty:
 
 
 class DutyStore(Protocol):
-    def plan(self, duty: Duty) -> bool:
-        """Adds the duty unless one with its key exists in any state; True when added."""
+    def plan(self, duty: Duty, claimed_by: str | None = None, at: datetime | None = None) -> bool:
+        """Adds the duty unless one with its key exists in any state; True when added. With `claimed_by`, a duty
+        with a key nobody else can have is added already claimed by that worker, which performs it at once."""
         ...
 
     def unplan(self, key: str) -> bool:
@@ -171,7 +172,7 @@ class DutyRunner:
     def sweep(self) -> int:
         """Performs every duty due now that nobody else has; returns how many this worker performed."""
         done = 0
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(read_only=True) as uow:
             stale = uow.duties.stale(self.clock.now() - self.lease, self.batch)
             due = uow.duties.due(self.clock.now(), self.batch)
         for duty, claimed_at in stale:
@@ -191,6 +192,10 @@ class DutyRunner:
         if self._claim(lambda uow: uow.duties.claim(duty.key, self.worker, self.clock.now())):
             return self._perform(duty, recovering=False)
         return 0
+
+    def perform_claimed(self, duty: Duty) -> int:
+        """Performs a duty this worker planned as claimed, in the transaction that made it necessary."""
+        return self._perform(duty, recovering=False)
 
     def _claim(self, attempt: Callable[[Any], bool]) -> bool:
         with self.unit_of_work() as uow:

@@ -11,8 +11,13 @@ from bot.chat import Command
 
 
 class InboxStore(Protocol):
-    def add(self, command: Command) -> int:
-        """Writes the command down; returns its entry's number."""
+    def add(self, command: Command) -> int | None:
+        """Writes the command down; returns its entry's number, or None when this very delivery (the same
+        trigger) was written down before: a platform redelivering what it thinks was lost."""
+        ...
+
+    def add_all(self, commands: list[Command]) -> list[int | None]:
+        """`add` for each, in one go; a delivery that appears twice among them is written once."""
         ...
 
     def get(self, entry: int) -> Command | None: ...

@@ -65,3 +65,10 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens a unit of work. A read-only one promises to write nothing, so the database may let it read beside a
+    writer instead of waiting for it."""
+
+    def __call__(self, read_only: bool = False) -> UnitOfWork: ...

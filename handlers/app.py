@@ -45,7 +45,8 @@ def _accept(core: Samverkan, work: Executor, ack: Ack, command: Command) -> None
         ack(text=core.texts.text("error.unavailable"))
         return
     ack()
-    work.submit(_guarded, "command", core.process, entry)
+    if entry is not None:  # None: a redelivery of what is in hand already
+        work.submit(_guarded, "command", core.process, entry, command)
 
 
 def _command_listener(core: Samverkan, work: Executor) -> Callable[..., None]:
@@ -64,8 +65,8 @@ def _command_listener(core: Samverkan, work: Executor) -> Callable[..., None]:
 def _submission_listener(core: Samverkan, work: Executor) -> Callable[..., None]:
     def on_submission(ack: Ack, body: dict[str, Any]) -> None:
         try:
-            submission = ViewSubmissionPayload.model_validate(body).to_submission()
-            command = core.form_command(submission, core.clock.now())
+            payload = ViewSubmissionPayload.model_validate(body)
+            command = core.form_command(payload.to_submission(), core.clock.now(), payload.trigger_id)
         except ValidationError:
             log.warning("a form Slack sent did not have the expected fields")
             ack()  # the form closes; there is nothing to answer it with

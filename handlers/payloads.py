@@ -55,6 +55,7 @@ class ViewSubmissionPayload(BaseModel):
     model_config = ConfigDict(extra="ignore")
     user: _User
     view: _View
+    trigger_id: str | None = Field(default=None, max_length=200)
 
     def to_submission(self) -> Submission:
         try:

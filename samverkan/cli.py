@@ -146,7 +146,7 @@ def _run(settings: Settings) -> int:
     if not settings.slack_configured:
         print(t("cli.no_slack").plain(), file=sys.stderr)
         return 2
-    from samverkan.wiring import build, http_app, slack_app
+    from samverkan.wiring import build, http_app, socket_mode
 
     runtime = build(settings)
     runtime.start_scheduler()
@@ -156,10 +156,8 @@ def _run(settings: Settings) -> int:
     gc.freeze()
     try:
         if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
             print(t.text("cli.serving_socket"), file=sys.stderr)
-            SocketModeHandler(slack_app(runtime), settings.slack_app_token).start()
+            socket_mode(runtime).start()
         else:
             from handlers.server import serve
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -15,7 +14,7 @@ from bot.directory.people import Person
 from bot.forms import Form
 from bot.i18n import Lang, Texts
 from bot.message import Message
-from bot.ports import UnitOfWork
+from bot.ports import UnitOfWorkFactory
 from samverkan.settings import Settings
 from samverkan.wiring import Runtime, build
 
@@ -32,7 +31,7 @@ def console_user_id(person: Person) -> str:
 class ConsoleChat:
     """ChatPort for the terminal: every message is printed as plain text, with where it went."""
 
-    def __init__(self, unit_of_work: Callable[[], UnitOfWork], out: TextIO, lang: Lang = "sv") -> None:
+    def __init__(self, unit_of_work: UnitOfWorkFactory, out: TextIO, lang: Lang = "sv") -> None:
         self.unit_of_work = unit_of_work
         self.out = out
         self.t = Texts(lang)
@@ -207,7 +206,7 @@ def open_console(settings: Settings, clock: ManualClock, out: TextIO = sys.stdou
     """The application with the terminal as its chat. Close `console.runtime` when done."""
     chats: list[ConsoleChat] = []
 
-    def chat(unit_of_work: Callable[[], UnitOfWork]) -> ConsoleChat:
+    def chat(unit_of_work: UnitOfWorkFactory) -> ConsoleChat:
         chats.append(ConsoleChat(unit_of_work, out, settings.samverkan_lang or "sv"))
         return chats[-1]
 

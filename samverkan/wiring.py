@@ -17,15 +17,15 @@ from bot.app import Samverkan
 from bot.chat import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.directory.seed import seed_directory
+from bot.intake import Intake
 from bot.model import GovernanceModel, load_model
-from bot.ports import UnitOfWork
+from bot.ports import UnitOfWorkFactory
 from samverkan.settings import Settings
 from storage.db import make_engine, migrate, session_factory
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
 ChatFactory = Callable[[UnitOfWorkFactory], ChatPort]
 
 
@@ -44,8 +44,8 @@ def open_database(settings: Settings, clock: Clock | None = None) -> Database:
     migrate(engine)
     sessions = session_factory(engine)
 
-    def unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions)
+    def unit_of_work(read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions, read_only)
 
     _seed(unit_of_work, model, clock)
     return Database(model, engine, unit_of_work)
@@ -95,6 +95,8 @@ class Runtime:
             self.scheduler.shutdown(wait=True)
         self.core.runner.stop()
         self.work.shutdown(wait=True)
+        if self.core.intake is not None:
+            self.core.intake.close()
         self.engine.dispose()
 
 
@@ -117,7 +119,7 @@ def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | No
     database = open_database(settings, clock)
     port = (chat or slack_chat(settings))(database.unit_of_work)
     core = Samverkan(database.model, database.unit_of_work, clock, port, settings.samverkan_lang,
-                     lease=timedelta(seconds=settings.samverkan_claim_lease))
+                     lease=timedelta(seconds=settings.samverkan_claim_lease), intake=Intake(database.unit_of_work))
     return Runtime(settings, database.model, database.engine, core,
                    ThreadPoolExecutor(max_workers=settings.samverkan_workers, thread_name_prefix="work"))
 
@@ -161,3 +163,11 @@ def http_app(runtime: Runtime):  # type: ignore[no-untyped-def]
 
     return wsgi_app(slack_app(runtime), runtime.settings.slack_signing_secret or "", runtime.healthy,
                     runtime.calendar)
+
+
+def socket_mode(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """Slack through Socket Mode (SLACK_APP_TOKEN): the same bolt app, over slack_sdk's own WebSocket client."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert runtime.settings.slack_app_token, "Socket Mode needs SLACK_APP_TOKEN"
+    return SocketModeHandler(slack_app(runtime), runtime.settings.slack_app_token)

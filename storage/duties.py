@@ -17,7 +17,13 @@ class SqlDutyStore:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def plan(self, duty: Duty) -> bool:
+    def plan(self, duty: Duty, claimed_by: str | None = None, at: datetime | None = None) -> bool:
+        if claimed_by is not None:
+            # A fresh key, performed at once by the planner: planned as claimed, which saves the claim's round trip.
+            self.session.add(DutyRow(key=duty.key, kind=duty.kind, due_at=duty.due, not_after=duty.not_after,
+                                     payload=duty.payload, state="claimed", claimed_by=claimed_by, claimed_at=at,
+                                     attempts=1, note=""))
+            return True
         if self.session.scalar(select(DutyRow.id).where(DutyRow.key == duty.key)) is not None:
             return False
         try:

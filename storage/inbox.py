@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.chat import Command
@@ -15,11 +16,36 @@ class SqlInboxStore:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, command: Command) -> int:
-        row = InboxRow(command=command.model_dump(mode="json"), received_at=command.received_at, state="waiting")
-        self.session.add(row)
-        self.session.flush()
+    def add(self, command: Command) -> int | None:
+        delivery = command.trigger_id or None
+        if delivery and self.session.scalar(select(InboxRow.id).where(InboxRow.delivery == delivery)) is not None:
+            return None
+        row = InboxRow(command=command.model_dump(mode="json"), received_at=command.received_at, state="waiting",
+                       delivery=delivery)
+        try:
+            # A savepoint: the same delivery arriving twice at once costs only this row.
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            return None
         return row.id
+
+    def add_all(self, commands: list[Command]) -> list[int | None]:
+        """Many at once, as the intake writes them: one look for earlier deliveries, one insert."""
+        triggers = [c.trigger_id for c in commands if c.trigger_id]
+        seen = set(self.session.scalars(select(InboxRow.delivery).where(InboxRow.delivery.in_(triggers)))) \
+            if triggers else set()
+        fresh: list[Command] = []
+        for command in commands:
+            if command.trigger_id and command.trigger_id in seen:
+                continue
+            seen.add(command.trigger_id)
+            fresh.append(command)
+        ids = list(self.session.scalars(insert(InboxRow).returning(InboxRow.id, sort_by_parameter_order=True), [
+            {"command": c.model_dump(mode="json"), "received_at": c.received_at, "state": "waiting",
+             "delivery": c.trigger_id or None} for c in fresh])) if fresh else []
+        numbers = dict(zip(map(id, fresh), ids, strict=True))
+        return [numbers.get(id(c)) for c in commands]
 
     def get(self, entry: int) -> Command | None:
         row = self.session.get(InboxRow, entry)

@@ -285,3 +285,5 @@ class InboxRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, done, failed
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # What the platform delivered it as (its trigger), so a redelivery is recognised; None when it has none.
+    delivery: Mapped[str | None] = mapped_column(String(200), unique=True)

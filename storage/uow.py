@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.db import READ_ONLY
 from storage.directory import SqlDirectoryStore
 from storage.disagreement import SqlDisagreementStore
 from storage.duties import SqlDutyStore
@@ -16,11 +17,15 @@ from storage.incidents import SqlIncidentStore
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], read_only: bool = False) -> None:
         self._sessions = sessions
+        self._read_only = read_only
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._sessions()
+        if self._read_only:
+            # Said before the transaction begins: on SQLite a reader then takes no write lock.
+            self.session.connection(execution_options={READ_ONLY: True})
         self.directory = SqlDirectoryStore(self.session)
         self.events = SqlEventLog(self.session)
         self.duties = SqlDutyStore(self.session)

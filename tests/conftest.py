@@ -93,7 +93,8 @@ def sessions(request: pytest.FixtureRequest, _engines: dict[str, Engine]) -> Ite
 
 @pytest.fixture
 def core(model: GovernanceModel, sessions: sessionmaker[Session], clock: ManualClock, chat: RecordingChat) -> Samverkan:
-    def unit_of_work() -> SqlUnitOfWork:
+    def unit_of_work(read_only: bool = False) -> SqlUnitOfWork:
+        # One connection for the whole test (rolled back at its end): it cannot be made read-only, nor need it.
         return SqlUnitOfWork(sessions)
 
     with unit_of_work() as uow:

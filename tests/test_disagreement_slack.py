@@ -3,6 +3,7 @@ fake Web API, each escalation once."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from bot.clock import STOCKHOLM
 from handlers.slack_chat import SlackChat, web_client
 from tests.conftest import BACKENDS
 
-pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
 
 EVA, KARIN, JOHAN, ALI, PER = "U01EVALIND", "U01KARINBG", "U02JOHANEK", "U02ALIHASN", "U0PERSTRAND"
 
@@ -70,7 +71,8 @@ def submission(user: str, channel: str, **fields: str) -> str:
         else:
             values[name] = {"value": {"type": "plain_text_input", "value": value}}
     payload = {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": user}, "api_app_id": "A1",
-               "trigger_id": "4.5.6", "view": {"id": "V1", "type": "modal", "callback_id": "disagreement.open",
+               "trigger_id": f"4.5.{uuid.uuid4().hex}",
+               "view": {"id": "V1", "type": "modal", "callback_id": "disagreement.open",
                                                "private_metadata": json.dumps({"channel": channel}),
                                                "state": {"values": values}}}
     return urlencode({"payload": json.dumps(payload)})
@@ -81,7 +83,7 @@ def test_the_form_opens_and_its_submission_goes_through_the_same_rules(slack_app
 
     from tests.fakes.slack_http import signed_headers
 
-    response = slack_app.command("/disagreement", "open", EVA)
+    response = slack_app.command("/disagreement", "open", EVA, trigger_id="1.2.3")
     assert response.status_code == 200 and response.text == ""
     [opened] = slack_app.fake.wait_for("views.open")
     view = json.loads(opened.params["view"]) if isinstance(opened.params["view"], str) else opened.params["view"]

@@ -14,7 +14,7 @@ import pytest
 
 from tests.fakes.slack_http import SlackAppServer, command_body, signed_headers
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 EVA = "U01EVALIND"
 

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from tests.fakes.slack_api import FakeSlack, Fault
 from tests.fakes.slack_http import SIGNING_SECRET, command_body, signed_headers
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")]
 
 EVA = "U01EVALIND"
 

@@ -14,7 +14,7 @@ from tests.conftest import BACKENDS
 from tests.fakes.slack_api import Fault
 from tests.fakes.slack_http import signed_headers
 
-pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
 
 EVA, JOHAN = "U01EVALIND", "U02JOHANEK"
 SD_GROUP = ["U02SDJOUR1", "U02SDJOUR2"]
@@ -73,7 +73,7 @@ def test_declaring_on_wlan_opens_one_war_room_with_exactly_the_catalogues_people
 
 def test_the_modal_declares_with_the_chosen_services_and_severity(slack) -> None:  # type: ignore[no-untyped-def]
     fake = slack.fake
-    assert slack.command("/incident", "declare", EVA).status_code == 200
+    assert slack.command("/incident", "declare", EVA, trigger_id="1.2.3").status_code == 200
     [opened] = fake.wait_for("views.open")
     assert opened.params["trigger_id"] == "1.2.3"
     view = fake.views[0]

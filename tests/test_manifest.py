@@ -74,6 +74,7 @@ def test_the_scopes_cover_every_web_api_method_the_bot_calls() -> None:
     assert {SCOPES[m] for m in called} | {"commands"} <= scopes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_running_app_answers_every_manifest_command_and_no_other(slack_app) -> None:  # type: ignore[no-untyped-def]
     for name in manifest_commands():

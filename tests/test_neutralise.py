@@ -20,6 +20,7 @@ INCIDENT = '/incident declare "WLAN nere" wlan 1'
 DISAGREEMENT = "/disagreement open school-platform Gränsdragning"
 
 
+
 def texts(value: Any) -> list[str]:
     """Every string inside a call's parameters (text, blocks, topics, views), however nested."""
     if isinstance(value, str):
@@ -58,6 +59,7 @@ PATHS: dict[str, tuple] = {  # type: ignore[type-arg]
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(PATHS))
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_user_text_never_notifies_a_channel(slack_app: SlackAppServer, path: str) -> None:
@@ -83,6 +85,7 @@ def test_user_text_never_notifies_a_channel(slack_app: SlackAppServer, path: str
             assert forbidden not in text_, f"{forbidden!r} reached Slack on the {path} path: {text_!r}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_bots_own_mentions_still_notify(slack_app: SlackAppServer) -> None:
     slack_app.fake.usergroups["S02SDJOUR"] = [SDJOUR]

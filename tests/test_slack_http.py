@@ -11,7 +11,7 @@ from tests.conftest import BACKENDS
 from tests.fakes.slack_api import Fault
 from tests.fakes.slack_http import command_body, signed_headers
 
-pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
 
 EVA, JOHAN = "U01EVALIND", "U02JOHANEK"
 

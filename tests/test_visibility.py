@@ -120,6 +120,7 @@ def test_people_outside_the_directory_learn_nothing(talk: Dialogue) -> None:
     assert "Forumkalendern" in talk.say("U0STRANGER", "/forum help")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_change_in_the_user_group_takes_effect(database_url: str, fake_slack, clock) -> None:  # type: ignore[no-untyped-def]
     fake_slack.usergroups["S02SDJOUR"] = [SDJOUR]

@@ -3,7 +3,11 @@ person. (Round trips are inferred from timing, so they are reported by the bench
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.war_room import measure
+
+pytestmark = pytest.mark.slow  # over HTTP, or real processes: the full run, not the fast tier
 
 
 def test_calls_grow_by_one_invite_batch_per_hundred_invitees() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.chat import ChatPort
@@ -12,7 +11,7 @@ from bot.commands import UserError
 from bot.directory.people import Person
 from bot.events import Event
 from bot.model import GovernanceModel, Party, Role
-from bot.ports import UnitOfWork
+from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 # Slack escapes mentions in slash-command text: <@U123|name>, <!subteam^S123|@handle>, <mailto:a@b|a@b>.
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -83,7 +82,7 @@ def find_role(model: GovernanceModel, word: str) -> Role:
     raise UserError("directory.unknown_role", word=word)
 
 
-def recognise(unit_of_work: Callable[[], UnitOfWork], chat: ChatPort, user_id: str,
+def recognise(unit_of_work: UnitOfWorkFactory, chat: ChatPort, user_id: str,
               clock: Clock) -> Person | None:
     """The directory person behind a platform user, asked before a command's transaction opens (the platform may
     take a round trip, and a transaction must not wait for it).
@@ -93,7 +92,7 @@ def recognise(unit_of_work: Callable[[], UnitOfWork], chat: ChatPort, user_id: s
     group that stands in the directory for a team (the Service Desk's on-duty rota) acts as that entry: membership
     is read from the platform, which keeps it only briefly, so a change in the group takes effect.
     """
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         person = uow.directory.by_slack_user(user_id)
         groups = [p for p in uow.directory.people() if p.slack_usergroup] if person is None else []
     if person is not None:

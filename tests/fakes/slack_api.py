@@ -22,6 +22,10 @@ class _Server(ThreadingHTTPServer):
     # retransmission, a delay of the fake's own making.
     request_queue_size = 128
 
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        # A caller that went away mid-answer (a bot killed on purpose) is part of the tests, not a fault to print.
+        pass
+
 
 @dataclass
 class Call:
@@ -51,6 +55,7 @@ class FakeSlack:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay  # every call takes this long
         self.delays: dict[str, float] = {}  # and these methods this long
+        self.socket_mode_url = ""  # where apps.connections.open sends a Socket Mode client
         self.calls: list[Call] = []
         self.users: dict[str, str] = {}  # user id -> e-mail
         self.faults: dict[str, deque[Fault]] = {}
@@ -126,6 +131,7 @@ class FakeSlack:
     def reset(self) -> None:
         with self._lock:
             self.delays.clear()
+            self.socket_mode_url = ""
             self.calls.clear()
             self.faults.clear()
             self.channels.clear()
@@ -232,6 +238,9 @@ class FakeSlack:
         if (answer := self._war_room(method, params)) is not None:
             return answer
         match method:
+            case "apps.connections.open":
+                return {"ok": True, "url": self.socket_mode_url} if self.socket_mode_url else {
+                    "ok": False, "error": "socket_mode_disabled"}
             case "auth.test":
                 return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Stockholm"}
             case "chat.postMessage":

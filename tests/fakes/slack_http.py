@@ -3,6 +3,7 @@ requests the way Slack does."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from samverkan.wiring import Runtime, build, http_app
 from tests.fakes.slack_api import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
+_TRIGGERS = itertools.count(1)
 
 
 def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -28,11 +30,14 @@ def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | Non
     }
 
 
-def command_body(command: str, text: str, user_id: str, channel_id: str = "C0FORUM", response_url: str = "") -> str:
+def command_body(command: str, text: str, user_id: str, channel_id: str = "C0FORUM", response_url: str = "",
+                 trigger_id: str | None = None) -> str:
+    """A slash command as Slack posts it. Each gets a trigger of its own, as in Slack, unless one is given."""
     return urlencode({
         "token": "legacy", "team_id": "T1", "team_domain": "stockholm", "channel_id": channel_id,
         "channel_name": "samverkan", "user_id": user_id, "user_name": user_id.lower(), "command": command,
-        "text": text, "api_app_id": "A1", "response_url": response_url, "trigger_id": "1.2.3",
+        "text": text, "api_app_id": "A1", "response_url": response_url,
+        "trigger_id": trigger_id or f"{next(_TRIGGERS)}.{user_id}.{time.monotonic_ns()}",
     })
 
 
@@ -86,9 +91,11 @@ class SlackAppServer:
         self.background.stop()
         self.runtime.close()
 
-    def command(self, command: str, text: str, user_id: str, token: str | None = None) -> httpx.Response:
+    def command(self, command: str, text: str, user_id: str, token: str | None = None,
+                trigger_id: str | None = None) -> httpx.Response:
         """Sends a signed slash command; the bot's answer to the user arrives on the fake's response URL."""
-        body = command_body(command, text, user_id, response_url=self.fake.response_url(token or user_id))
+        body = command_body(command, text, user_id, response_url=self.fake.response_url(token or user_id),
+                            trigger_id=trigger_id)
         return self.http.post("/slack/events", content=body, headers=signed_headers(body))
 
     def answer(self, token: str, count: int = 1, timeout: float = 10.0) -> str:
