@@ -17,6 +17,7 @@ from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement
 from bot.forum.records import Action, Deployment
 from bot.incident.records import Incident
+from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel, Lang, MajorIncidents, Service
 from bot.ports import UnitOfWork
 
@@ -171,11 +172,11 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
         case None:
             return True, False
         case Forum():
-            return attends(subject, party), party in subject.chair
+            return attends(model, subject, party), parties.chairs(model, subject, party)
         case Action():
             forum = model.sitting_forum(subject.forum)
-            chair = forum is not None and party in forum.chair
-            return forum is not None and attends(forum, party), subject.owner == person.key or chair
+            chair = forum is not None and parties.chairs(model, forum, party)
+            return forum is not None and attends(model, forum, party), subject.owner == person.key or chair
         case Service():
             responsible = party in subject.responsible
             return responsible, responsible or lead_supplier(model, person)
@@ -194,8 +195,9 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
     return False, False
 
 
-def attends(forum: Forum, party: str) -> bool:
-    return party in forum.chair or any(r.party == party for r in forum.attendees)
+def attends(model: GovernanceModel, forum: Forum, party: str) -> bool:
+    """A seat of the party's own or its class's (the City's other suppliers at the forums open to them)."""
+    return parties.attends(model, forum, party)
 
 
 def incident_parties(uow: UnitOfWork, incident: Incident) -> set[str]:
@@ -237,7 +239,7 @@ def describe(model: GovernanceModel, lang: Lang, subject: Subject) -> dict[str, 
     """The values a refusal's explanation names."""
     match subject:
         case Forum():
-            chair = ", ".join(p.name(lang) for p in map(model.party, subject.chair) if p)
+            chair = ", ".join(parties.name(model, key, lang) for key in subject.chair)
             return {"forum": subject.name(lang), "chair": chair}
         case Service():
             return {"service": subject.name(lang)}

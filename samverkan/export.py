@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from bot.disagreement.records import Disagreement, Entry
+from bot.forum.announcements import announcing_forums
 from bot.incident.records import Incident
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork
@@ -73,14 +74,18 @@ def disagreement_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
 
 
 def deployment_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
-    return [{"ref": p.ref, "service": p.service, "party": p.party, "at": _iso(p.at), "what": p.what,
-             "announced_by": p.announced_by, "announced_at": _iso(p.announced_at)}
-            for p in uow.forum.deployments(datetime(1970, 1, 1, tzinfo=UTC))]
+    records = []
+    for p in uow.forum.deployments(datetime(1970, 1, 1, tzinfo=UTC)):
+        service = model.service(p.service)
+        forums = [f.key for f in announcing_forums(model, service)] if service else []
+        records.append({"ref": p.ref, "service": p.service, "party": p.party, "at": _iso(p.at), "what": p.what,
+                        "announced_by": p.announced_by, "announced_at": _iso(p.announced_at), "forums": forums})
+    return records
 
 
 def deployment_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
     return [{"record": "deployment", "ref": r["ref"], "at": r["at"], "kind": "announced",
-             "actor": r["announced_by"], "party": r["party"], "forum": model.deployment_forum or "",
+             "actor": r["announced_by"], "party": r["party"], "forum": " / ".join(r["forums"]),
              "text": r["what"], "title": r["service"], "parties": r["party"], "state": "announced"}
             for r in deployment_records(uow, model)]
 
