@@ -15,7 +15,7 @@ from enum import StrEnum
 from bot.directory.people import Person
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement
-from bot.forum.records import Action, Deployment
+from bot.forum.records import Action, Deployment, OwedReport
 from bot.incident.records import Incident
 from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel, Lang, MajorIncidents, Service
@@ -42,6 +42,7 @@ HOLDERS = {
     "incident": "the war room's commander, the lead supplier's on-duty incident managers, the City's major-incident "
                 "contact",
     "disagreement": "someone with authority to settle for their party at the disagreement's level",
+    "report": "a person of the party that owes the report",
 }
 
 EVERYONE = frozenset(KINDS)
@@ -92,6 +93,7 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "decision": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "action": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "done": _rule("permission.action_owner", _.HOLDER),
+        "report": _rule("permission.report_owner", _.HOLDER),
         "subscribe": _FORUM_PARTIES,
         "unsubscribe": _MEMBER,
     },
@@ -133,7 +135,7 @@ def rule(command: str, subcommand: str) -> Rule:
 
 
 # -- who someone is, relative to what a sub-command is about --------------------------------------------------------
-Subject = Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | None
+Subject = Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | OwedReport | None
 
 
 def is_admin(model: GovernanceModel, person: Person) -> bool:
@@ -173,6 +175,8 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
             return True, False
         case Forum():
             return attends(model, subject, party), parties.chairs(model, subject, party)
+        case OwedReport():
+            return attends(model, subject.forum, party), party == subject.report.owner
         case Action():
             forum = model.sitting_forum(subject.forum)
             chair = forum is not None and parties.chairs(model, forum, party)
@@ -228,6 +232,8 @@ def reference(subject: Subject) -> str:
     match subject:
         case Forum() | Service():
             return subject.key
+        case OwedReport():
+            return f"{subject.forum.key}/{subject.report.key}"
         case Action() | Deployment() | Incident() | Disagreement():
             return subject.ref
         case MajorIncidents():
@@ -241,6 +247,9 @@ def describe(model: GovernanceModel, lang: Lang, subject: Subject) -> dict[str, 
         case Forum():
             chair = ", ".join(parties.name(model, key, lang) for key in subject.chair)
             return {"forum": subject.name(lang), "chair": chair}
+        case OwedReport():
+            return {"forum": subject.forum.name(lang), "report": subject.report.name(lang),
+                    "owner": parties.name(model, subject.report.owner, lang)}
         case Service():
             return {"service": subject.name(lang)}
         case Action() | Deployment() | Incident():

@@ -90,6 +90,25 @@ def deployment_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
             for r in deployment_records(uow, model)]
 
 
+def report_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    """Reports delivered before sittings, with the sitting they were for."""
+    records = []
+    for r in uow.forum.every_delivered_report():
+        forum = model.sitting_forum(r.forum)
+        report = next((x for x in forum.reports if x.key == r.report), None) if forum else None
+        records.append({"forum": r.forum, "report": r.report,
+                        "name": report.name(model.language) if report else r.report, "sitting": _iso(r.sitting),
+                        "party": r.party, "by": r.by, "at": _iso(r.at), "content": r.text})
+    return records
+
+
+def report_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "report", "ref": r["report"], "at": r["at"], "kind": "delivered", "actor": r["by"],
+             "party": r["party"], "forum": r["forum"], "text": r["content"], "title": f"{r['name']} – {r['sitting']}",
+             "parties": r["party"], "state": "delivered"}
+            for r in report_records(uow, model)]
+
+
 def _incidents(uow: UnitOfWork) -> list[Incident]:
     return list(uow.incidents.declared_between(datetime(1970, 1, 1, tzinfo=UTC)))
 
@@ -125,6 +144,7 @@ def incident_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
 
 SECTIONS = [
     Section("disagreements", disagreement_records, disagreement_rows),
+    Section("reports", report_records, report_rows),
     Section("deployments", deployment_records, deployment_rows),
     Section("incidents", incident_records, incident_rows),
 ]

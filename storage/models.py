@@ -274,6 +274,22 @@ class DisagreementEntryRow(Base):
     ref: Mapped[str] = mapped_column(String(300), default="")
 
 
+class ReportRow(Base):
+    """A report delivered for a sitting; a later delivery of the same report replaces it on the agenda."""
+
+    __tablename__ = "forum_report"
+    __table_args__ = (Index("ix_forum_report_forum_sitting", "forum", "sitting"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    forum: Mapped[str] = mapped_column(String(120))
+    report: Mapped[str] = mapped_column(String(80))
+    sitting: Mapped[datetime] = mapped_column(UtcDateTime)
+    party: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(String(2000))
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class InboxRow(Base):
     """A command as it was received: waiting, then done (or failed) in the transaction that did its work."""
 

@@ -105,8 +105,11 @@ def test_reminders_come_once_at_each_offset_with_the_agenda(core: Samverkan, cha
     assert week[0].splitlines()[0] == (
         "📅 *Kontraktsforum* – tisdag 19 januari 2027 kl. 10:00–12:00 (om 7 dagar)")
     assert "1. Vite för sena leveranser (anmäld av johan.ek)" in week[0]
-    assert "Leverantören tar med: Avtalsuppföljning och avvikelser; Eskalerade frågor" in week[0]
-    assert chat.directs == [("U01EVALIND", week[0])]
+    # The reports owed before the sitting are on its agenda, with when they are due (two working days before).
+    assert ("Rapport: Avtalsuppföljning och avvikelser (Leverantören) – lämnas senast fredag 15 januari 2027 "
+            "kl. 10:00") in week[0]
+    # Reminders go to subscribers; reports falling due go to their owners directly, and are not reminders.
+    assert [d for d in chat.directs if d[1].startswith("📅")] == [("U01EVALIND", week[0])]
     go(core, chat, clock, datetime(2027, 1, 18, 10, 0, tzinfo=STOCKHOLM))
     go(core, chat, clock, datetime(2027, 1, 19, 9, 45, tzinfo=STOCKHOLM))
     go(core, chat, clock, datetime(2027, 1, 19, 11, 0, tzinfo=STOCKHOLM))

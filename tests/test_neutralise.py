@@ -52,6 +52,7 @@ PATHS: dict[str, tuple] = {  # type: ignore[type-arg]
                 f"{EVA} /disagreement show D-1"),
     "proposal": ((f"{JOHAN} {DISAGREEMENT}",), f"{JOHAN} /disagreement propose D-1 Lurig {{x}}"),
     "escalation reason": ((f"{JOHAN} {DISAGREEMENT}",), f"{JOHAN} /disagreement escalate D-1 Lurig {{x}}"),
+    "report": ((), f"{JOHAN} /forum report problemmote Lurig {{x}}"),
     "rejection reason": ((f"{JOHAN} {DISAGREEMENT}", f"{JOHAN} /disagreement propose D-1 X"),
                          f"{JOHAN} /disagreement reject D-1 Lurig {{x}}"),
     "person's name": ((), f'{EVA} /samverkan person add network-ops <@U0OLLE> "Lurig {{x}}"'),

@@ -56,6 +56,10 @@ DECLARING = personas(outsider=(NOBODY, {OUT}), supplier=(PER, {IN}), on_duty=(SD
 # MI-n on WLAN: the Service Desk's rota (commander), the City's contact, network operations and S:t Erik in the room.
 INCIDENT = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), involved=(NOC, {IN}), lead_supplier=(JOHAN, {IN}),
                     commander=(SDJOUR, {IN, H}), city=(LARS, {IN, S}), contact=(EVA, {IN, S, A, H}))
+# Problemmöte's problem report, owed by the lead supplier: the other suppliers attend (by their class), the product
+# supplier does not.
+REPORT = personas(outsider=(NOBODY, {OUT}), uninvolved=(NINA, {U}), involved=(PER, {IN}), owner=(JOHAN, {IN, H}),
+                  city=(LARS, {IN, S}), admin=(EVA, {IN, S, A}))
 # D-n between the lead supplier and the school platform's supplier, at the City-led collaboration forum.
 DISAGREEMENT = personas(outsider=(NOBODY, {OUT}), uninvolved=(NINA, {U}), involved=(MARIA, {IN}),
                         city=(LARS, {IN, S}), admin=(EVA, {IN, S, A}), supplier=(JOHAN, {IN, H}),
@@ -93,6 +97,7 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("forum", "decision"): Scenario(f"decision {DAT} Kärnnätet byts i vår", FORUM),
     ("forum", "action"): Scenario(f"action {DAT} johan.ek 2027-02-01 Ta fram tidplan", FORUM),
     ("forum", "done"): Scenario("done A-1", ACTION, SETUP_ACTION, reset=True),
+    ("forum", "report"): Scenario("report problemmote https://intranat.example/problem.pdf", REPORT),
     ("forum", "subscribe"): Scenario(f"subscribe {DAT}", FORUM),
     ("forum", "unsubscribe"): Scenario(f"unsubscribe {DAT}", FORUM),
     ("deploy", "announce"): Scenario("announce wlan 2027-02-03 18:00 Ny firmware", SERVICE),

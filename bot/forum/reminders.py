@@ -134,8 +134,6 @@ def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOf
         lines.append(t("forum.reminder.place", place=forum.place))
     lines.append(t("forum.reminder.chair", chair=", ".join(parties.name(model, p, t.lang) for p in forum.chair)))
     lines.extend(attendance(uow, model, forum, t))
-    if forum.reports:
-        lines.append(t("forum.reminder.reports", reports="; ".join(r.name(t.lang) for r in forum.reports)))
     previous = previous_sitting(forum, sitting.start, uow.forum.changes(forum.key))
     items = agenda(sources, uow, model, forum, sitting, previous, t, now, viewer)
     lines.append(t("forum.reminder.agenda"))
