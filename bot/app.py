@@ -17,8 +17,11 @@ from bot.directory.commands import samverkan
 from bot.directory.lookup import recognise
 from bot.directory.people import Person
 from bot.disagreement import agenda as disagreement_agenda
+from bot.disagreement import (
+    clarification,  # noqa: F401 - registers /disagreement clarify
+    escalation,
+)
 from bot.disagreement import commands as disagreement_commands
-from bot.disagreement import escalation
 from bot.disagreement.commands import disagreement
 from bot.domain_events import Answered, DomainEvent
 from bot.duties import DutyRunner

@@ -44,7 +44,8 @@ def _disagreement(d: Disagreement, history: list[Entry]) -> Record:
         proposal = {"text": d.proposal.text, "by": d.proposal.by, "party": d.proposal.party,
                     "at": _iso(d.proposal.at), "accepted_by_parties": list(d.proposal.accepted)}
     return {"ref": d.ref, "title": d.title, "description": d.description, "raised_by": d.raised_by,
-            "parties": list(d.parties), "service": d.service, "state": d.state, "level": d.level + 1,
+            "parties": list(d.parties), "led_by": d.led_by, "service": d.service, "state": d.state,
+            "level": d.level + 1,
             "forum": d.forum, "ladder": [level.forum for level in d.path], "opened_at": _iso(d.opened_at),
             "deadline": _iso(d.deadline), "settled_at": _iso(d.settled_at), "proposal": proposal,
             "history": [_entry(e) for e in history]}
@@ -88,6 +89,21 @@ def deployment_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
              "actor": r["announced_by"], "party": r["party"], "forum": " / ".join(r["forums"]),
              "text": r["what"], "title": r["service"], "parties": r["party"], "state": "announced"}
             for r in deployment_records(uow, model)]
+
+
+def clarification_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    """The register of responsibility boundaries the City recorded between suppliers (section 8.10)."""
+    refs = {d.id: d.ref for d in uow.disagreements.every()}
+    return [{"ref": c.ref, "disagreement": refs.get(c.disagreement, f"D-{c.disagreement}"),
+             "parties": list(c.parties), "service": c.service, "boundary": c.text, "by": c.by, "at": _iso(c.at)}
+            for c in uow.disagreements.clarifications()]
+
+
+def clarification_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "clarification", "ref": r["ref"], "at": r["at"], "kind": "clarified", "actor": r["by"],
+             "party": "", "forum": "", "text": r["boundary"], "title": r["disagreement"],
+             "parties": " / ".join(r["parties"]), "state": "clarified"}
+            for r in clarification_records(uow, model)]
 
 
 def report_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
@@ -144,6 +160,7 @@ def incident_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
 
 SECTIONS = [
     Section("disagreements", disagreement_records, disagreement_rows),
+    Section("clarifications", clarification_records, clarification_rows),
     Section("reports", report_records, report_rows),
     Section("deployments", deployment_records, deployment_rows),
     Section("incidents", incident_records, incident_rows),

@@ -39,6 +39,11 @@ def test_other_suppliers_are_a_class_and_sit_where_the_contract_seats_them(model
         assert not set(OTHER_SUPPLIERS) & set(seated(model, key)), key
 
 
+def test_the_lead_supplier_sends_people_of_relevant_knowledge_to_the_specific_services_forum(
+        model: GovernanceModel) -> None:
+    assert roles(model, "samverkansforum", "supplier") == set()  # 5.2: not a fixed Kundansvarig
+
+
 def test_section_7_forums_are_led_by_the_city_executive_office(model: GovernanceModel) -> None:
     for key in ("nyckelleverantorsmote", "operativt-samverkansmote", "arkitekturrad"):
         forum = model.forum(key)
@@ -138,16 +143,16 @@ def line_of(text: str, fragment: str) -> int:
 
 
 @pytest.mark.parametrize(("old", "new", "field", "says"), [
-    ("attendees: [{party: city}, {class: other-supplier}, {party: supplier, roles: [kundansvarig]}]",
-     "attendees: [{party: city}, {class: other-suppliers}, {party: supplier, roles: [kundansvarig]}]",
+    ("attendees: [{party: city}, {class: other-supplier}, {party: supplier}]",
+     "attendees: [{party: city}, {class: other-suppliers}, {party: supplier}]",
      "forums[9].attendees[1].class", 'partsklassen "other-suppliers" finns inte under `party_classes`'),
     ("    classes: [other-supplier]\n  - key: network-ops", "    classes: [others]\n  - key: network-ops",
      "parties[7].classes[0]", 'partsklassen "others" finns inte'),
     ("    chair: [city-exec]\n    attendees: [{party: city-exec, roles: [it-direktor]}",
      "    chair: [city-exe]\n    attendees: [{party: city-exec, roles: [it-direktor]}",
      "forums[13].chair[0]", '"city-exe" är varken en part under `parties` eller en partsklass'),
-    ("attendees: [{party: city}, {class: other-supplier}, {party: supplier, roles: [kundansvarig]}]",
-     "attendees: [{party: city}, {class: other-supplier, party: telephony}, {party: supplier, roles: [kundansvarig]}]",
+    ("attendees: [{party: city}, {class: other-supplier}, {party: supplier}]",
+     "attendees: [{party: city}, {class: other-supplier, party: telephony}, {party: supplier}]",
      "forums[9].attendees[1]", "ange antingen `party` eller `class`"),
     ("owner: supplier, due: 5d, remind: 5d}\n  - key: kontraktsforum",
      "owner: suplier, due: 5d, remind: 5d}\n  - key: kontraktsforum",

@@ -123,6 +123,8 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
                                            reset=True),
     ("disagreement", "accept"): Scenario("accept D-1", DISAGREEMENT, SETUP_DISAGREEMENT, reset=True),
     ("disagreement", "reject"): Scenario("reject D-1 Nej", DISAGREEMENT, SETUP_DISAGREEMENT, reset=True),
+    ("disagreement", "clarify"): Scenario("clarify D-1 Leverantören äger inloggningen", DISAGREEMENT,
+                                          SETUP_DISAGREEMENT, reset=True),
 }
 # Help is for everyone, in the directory or not, for every command.
 for capability in CAPABILITIES:
