@@ -45,8 +45,8 @@ def seed(url: str, stored: int) -> Samverkan:
     with SqlUnitOfWork(sessions) as uow:
         seed_directory(uow, model, NOW)
         uow.commit()
-    city_supplier, start = path_for(model, ("city", "supplier"))
-    suppliers, s_start = path_for(model, ("school-platform", "supplier"))
+    city_supplier, start, _ = path_for(model, ("city", "supplier"))
+    suppliers, s_start, led_by = path_for(model, ("school-platform", "supplier"))
     opened = NOW - timedelta(days=3)
     due_at = NOW - timedelta(hours=1)
     later = NOW + timedelta(days=30)
@@ -55,8 +55,8 @@ def seed(url: str, stored: int) -> Samverkan:
         for first in range(1, stored + 1, batch):
             rows, duties, entries = [], [], []
             for n in range(first, min(first + batch, stored + 1)):
-                pair, path, level = ((("school-platform", "supplier"), suppliers, s_start) if n <= VISIBLE
-                                     else (("city", "supplier"), city_supplier, start))
+                pair, path, level, leader = ((("school-platform", "supplier"), suppliers, s_start, led_by)
+                                             if n <= VISIBLE else (("city", "supplier"), city_supplier, start, None))
                 forum = sitting_forum(model, path[level], "digitala-enheter").key
                 # The due ones are spread evenly over the City–supplier disagreements, all at the service forum.
                 deadline = due_at if n > VISIBLE and (n - VISIBLE) % ((stored - VISIBLE) // DUE) == 0 else later
@@ -64,7 +64,7 @@ def seed(url: str, stored: int) -> Samverkan:
                              "party_a": pair[0], "party_b": pair[1], "path": [[p.forum, p.grace_days] for p in path],
                              "level": level, "rung": path[level].forum, "forum": forum, "catalogue": "digitala-enheter",
                              "service": None, "state": "open", "opened_at": opened, "level_since": opened,
-                             "deadline": deadline, "accepted": []})
+                             "deadline": deadline, "accepted": [], "led_by": leader})
                 duties.append({"key": duty_key(n, level), "kind": ESCALATE, "due_at": deadline, "not_after": None,
                                "payload": {"id": n, "level": level}, "state": "pending", "attempts": 0, "note": ""})
                 entries.append({"disagreement_id": n, "at": opened, "actor": "johan.ek", "party": "supplier",

@@ -18,14 +18,17 @@ from bot.directory.commands import samverkan
 from bot.directory.lookup import recognise
 from bot.directory.people import Person
 from bot.disagreement import agenda as disagreement_agenda
+from bot.disagreement import (
+    clarification,  # noqa: F401 - registers /disagreement clarify
+    escalation,
+)
 from bot.disagreement import commands as disagreement_commands
-from bot.disagreement import escalation
 from bot.disagreement.commands import disagreement
 from bot.domain_events import Answered, DomainEvent
 from bot.duties import DutyRunner
 from bot.events import Event
 from bot.forms import Submission
-from bot.forum import agenda, reminders
+from bot.forum import agenda, reminders, reports, standing
 from bot.forum.commands import forum
 from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts
@@ -54,15 +57,18 @@ PERFORMERS = {
     incident_assembly.ARCHIVE: incident_assembly.perform_archive,
     incident_reminders.UPDATE_DUE: incident_reminders.perform,
     escalation.ESCALATE: escalation.perform,
+    reports.REPORT_DUE: reports.perform_due,
+    reports.REPORT_MISSING: reports.perform_missing,
+    standing.CONVENE: standing.perform_convene,
 }
-PLANNERS = [reminders.plan, incident_reminders.plan]
+PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
     "incident.declare": ("incident", incident_commands.declaration_words),
     "disagreement.open": ("disagreement", disagreement_commands.opening_words),
 }
-AGENDA_SOURCES = (agenda.added_items, agenda.open_actions, agenda.announced_deployments,
-                  disagreement_agenda.open_disagreements, major_incidents_since)
+AGENDA_SOURCES = (agenda.added_items, standing.standing_items, reports.owed_reports, agenda.open_actions,
+                  agenda.announced_deployments, disagreement_agenda.open_disagreements, major_incidents_since)
 
 
 class Samverkan:

@@ -15,8 +15,9 @@ from enum import StrEnum
 from bot.directory.people import Person
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement
-from bot.forum.records import Action, Deployment
+from bot.forum.records import Action, Deployment, OwedReport
 from bot.incident.records import Incident
+from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel, Lang, MajorIncidents, Service
 from bot.ports import UnitOfWork
 
@@ -41,6 +42,7 @@ HOLDERS = {
     "incident": "the war room's commander, the lead supplier's on-duty incident managers, the City's major-incident "
                 "contact",
     "disagreement": "someone with authority to settle for their party at the disagreement's level",
+    "report": "a person of the party that owes the report",
 }
 
 EVERYONE = frozenset(KINDS)
@@ -91,6 +93,7 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "decision": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "action": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "done": _rule("permission.action_owner", _.HOLDER),
+        "report": _rule("permission.report_owner", _.HOLDER),
         "subscribe": _FORUM_PARTIES,
         "unsubscribe": _MEMBER,
     },
@@ -122,6 +125,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "escalate": _rule("permission.disagreement_parties", _.INVOLVED, _.HOLDER),
         "accept": _rule("permission.disagreement_authority", _.HOLDER),
         "reject": _rule("permission.disagreement_authority", _.HOLDER),
+        # The City leads a question between suppliers and records how it ends (section 8.10).
+        "clarify": _rule("permission.disagreement_clarify", _.OVERSIGHT),
     },
 }
 
@@ -132,7 +137,7 @@ def rule(command: str, subcommand: str) -> Rule:
 
 
 # -- who someone is, relative to what a sub-command is about --------------------------------------------------------
-Subject = Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | None
+Subject = Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | OwedReport | None
 
 
 def is_admin(model: GovernanceModel, person: Person) -> bool:
@@ -171,11 +176,13 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
         case None:
             return True, False
         case Forum():
-            return attends(subject, party), party in subject.chair
+            return attends(model, subject, party), parties.chairs(model, subject, party)
+        case OwedReport():
+            return attends(model, subject.forum, party), party == subject.report.owner
         case Action():
             forum = model.sitting_forum(subject.forum)
-            chair = forum is not None and party in forum.chair
-            return forum is not None and attends(forum, party), subject.owner == person.key or chair
+            chair = forum is not None and parties.chairs(model, forum, party)
+            return forum is not None and attends(model, forum, party), subject.owner == person.key or chair
         case Service():
             responsible = party in subject.responsible
             return responsible, responsible or lead_supplier(model, person)
@@ -194,8 +201,9 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
     return False, False
 
 
-def attends(forum: Forum, party: str) -> bool:
-    return party in forum.chair or any(r.party == party for r in forum.attendees)
+def attends(model: GovernanceModel, forum: Forum, party: str) -> bool:
+    """A seat of the party's own or its class's (the City's other suppliers at the forums open to them)."""
+    return parties.attends(model, forum, party)
 
 
 def incident_parties(uow: UnitOfWork, incident: Incident) -> set[str]:
@@ -226,6 +234,8 @@ def reference(subject: Subject) -> str:
     match subject:
         case Forum() | Service():
             return subject.key
+        case OwedReport():
+            return f"{subject.forum.key}/{subject.report.key}"
         case Action() | Deployment() | Incident() | Disagreement():
             return subject.ref
         case MajorIncidents():
@@ -237,8 +247,11 @@ def describe(model: GovernanceModel, lang: Lang, subject: Subject) -> dict[str, 
     """The values a refusal's explanation names."""
     match subject:
         case Forum():
-            chair = ", ".join(p.name(lang) for p in map(model.party, subject.chair) if p)
+            chair = ", ".join(parties.name(model, key, lang) for key in subject.chair)
             return {"forum": subject.name(lang), "chair": chair}
+        case OwedReport():
+            return {"forum": subject.forum.name(lang), "report": subject.report.name(lang),
+                    "owner": parties.name(model, subject.report.owner, lang)}
         case Service():
             return {"service": subject.name(lang)}
         case Action() | Deployment() | Incident():

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from bot.disagreement.records import Disagreement, Entry
+from bot.forum.announcements import announcing_forums
 from bot.incident.records import Incident
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork
@@ -43,7 +44,8 @@ def _disagreement(d: Disagreement, history: list[Entry]) -> Record:
         proposal = {"text": d.proposal.text, "by": d.proposal.by, "party": d.proposal.party,
                     "at": _iso(d.proposal.at), "accepted_by_parties": list(d.proposal.accepted)}
     return {"ref": d.ref, "title": d.title, "description": d.description, "raised_by": d.raised_by,
-            "parties": list(d.parties), "service": d.service, "state": d.state, "level": d.level + 1,
+            "parties": list(d.parties), "led_by": d.led_by, "service": d.service, "state": d.state,
+            "level": d.level + 1,
             "forum": d.forum, "ladder": [level.forum for level in d.path], "opened_at": _iso(d.opened_at),
             "deadline": _iso(d.deadline), "settled_at": _iso(d.settled_at), "proposal": proposal,
             "history": [_entry(e) for e in history]}
@@ -73,16 +75,54 @@ def disagreement_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
 
 
 def deployment_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
-    return [{"ref": p.ref, "service": p.service, "party": p.party, "at": _iso(p.at), "what": p.what,
-             "announced_by": p.announced_by, "announced_at": _iso(p.announced_at)}
-            for p in uow.forum.deployments(datetime(1970, 1, 1, tzinfo=UTC))]
+    records = []
+    for p in uow.forum.deployments(datetime(1970, 1, 1, tzinfo=UTC)):
+        service = model.service(p.service)
+        forums = [f.key for f in announcing_forums(model, service)] if service else []
+        records.append({"ref": p.ref, "service": p.service, "party": p.party, "at": _iso(p.at), "what": p.what,
+                        "announced_by": p.announced_by, "announced_at": _iso(p.announced_at), "forums": forums})
+    return records
 
 
 def deployment_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
     return [{"record": "deployment", "ref": r["ref"], "at": r["at"], "kind": "announced",
-             "actor": r["announced_by"], "party": r["party"], "forum": model.deployment_forum or "",
+             "actor": r["announced_by"], "party": r["party"], "forum": " / ".join(r["forums"]),
              "text": r["what"], "title": r["service"], "parties": r["party"], "state": "announced"}
             for r in deployment_records(uow, model)]
+
+
+def clarification_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    """The register of responsibility boundaries the City recorded between suppliers (section 8.10)."""
+    refs = {d.id: d.ref for d in uow.disagreements.every()}
+    return [{"ref": c.ref, "disagreement": refs.get(c.disagreement, f"D-{c.disagreement}"),
+             "parties": list(c.parties), "service": c.service, "boundary": c.text, "by": c.by, "at": _iso(c.at)}
+            for c in uow.disagreements.clarifications()]
+
+
+def clarification_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "clarification", "ref": r["ref"], "at": r["at"], "kind": "clarified", "actor": r["by"],
+             "party": "", "forum": "", "text": r["boundary"], "title": r["disagreement"],
+             "parties": " / ".join(r["parties"]), "state": "clarified"}
+            for r in clarification_records(uow, model)]
+
+
+def report_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    """Reports delivered before sittings, with the sitting they were for."""
+    records = []
+    for r in uow.forum.every_delivered_report():
+        forum = model.sitting_forum(r.forum)
+        report = next((x for x in forum.reports if x.key == r.report), None) if forum else None
+        records.append({"forum": r.forum, "report": r.report,
+                        "name": report.name(model.language) if report else r.report, "sitting": _iso(r.sitting),
+                        "party": r.party, "by": r.by, "at": _iso(r.at), "content": r.text})
+    return records
+
+
+def report_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "report", "ref": r["report"], "at": r["at"], "kind": "delivered", "actor": r["by"],
+             "party": r["party"], "forum": r["forum"], "text": r["content"], "title": f"{r['name']} – {r['sitting']}",
+             "parties": r["party"], "state": "delivered"}
+            for r in report_records(uow, model)]
 
 
 def _incidents(uow: UnitOfWork) -> list[Incident]:
@@ -120,6 +160,8 @@ def incident_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
 
 SECTIONS = [
     Section("disagreements", disagreement_records, disagreement_rows),
+    Section("clarifications", clarification_records, clarification_rows),
+    Section("reports", report_records, report_rows),
     Section("deployments", deployment_records, deployment_rows),
     Section("incidents", incident_records, incident_rows),
 ]

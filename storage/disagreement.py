@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.disagreement.records import (
+    Clarification,
     Disagreement,
     Entry,
     Level,
@@ -17,7 +18,7 @@ from bot.disagreement.records import (
     Proposal,
     State,
 )
-from storage.models import DisagreementEntryRow, DisagreementRow
+from storage.models import ClarificationRow, DisagreementEntryRow, DisagreementRow
 
 
 class SqlDisagreementStore:
@@ -29,7 +30,8 @@ class SqlDisagreementStore:
             title=new.title, description=new.description, raised_by=new.raised_by, party_a=new.parties[0],
             party_b=new.parties[1], path=[[level.forum, level.grace_days] for level in new.path], level=new.level,
             rung=new.path[new.level].forum, forum=new.forum, catalogue=new.catalogue, service=new.service,
-            state="open", opened_at=new.opened_at, level_since=new.opened_at, deadline=new.deadline, accepted=[])
+            state="open", opened_at=new.opened_at, level_since=new.opened_at, deadline=new.deadline, accepted=[],
+            led_by=new.led_by)
         self.session.add(row)
         self.session.flush()
         return _disagreement(row)
@@ -69,6 +71,26 @@ class SqlDisagreementStore:
         self.session.execute(update(DisagreementRow).where(DisagreementRow.id == disagreement_id)
                              .values(state="settled", settled_at=at, deadline=None)
                              .execution_options(synchronize_session=False))
+
+    def set_deadline(self, disagreement_id: int, deadline: datetime | None) -> None:
+        self.session.execute(update(DisagreementRow).where(DisagreementRow.id == disagreement_id)
+                             .values(deadline=deadline).execution_options(synchronize_session=False))
+
+    def clarify(self, disagreement_id: int, text: str, by: str, at: datetime) -> Clarification:
+        current = self.session.get(DisagreementRow, disagreement_id, populate_existing=True)
+        assert current is not None
+        row = ClarificationRow(disagreement_id=disagreement_id, party_a=current.party_a, party_b=current.party_b,
+                               service=current.service, text=text, by=by, at=at)
+        self.session.add(row)
+        self.session.execute(update(DisagreementRow).where(DisagreementRow.id == disagreement_id)
+                             .values(state="clarified", settled_at=current.settled_at or at, deadline=None)
+                             .execution_options(synchronize_session=False))
+        self.session.flush()
+        return _clarification(row)
+
+    def clarifications(self) -> Sequence[Clarification]:
+        return [_clarification(row) for row in self.session.scalars(select(ClarificationRow)
+                                                                    .order_by(ClarificationRow.id))]
 
     def append(self, entry: Entry) -> None:
         self.session.add(DisagreementEntryRow(
@@ -137,7 +159,12 @@ def _disagreement(row: DisagreementRow) -> Disagreement:
         parties=(row.party_a, row.party_b), path=tuple(Level(f, int(g)) for f, g in row.path), level=row.level,
         forum=row.forum, catalogue=row.catalogue, service=row.service, state=row.state,  # type: ignore[arg-type]
         opened_at=row.opened_at, level_since=row.level_since, deadline=row.deadline, settled_at=row.settled_at,
-        proposal=proposal)
+        proposal=proposal, led_by=row.led_by)
+
+
+def _clarification(row: ClarificationRow) -> Clarification:
+    return Clarification(row.id, row.disagreement_id, (row.party_a, row.party_b), row.service, row.text, row.by,
+                         row.at)
 
 
 def _entry(row: DisagreementEntryRow) -> Entry:

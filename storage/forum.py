@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import STOCKHOLM
 from bot.forum.calendar import Change
-from bot.forum.records import Action, AgendaItem, Decision, Deployment
+from bot.forum.records import Action, AgendaItem, Decision, DeliveredReport, Deployment
 from storage.models import (
     ActionRow,
     AgendaItemRow,
@@ -19,6 +19,7 @@ from storage.models import (
     DeploymentRow,
     ForumChangeRow,
     MarkRow,
+    ReportRow,
     SubscriptionRow,
 )
 
@@ -141,6 +142,22 @@ class SqlForumStore:
         if row is not None:
             row.cancelled_at = at
 
+    # -- reports ------------------------------------------------------------------------------------------------
+    def deliver_report(self, forum: str, report: str, sitting: datetime, party: str, text: str, by: str,
+                       at: datetime) -> DeliveredReport:
+        row = ReportRow(forum=forum, report=report, sitting=sitting, party=party, text=text, by=by, at=at)
+        self.session.add(row)
+        self.session.flush()
+        return _report(row)
+
+    def delivered_reports(self, forum: str, sitting: datetime) -> Sequence[DeliveredReport]:
+        query = (select(ReportRow).where(ReportRow.forum == forum, ReportRow.sitting == sitting)
+                 .order_by(ReportRow.id))
+        return [_report(r) for r in self.session.scalars(query)]
+
+    def every_delivered_report(self) -> Sequence[DeliveredReport]:
+        return [_report(r) for r in self.session.scalars(select(ReportRow).order_by(ReportRow.id))]
+
     # -- marks --------------------------------------------------------------------------------------------------
     def mark(self, name: str) -> datetime | None:
         row = self.session.get(MarkRow, name)
@@ -173,3 +190,7 @@ def _local_day(instant: datetime) -> date | None:
         return instant.astimezone(STOCKHOLM).date()
     except OverflowError:
         return instant.date()
+
+
+def _report(row: ReportRow) -> DeliveredReport:
+    return DeliveredReport(row.id, row.forum, row.report, row.sitting, row.party, row.text, row.by, row.at)

@@ -254,6 +254,7 @@ class DisagreementRow(Base):
     proposal_party: Mapped[str | None] = mapped_column(String(80))
     proposal_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     accepted: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    led_by: Mapped[str | None] = mapped_column(String(80))  # the City, in a question between suppliers
 
 
 class DisagreementEntryRow(Base):
@@ -272,6 +273,37 @@ class DisagreementEntryRow(Base):
     forum: Mapped[str] = mapped_column(String(120))
     text: Mapped[str] = mapped_column(String(4000), default="")
     ref: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ClarificationRow(Base):
+    """The register of responsibility boundaries the City recorded to end questions between suppliers."""
+
+    __tablename__ = "clarification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disagreement_id: Mapped[int] = mapped_column(ForeignKey("disagreement.id"), unique=True)
+    party_a: Mapped[str] = mapped_column(String(80))
+    party_b: Mapped[str] = mapped_column(String(80))
+    service: Mapped[str | None] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(String(4000))
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReportRow(Base):
+    """A report delivered for a sitting; a later delivery of the same report replaces it on the agenda."""
+
+    __tablename__ = "forum_report"
+    __table_args__ = (Index("ix_forum_report_forum_sitting", "forum", "sitting"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    forum: Mapped[str] = mapped_column(String(120))
+    report: Mapped[str] = mapped_column(String(80))
+    sitting: Mapped[datetime] = mapped_column(UtcDateTime)
+    party: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(String(2000))
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class InboxRow(Base):

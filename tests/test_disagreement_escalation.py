@@ -208,8 +208,12 @@ def test_in_the_console_it_climbs_rung_by_rung_until_both_parties_accept(databas
         # Only its parties (and the City's oversight) see it.
         assert 'Oenigheten "D-1" finns inte' in said("/as Per Strand", "/disagreement show D-1")
         assert "D-1" not in said("/disagreement list all")
+        # At Affärsforum the City answers through its contract signatory, the Director of Education (5.2): not
+        # through any authorised approver.
         settled = said("/as johan.ek", "/disagreement propose D-1 Staden betalar, leverantören byter",
                        "/disagreement accept D-1", "/as karin.berg", "/disagreement accept D-1")
+        assert "Du kan inte ta ställning till förslaget i D-1" in settled
+        settled = said("/as lars.holm", "/disagreement accept D-1")
         assert "D-1 är avgjord: Staden betalar, leverantören byter" in settled
         after = said("/clock 2027-12-31 12:00", "/disagreement show D-1")
         assert "formell tvist" not in after.lower()

@@ -19,7 +19,8 @@ GOVERNANCE_FORUMS = [
     "Samverkansforum kring specifika tjänster", "Forum it-service leverantörsmöte", "Innovationsmöte",
     "Arbetsmiljöforum", "Nyckelleverantörsmöte", "Operativt samverkansmöte", "Arkitekturråd",
     "Samverkan om produktionssättningar", "Problemmöte", "Service Desk-samverkan", "Samverkan om datakommunikation",
-    "GSIT 2.0 veckomöte / problemmöte",
+    # Section 8.9 names two forums GSIT 2.0 holds: the weekly coordination of changes and the problem meeting.
+    "GSIT 2.0 veckovis avstämningsmöte", "GSIT 2.0 problemmöte",
 ]
 
 

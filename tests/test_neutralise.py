@@ -52,7 +52,11 @@ PATHS: dict[str, tuple] = {  # type: ignore[type-arg]
     "comment": ((f"{JOHAN} {DISAGREEMENT}",), f"{JOHAN} /disagreement comment D-1 Lurig {{x}}",
                 f"{EVA} /disagreement show D-1"),
     "proposal": ((f"{JOHAN} {DISAGREEMENT}",), f"{JOHAN} /disagreement propose D-1 Lurig {{x}}"),
-    "escalation reason": ((f"{JOHAN} {DISAGREEMENT}",), f"{JOHAN} /disagreement escalate D-1 Lurig {{x}}"),
+    # A question between suppliers does not climb: escalation is tried on one between the City and the supplier.
+    "escalation reason": ((f"{JOHAN} /disagreement open city Gränsdragning",),
+                          f"{JOHAN} /disagreement escalate D-1 Lurig {{x}}"),
+    "clarification": ((f"{JOHAN} {DISAGREEMENT}",), f"{EVA} /disagreement clarify D-1 Lurig {{x}}"),
+    "report": ((), f"{JOHAN} /forum report problemmote Lurig {{x}}"),
     "rejection reason": ((f"{JOHAN} {DISAGREEMENT}", f"{JOHAN} /disagreement propose D-1 X"),
                          f"{JOHAN} /disagreement reject D-1 Lurig {{x}}"),
     "person's name": ((), f'{EVA} /samverkan person add network-ops <@U0OLLE> "Lurig {{x}}"'),

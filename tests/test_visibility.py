@@ -10,7 +10,7 @@ from bot.model.loader import shipped_model_path
 from tests.conftest import Dialogue
 from tests.fakes.slack_http import SlackAppServer
 
-PER, NOC, NINA, SDJOUR = "U0PERSTRAND", "U0NOC", "U0NINA", "U02SDJOUR1"
+PER, NOC, NINA, SDJOUR, LENA = "U0PERSTRAND", "U0NOC", "U0NINA", "U02SDJOUR1", "U0LENA"
 
 
 @pytest.fixture
@@ -90,11 +90,12 @@ def test_answering_a_proposal_takes_authority_and_only_a_party_has_it(talk: Dial
 
 
 def test_two_other_suppliers_dispute_is_theirs_alone(talk: Dialogue) -> None:
-    talk.chat.emails[NOC] = "noc@netops.example"  # Slack knows the address: the NOC is told although silent so far
+    # Slack knows the address: network operations' account manager is told although silent so far.
+    talk.chat.emails[LENA] = "lena.dahl@netops.example"
     d = opened(talk, PER, "network-ops Vem felsöker inloggning via WLAN")
     assert not any(d in text for _, text in talk.chat.posts)  # no forum channel reads it
     told = {user for user, text in talk.chat.directs if d in text}
-    assert NOC in told and "U02JOHANEK" not in told
+    assert LENA in told and "U02JOHANEK" not in told
     assert d not in talk.say("johan.ek", "/forum agenda samverkansforum")  # the lead supplier sits there
     assert talk.say("johan.ek", f"/disagreement show {d}").startswith(f'Oenigheten "{d}" finns inte')
     assert d in talk.say("eva.lind", "/forum agenda samverkansforum")  # the City leads it

@@ -16,6 +16,7 @@ from bot.disagreement.stats import figures
 from bot.domain_events import FormWanted
 from bot.forms import Choice, Form, FormField, Submission
 from bot.message import Message, Strong, Text, join, separated
+from bot.model import parties
 
 disagreement = CommandSet("disagreement")
 
@@ -169,8 +170,8 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
     if len(title) > TITLE_MAX or len(description) > DESCRIPTION_MAX:
         raise UserError("disagreement.too_long")
     title, description = bounds.text(title, TITLE_MAX), bounds.text(description, DESCRIPTION_MAX)
-    parties = (person.party, other.key)
-    path, start = ladder.path_for(ctx.model, parties)
+    pair = (person.party, other.key)
+    path, start, led_by = ladder.path_for(ctx.model, pair)
     if level:
         wanted = find_level(ctx, level)
         # Below the lowest rung both parties attend they do not meet; from there up any level may be chosen.
@@ -183,14 +184,19 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
     forum = ladder.sitting_forum(ctx.model, path[start], catalogue)
     now = ctx.clock.now()
     deadline = ladder.deadline(forum, path[start], now, ctx.uow.forum.changes(forum.key))
-    d = ctx.uow.disagreements.add(NewDisagreement(title, description, person.key, parties, path, start, forum.key,
-                                                  catalogue, service, now, deadline))
+    d = ctx.uow.disagreements.add(NewDisagreement(title, description, person.key, pair, path, start, forum.key,
+                                                  catalogue, service, now, deadline, led_by))
     _entry(ctx, d, "opened", title)
     escalation.plan(ctx.uow, d)
     news = escalation.announce(ctx.model, ctx.uow, d, ctx.t, ctx.t("disagreement.reason_opened", by=person.name))
     _tell(ctx, news, besides=person)
-    ctx.reply(ctx.t("disagreement.opened", ref=d.ref, title=title, forum=escalation.level_name(ctx.model, d, ctx.t),
-                    deadline=ctx.t.when(deadline) if deadline else ctx.t("disagreement.no_deadline")))
+    if led_by:
+        ctx.reply(ctx.t("disagreement.opened_led", ref=d.ref, title=title,
+                        forum=escalation.level_name(ctx.model, d, ctx.t), leader=_party_name(ctx, led_by)))
+    else:
+        ctx.reply(ctx.t("disagreement.opened", ref=d.ref, title=title,
+                        forum=escalation.level_name(ctx.model, d, ctx.t),
+                        deadline=ctx.t.when(deadline) if deadline else ctx.t("disagreement.no_deadline")))
     return d
 
 
@@ -206,10 +212,12 @@ def show(ctx: Context, d: Disagreement) -> None:
     if ctx.args:
         raise UserError("disagreement.usage.show")
     t = ctx.t
+    state = "led" if d.led_by and d.is_open else d.state
     lines = [t("disagreement.show.heading", ref=d.ref, title=d.title),
              t("disagreement.show.parties", parties=escalation.parties_text(ctx.model, d, t)),
-             t(f"disagreement.state.{d.state}", forum=escalation.level_name(ctx.model, d, t), level=d.level + 1,
-               levels=len(d.path), deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"))]
+             t(f"disagreement.state.{state}", forum=escalation.level_name(ctx.model, d, t), level=d.level + 1,
+               levels=len(d.path), deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"),
+               leader=_party_name(ctx, d.led_by or ""))]
     if d.description:
         lines.append(t("disagreement.show.description", description=d.description))
     if d.service:
@@ -229,8 +237,7 @@ def show(ctx: Context, d: Disagreement) -> None:
 
 
 def _party_name(ctx: Context, key: str) -> str:
-    party = ctx.model.party(key)
-    return party.name(ctx.t.lang) if party else key
+    return parties.name(ctx.model, key, ctx.t.lang)
 
 
 @disagreement.add("list", "lista")
@@ -267,6 +274,8 @@ def list_command(ctx: Context) -> None:
 def escalate(ctx: Context, d: Disagreement) -> None:
     reason = _text(ctx, "disagreement.usage.escalate")
     person = ctx.require_person()
+    if d.led_by:
+        raise UserError("disagreement.led_does_not_climb", ref=d.ref, leader=_party_name(ctx, d.led_by))
     escalation.withdraw(ctx.uow, d)
     moved = escalation.climb(ctx.model, ctx.uow, d, ctx.clock.now(), person.key, person.party, reason)
     if moved is None:  # the sweep moved it a moment ago
@@ -300,10 +309,13 @@ def accept(ctx: Context, d: Disagreement) -> None:
     person = ctx.require_person()
     if d.proposal is None:
         raise UserError("disagreement.no_proposal", ref=d.ref)
-    if person.party in d.proposal.accepted:
-        raise UserError("disagreement.already_accepted", ref=d.ref, party=_party_name(ctx, person.party))
+    # The party answered for: the person's own, or the one they speak for at this level (the City's central
+    # ordering organisation for its local IT support at the central forums).
+    party = ladder.answers_for(ctx.model, person, d) or person.party
+    if party in d.proposal.accepted:
+        raise UserError("disagreement.already_accepted", ref=d.ref, party=_party_name(ctx, party))
     proposal = Proposal(d.proposal.text, d.proposal.by, d.proposal.party, d.proposal.at,
-                        (*d.proposal.accepted, person.party))
+                        (*d.proposal.accepted, party))
     ctx.uow.disagreements.save_proposal(d.id, proposal)
     _entry(ctx, d, "accepted", proposal.text)
     waiting = [p for p in d.parties if p not in proposal.accepted]

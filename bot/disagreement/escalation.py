@@ -14,6 +14,7 @@ from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.calendar import next_sitting
 from bot.i18n import Texts
 from bot.message import Message, Span, Text, separated
+from bot.model import parties
 from bot.model.schema import GovernanceModel
 from bot.ports import UnitOfWork
 
@@ -62,7 +63,7 @@ def climb(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: datetim
 
 
 def parties_text(model: GovernanceModel, d: Disagreement, t: Texts) -> str:
-    return " – ".join(p.name(t.lang) if (p := model.party(key)) else key for key in d.parties)
+    return " – ".join(parties.name(model, key, t.lang) for key in d.parties)
 
 
 def level_name(model: GovernanceModel, d: Disagreement, t: Texts, forum_key: str | None = None) -> str:
@@ -70,19 +71,39 @@ def level_name(model: GovernanceModel, d: Disagreement, t: Texts, forum_key: str
     return forum.name(t.lang) if forum else (forum_key or d.forum)
 
 
+def speakers(model: GovernanceModel, d: Disagreement) -> dict[str, str]:
+    """For each party, who speaks for it at the level's forum: itself, or where it has no seat there, the party
+    that represents it (the City's central ordering organisation for its local IT support)."""
+    forum = model.sitting_forum(d.forum)
+    return {key: parties.speaker(model, forum, key) if forum else key for key in d.parties}
+
+
 def representatives(model: GovernanceModel, uow: UnitOfWork, d: Disagreement) -> dict[str, list[Person]]:
     """For each party, who must attend the level's forum for it."""
     forum = model.sitting_forum(d.forum)
-    return {key: ladder.representatives(model, forum, key, uow.directory.people(key)) if forum else []
-            for key in d.parties}
+    if forum is None:
+        return {key: [] for key in d.parties}
+    return {key: ladder.representatives(model, forum, speaker, uow.directory.people(speaker))
+            for key, speaker in speakers(model, d).items()}
+
+
+def leaders(model: GovernanceModel, uow: UnitOfWork, d: Disagreement) -> list[Person]:
+    """The City's people who lead a question between suppliers (section 8.10): those it sends to the forum, else
+    its authorised approvers, who can agree the boundary on the City's behalf."""
+    forum = model.sitting_forum(d.forum)
+    if not d.led_by or forum is None:
+        return []
+    return ladder.representatives(model, forum, d.led_by, uow.directory.people(d.led_by))
 
 
 def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts) -> Span:
     """Who must attend the level's forum for each party, mentioned."""
     parts: list[Span] = []
+    spoken = speakers(model, d)
     for key, people in representatives(model, uow, d).items():
-        party = model.party(key)
-        name = party.name(t.lang) if party else key
+        name = parties.name(model, key, t.lang)
+        if spoken[key] != key:
+            name = t.text("disagreement.represented", party=name, speaker=parties.name(model, spoken[key], t.lang))
         parts.append((Text(f"{name}: "), *separated(mention(p) for p in people)) if people
                      else t("disagreement.nobody_named", party=name).span)
     return separated(parts, " · ")
@@ -91,12 +112,13 @@ def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Text
 def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: Iterable[Person] = ()) -> list[Person]:
     """Who is told about a disagreement, always directly: a forum's channel is read by whoever is in it, and a
     dispute is the business of its parties (and of the City's oversight) alone. Its parties' representatives at
-    the level, the oversight's people there, whoever raised it, and the people named alongside."""
-    reached = [p for people in representatives(model, uow, d).values() for p in people]
+    the level, the City's people who lead it or attend for the oversight, whoever raised it, and the people named
+    alongside."""
+    reached = [*leaders(model, uow, d), *(p for people in representatives(model, uow, d).values() for p in people)]
     forum = model.sitting_forum(d.forum)
     if forum is not None:
         for party in model.parties:
-            if party.oversight and party.key not in d.parties:
+            if party.oversight and party.key not in d.parties and party.key != d.led_by:
                 reached.extend(ladder.representatives(model, forum, party.key, uow.directory.people(party.key)))
     raiser = uow.directory.by_key(d.raised_by)
     told = {p.key: p for p in [*reached, *([raiser] if raiser else []), *also] if ladder.may_see(model, p, d)}
@@ -106,18 +128,32 @@ def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: It
 def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts,
              reason: Message) -> list[tuple[Person, Message]]:
     """What the parties are told when a disagreement arrives at a level (or goes formal)."""
-    parties = parties_text(model, d, t)
+    parties_named = parties_text(model, d, t)
     attendees = attendance(model, uow, d, t)
+    forum = model.sitting_forum(d.forum)
+    sitting = next_sitting(forum, d.level_since, uow.forum.changes(d.forum)) if forum and forum.convenes else None
+    when = t.when(sitting.start) if sitting else t("disagreement.no_sitting")
     if d.state == "formal":
-        text = t("disagreement.formal_posted", ref=d.ref, title=d.title, parties=parties, reason=reason)
+        text = t("disagreement.formal_posted", ref=d.ref, title=d.title, parties=parties_named, reason=reason)
+    elif d.led_by:
+        # The City is named first and notified: it leads the question (section 8.10).
+        text = t("disagreement.led_posted", ref=d.ref, title=d.title, parties=parties_named,
+                 forum=level_name(model, d, t), reason=reason, sitting=when,
+                 leader=parties.name(model, d.led_by, t.lang),
+                 leaders=separated(mention(p) for p in leaders(model, uow, d)) or t("disagreement.no_leader"),
+                 attendees=attendees)
     else:
-        forum = model.sitting_forum(d.forum)
-        sitting = next_sitting(forum, d.level_since, uow.forum.changes(d.forum)) if forum and forum.sits else None
-        text = t("disagreement.escalated_posted", ref=d.ref, title=d.title, parties=parties,
-                 forum=level_name(model, d, t), level=d.level + 1, levels=len(d.path), reason=reason,
-                 sitting=t.when(sitting.start) if sitting else t("disagreement.no_sitting"),
+        text = t("disagreement.escalated_posted", ref=d.ref, title=d.title, parties=parties_named,
+                 forum=level_name(model, d, t), level=d.level + 1, levels=len(d.path), reason=reason, sitting=when,
                  deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"),
                  attendees=attendees)
+    return [(person, text) for person in concerned(model, uow, d)]
+
+
+def awaiting(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts) -> list[tuple[Person, Message]]:
+    """A question between suppliers whose sitting passed unsettled: it does not climb; the City clarifies it."""
+    text = t("disagreement.awaiting_posted", ref=d.ref, title=d.title, parties=parties_text(model, d, t),
+             forum=level_name(model, d, t), leader=parties.name(model, d.led_by or "", t.lang))
     return [(person, text) for person in concerned(model, uow, d)]
 
 
@@ -141,6 +177,17 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
                 uow.duties.plan(Duty(f"{duty_key(d.id, level)}:{_stamp(due)}", ESCALATE, due, payload=duty.payload))
                 uow.commit()
                 return "dropped"
+            if d.led_by:
+                # Between suppliers nothing climbs: the City is told that its clarification is awaited.
+                if any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
+                    news = awaiting(model, uow, d, t) if once.recovering else []
+                    return _deliver(news, once) if news else "dropped"
+                uow.disagreements.set_deadline(d.id, None)
+                uow.disagreements.append(Entry(d.id, now, BOT, "", "awaiting", d.level, d.forum,
+                                               t.text("disagreement.reason_unsettled"), duty.key))
+                news = awaiting(model, uow, d, t)
+                uow.commit()
+                return _deliver(news, once)
             moved = climb(model, uow, d, now, BOT, "", t.text("disagreement.reason_unsettled"), ref=duty.key)
             if moved is None:
                 return "dropped"
@@ -148,9 +195,14 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
             uow.commit()
         elif once.recovering and any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
             # This duty moved it and its performer died before saying so: say it now; OnceChat skips what was said.
-            news = announce(model, uow, d, t, t("disagreement.reason_unsettled"))
+            news = (awaiting(model, uow, d, t) if d.led_by
+                    else announce(model, uow, d, t, t("disagreement.reason_unsettled")))
         else:
             return "dropped"  # settled, or moved on by a person, since it was planned
+    return _deliver(news, once)
+
+
+def _deliver(news: list[tuple[Person, Message]], once: OnceChat) -> Outcome:
     for person, text in news:
         user = person.slack_user or (once.chat.find_user_by_email(person.email) if person.email else None)
         if user:

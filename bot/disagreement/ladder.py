@@ -9,15 +9,18 @@ from datetime import datetime, timedelta
 from bot.directory.people import Person
 from bot.disagreement.records import Disagreement, Level
 from bot.forum.calendar import Change, next_sitting
+from bot.forum.seats import representatives as seat_holders
+from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel
 
 
-def attends(forum: Forum, party: str) -> bool:
-    return party in forum.chair or any(r.party == party for r in forum.attendees)
+def attends(model: GovernanceModel, forum: Forum, party: str) -> bool:
+    return parties.attends(model, forum, party)
 
 
-def required_roles(forum: Forum, party: str) -> set[str]:
-    return {role for r in forum.attendees if r.party == party for role in r.roles}
+def meets(model: GovernanceModel, forum: Forum, party: str) -> bool:
+    """The party has a say at the forum: a seat of its own, or its representative's."""
+    return attends(model, forum, parties.speaker(model, forum, party))
 
 
 def _rungs(model: GovernanceModel) -> list[Level]:
@@ -31,32 +34,44 @@ def _forum(model: GovernanceModel, key: str) -> Forum:
     return found
 
 
-def path_for(model: GovernanceModel, parties: tuple[str, str]) -> tuple[tuple[Level, ...], int]:
-    """The disagreement's ladder and the level it starts at.
+def leader(model: GovernanceModel) -> str | None:
+    """The party that leads questions between suppliers: the City's oversight organisation (section 8.10)."""
+    return next((p.key for p in model.parties if p.oversight), None)
 
-    Two parties that meet at a rung start at the lowest rung both attend (the City and the lead supplier at the
-    service forum; the local IT support and the supplier locally). Otherwise the model's special forums apply
-    (GOVERNANCE.md): the product supplier's forum, or the City-led collaboration forum for two suppliers. Such a
-    forum stands in for the lower rungs: unsettled there, it continues above the lowest rung where the City's
-    oversight and the lead supplier meet.
+
+def path_for(model: GovernanceModel, pair: tuple[str, str]) -> tuple[tuple[Level, ...], int, str | None]:
+    """The disagreement's ladder, the level it starts at, and the party leading it when it is not a party itself.
+
+    Two parties that meet at a rung start at the lowest rung both meet at, by their own seat or their
+    representative's (the City and the lead supplier at the service forum; the local IT support and the supplier
+    locally). Otherwise the model's special forums apply (GOVERNANCE.md): the product supplier's forum, or the
+    City-led collaboration forum. Between two suppliers (no City on either side) that forum is the only level: the
+    City leads the question to a clarified responsibility boundary, and it never becomes a formal dispute, for the
+    suppliers have no agreement with each other (section 8.10). With the City on one side, the special forum stands
+    in for the lower rungs and the question continues above the lowest rung where the City and the lead supplier
+    meet.
     """
     assert model.ladder is not None
     rungs = _rungs(model)
     for index, level in enumerate(rungs):
         forum = _forum(model, level.forum)
-        if all(attends(forum, p) for p in parties):
-            return tuple(rungs), index
+        if all(meets(model, forum, p) for p in pair):
+            return tuple(rungs), index, None
     special = model.ladder.product_supplier_forum
-    if not (special and all(attends(_forum(model, special), p) for p in parties)):
+    if not (special and all(meets(model, _forum(model, special), p) for p in pair)):
         special = model.ladder.supplier_to_supplier
     if not special:
-        return tuple(rungs), 0
+        return tuple(rungs), 0, None
     oversight = [p.key for p in model.parties if p.oversight]
     lead = [p.key for p in model.parties if p.lead_supplier]
     base = next((i for i, level in enumerate(rungs)
-                 if any(attends(_forum(model, level.forum), p) for p in oversight)
-                 and any(attends(_forum(model, level.forum), p) for p in lead)), 0)
-    return (Level(special, rungs[base].grace_days), *rungs[base + 1:]), 0
+                 if any(attends(model, _forum(model, level.forum), p) for p in oversight)
+                 and any(attends(model, _forum(model, level.forum), p) for p in lead)), 0)
+    first = Level(special, rungs[base].grace_days)
+    city = leader(model)
+    if city is not None and not any(parties.is_city(model, p) for p in pair):
+        return (first,), 0, city
+    return (first, *rungs[base + 1:]), 0, None
 
 
 def catalogue_for(model: GovernanceModel, service: str | None) -> str | None:
@@ -76,10 +91,15 @@ def sitting_forum(model: GovernanceModel, level: Level, catalogue: str | None) -
     return model.sitting_forum(forum.key) or forum
 
 
+def level_forum(model: GovernanceModel, d: Disagreement) -> Forum:
+    """The forum the disagreement is at, as it sits (one catalogue's sitting of a per-catalogue forum)."""
+    return model.sitting_forum(d.forum) or _forum(model, d.rung.forum)
+
+
 def deadline(forum: Forum, level: Level, since: datetime, changes: Iterable[Change]) -> datetime | None:
     """The level's next held sitting after `since` must settle it: when that sitting is over plus the rung's grace
     days, it moves up. A forum without sittings gives no deadline (only a person can move it on)."""
-    if not forum.sits:
+    if not forum.convenes:
         return None
     sitting = next_sitting(forum, since, changes)
     return sitting.end + timedelta(days=level.grace_days) if sitting else None
@@ -105,35 +125,37 @@ def scope(model: GovernanceModel, person: Person) -> str | None:
     return None if oversees(model, person) else person.party
 
 
-def authorised(model: GovernanceModel, person: Person, d: Disagreement) -> bool:
-    """Whether the person may accept a settlement for their party at the disagreement's level: by holding a key
-    role the level's forum requires of that party, or as the City's authorised approver.
+def answers_for(model: GovernanceModel, person: Person, d: Disagreement) -> str | None:
+    """The party to the disagreement the person may accept or reject a settlement for at its level, if any.
 
-    A party the forum names no roles for still needs a way to answer: its people with approver authority may,
-    and so may a supplier's holders of the roles the forum requires of the lead supplier (a supplier the forum does
-    not name is held to what the lead supplier must send).
+    The level's forum decides (section 5.4: "behöriga företrädare för varje nivå"): whoever speaks for the party
+    there (the party itself, or for the City's local IT support at the central forums, the City's central ordering
+    organisation) answers through someone holding a role the forum requires of it, at Affärsforum the contract
+    signatory and the supplier's authorised representative. Where the forum names no role of that party, its
+    representative roles answer (a supplier's Kundansvarig, 6.2 A), and for the City its authorised approvers.
+    A question the City leads between two suppliers is answered by the suppliers; the City clarifies it instead.
     """
-    if person.party not in d.parties:
-        return False
-    if "approver" in person.authority and oversees(model, person):
-        return True
-    forum = _forum(model, d.rung.forum)
-    roles = required_roles(forum, person.party)
-    if not roles:
-        if "approver" in person.authority:
-            return True
-        roles = {role for lead in model.parties if lead.lead_supplier for role in required_roles(forum, lead.key)}
-    return bool(person.roles & roles)
+    forum = level_forum(model, d)
+    for party in d.parties:
+        speaker = parties.speaker(model, forum, party)
+        if person.party != speaker:
+            continue
+        roles = parties.required_roles(model, forum, speaker)
+        if roles:
+            if person.roles & roles:
+                return party
+            continue
+        representing = set(model.ladder.representative_roles) if model.ladder else set()
+        if person.roles & representing or "approver" in person.authority:
+            return party
+    return None
+
+
+def authorised(model: GovernanceModel, person: Person, d: Disagreement) -> bool:
+    return answers_for(model, person, d) is not None
 
 
 def representatives(model: GovernanceModel, forum: Forum, party: str, people: Iterable[Person]) -> list[Person]:
-    """Who must attend the forum for the party: holders of the roles it requires of that party. A party the forum
-    names no roles for is held to what it requires of the lead supplier (as in `authorised`); failing that all its
-    people are summoned, so that no party to a disagreement goes untold."""
-    everyone = list(people)
-    required = required_roles(forum, party)
-    if required:
-        # Nobody holding them is a gap the notice warns about, not a reason to tell everyone.
-        return [p for p in everyone if p.roles & required]
-    lead_roles = {role for lead in model.parties if lead.lead_supplier for role in required_roles(forum, lead.key)}
-    return [p for p in everyone if p.roles & lead_roles] or everyone
+    """Who must attend the forum for the party (its speaker there: pass the speaker's people)."""
+    representing = model.ladder.representative_roles if model.ladder else []
+    return seat_holders(model, forum, party, people, representing)

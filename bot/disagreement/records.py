@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-State = Literal["open", "settled", "formal"]  # formal: past the top rung, the contract's formal dispute
-Kind = Literal["opened", "commented", "escalated", "proposed", "accepted", "rejected", "settled", "formal"]
+# formal: past the top rung, the contract's formal dispute; clarified: a question between suppliers that the City
+# closed by recording the responsibility boundary (section 8.10)
+State = Literal["open", "settled", "formal", "clarified"]
+Kind = Literal["opened", "commented", "escalated", "proposed", "accepted", "rejected", "settled", "formal",
+               "awaiting", "clarified"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Disagreement:
     deadline: datetime | None  # when it moves up unless settled; None once nothing further is automatic
     settled_at: datetime | None = None
     proposal: Proposal | None = None
+    # The party leading it when not a party itself: the City, in a question between suppliers (section 8.10).
+    led_by: str | None = None
 
     @property
     def ref(self) -> str:
@@ -96,6 +101,25 @@ class NewDisagreement:
     service: str | None
     opened_at: datetime
     deadline: datetime | None
+    led_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Clarification:
+    """A responsibility boundary the City recorded to end a question between suppliers: the register that
+    section 8.10's "förtydligade ansvarsgränser" become."""
+
+    id: int
+    disagreement: int
+    parties: tuple[str, str]
+    service: str | None
+    text: str
+    by: str
+    at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"K-{self.id}"
 
 
 class DisagreementStore(Protocol):
@@ -114,6 +138,16 @@ class DisagreementStore(Protocol):
     def save_proposal(self, disagreement_id: int, proposal: Proposal | None) -> None: ...
 
     def settle(self, disagreement_id: int, at: datetime) -> None: ...
+
+    def set_deadline(self, disagreement_id: int, deadline: datetime | None) -> None: ...
+
+    def clarify(self, disagreement_id: int, text: str, by: str, at: datetime) -> Clarification:
+        """Records the boundary in the register and closes the disagreement as clarified."""
+        ...
+
+    def clarifications(self) -> Sequence[Clarification]:
+        """The register, oldest first."""
+        ...
 
     def append(self, entry: Entry) -> None: ...
 

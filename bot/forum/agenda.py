@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.directory.people import Person
+from bot.forum.announcements import announcing_forums
 from bot.forum.calendar import Sitting, next_sitting
 from bot.i18n import Texts
 from bot.message import Message
@@ -41,9 +42,11 @@ def open_actions(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting:
 
 def announced_deployments(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting,
                           previous: Sitting | None, t: Texts, now: datetime, viewer: Person | None) -> list[Message]:
-    """Every planned deployment is announced before the coordination sitting that precedes it (GOVERNANCE.md):
-    this sitting covers deployments up to the next one; those announced after it had begun are marked late."""
-    if forum.key != model.deployment_forum:
+    """Every planned change is announced before the coordination sitting that precedes it (sections 8.7, 8.9): this
+    sitting covers the changes to the services it takes announcements for, up to the next sitting; those announced
+    after it had begun are marked late."""
+    covered = {s.key for s in model.services if forum.key in {f.key for f in announcing_forums(model, s)}}
+    if not covered:
         return []
     changes = uow.forum.changes(forum.key)
     following = next_sitting(forum, sitting.start + (sitting.end - sitting.start), changes)
@@ -52,6 +55,8 @@ def announced_deployments(uow: UnitOfWork, model: GovernanceModel, forum: Forum,
     since = previous.start if previous else sitting.start
     lines = []
     for deployment in uow.forum.deployments(since, until):
+        if deployment.service not in covered:
+            continue
         if deployment.at < sitting.start and deployment.announced_at <= since:
             continue  # announced in time, and already covered by the previous sitting
         service = model.service(deployment.service)

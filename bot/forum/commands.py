@@ -10,6 +10,7 @@ from bot.commands import CommandSet, Context, UserError
 from bot.directory.lookup import require_person
 from bot.directory.people import mention
 from bot.domain_events import CalendarChanged
+from bot.forum import standing
 from bot.forum.calendar import Change, Sitting, next_sitting, sittings
 from bot.forum.records import Action
 from bot.forum.reminders import compose
@@ -96,8 +97,9 @@ def list_forums(ctx: Context) -> None:
     now = ctx.clock.now()
     lines = [ctx.t("forum.list_heading")]
     for found in ctx.model.calendar:
-        upcoming = next_sitting(found, now, ctx.uow.forum.changes(found.key)) if found.sits else None
-        when = ctx.t.when(upcoming.start) if upcoming else ctx.t.text("forum.no_fixed_sittings")
+        upcoming = next_sitting(found, now, ctx.uow.forum.changes(found.key)) if found.convenes else None
+        when = (ctx.t.when(upcoming.start) if upcoming else ctx.t.text("forum.standing.when_convened")
+                if found.continuous else ctx.t.text("forum.no_fixed_sittings"))
         lines.append(ctx.t("forum.list_line", key=found.key, forum=found.name(ctx.t.lang),
                            cadence=found.cadence(ctx.t.lang), channel=found.channel, when=when))
     ctx.reply(join(lines))
@@ -108,16 +110,18 @@ def next_sittings(ctx: Context) -> None:
     now = ctx.clock.now()
     if ctx.args:
         found = find_forum(ctx, " ".join(ctx.args))
-        if not found.sits:
+        if not found.convenes:
             raise UserError("forum.not_sitting", forum=found.name(ctx.t.lang))
         coming = sittings(found, now, now + timedelta(days=366), ctx.uow.forum.changes(found.key))
+        if not coming:
+            raise UserError("forum.standing.none_convened", forum=found.name(ctx.t.lang), key=found.key)
         lines = [ctx.t("forum.next_heading_one", forum=found.name(ctx.t.lang))]
         lines.append(bullets(describe_sitting(ctx, found, s) for s in coming[:12]))
         ctx.reply(join(lines))
         return
     upcoming = []
     for found in ctx.model.calendar:
-        if found.sits and (sitting := next_sitting(found, now, ctx.uow.forum.changes(found.key))):
+        if found.convenes and (sitting := next_sitting(found, now, ctx.uow.forum.changes(found.key))):
             upcoming.append((sitting.start, found, sitting))
     lines = [ctx.t("forum.next_heading")]
     lines.append(bullets(describe_sitting(ctx, f, s) for _, f, s in sorted(upcoming, key=lambda x: x[0])))
@@ -127,11 +131,14 @@ def next_sittings(ctx: Context) -> None:
 @forum.add("agenda", "dagordning", subject=forum_named("forum.usage.agenda"))
 def agenda_command(ctx: Context, found: Forum) -> None:
     now = ctx.clock.now()
-    sitting = next_sitting(found, now, ctx.uow.forum.changes(found.key)) if found.sits else None
-    if sitting is None:
+    sitting = next_sitting(found, now, ctx.uow.forum.changes(found.key)) if found.convenes else None
+    if sitting is None and not found.continuous:
         raise UserError("forum.not_sitting", forum=found.name(ctx.t.lang))
     if len(ctx.args) >= 2 and ctx.args[0].lower() in ("add", "lägg"):
         text = bounds.text(" ".join(ctx.args[1:]), bounds.TEXT)
+        if sitting is None:
+            standing.add(ctx, found, text)
+            return
         item = ctx.uow.forum.add_agenda_item(found.key, sitting.original, text, ctx.actor, now)
         ctx.record("forum.agenda_item_added", found.key, item=item.id, text=text, sitting=sitting.uid)
         ctx.reply(ctx.t("forum.agenda_added", forum=found.name(ctx.t.lang), when=ctx.t.when(sitting.start),
@@ -139,6 +146,9 @@ def agenda_command(ctx: Context, found: Forum) -> None:
         return
     if ctx.args:
         raise UserError("forum.usage.agenda")
+    if sitting is None:
+        ctx.reply(standing.agenda(ctx, found))
+        return
     # For this person: the agenda lists only the disagreements they may see.
     ctx.reply(compose(ctx.agenda_sources, ctx.model, ctx.uow, found, sitting, now, ctx.t, viewer=ctx.person))
 

@@ -1,4 +1,9 @@
-"""`/deploy`: planned production deployments, announced before the coordination sitting that precedes them."""
+"""`/deploy`: planned changes, announced before the coordination sitting that precedes them.
+
+A forum whose model entry says `announcements` requires it (section 8.7 for production deployments, section 8.9
+for changes touching the City's administrative side at GSIT 2.0's weekly meeting): a change to a service is on the
+agenda of every such forum that covers the service.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,21 @@ from datetime import datetime
 
 from bot import bounds
 from bot.commands import CommandSet, Context, UserError
+from bot.forum.announcements import announcing_forums
 from bot.forum.calendar import Sitting, next_sitting, previous_sitting
 from bot.forum.commands import require_planned
 from bot.forum.records import Deployment
 from bot.forum.when import at, parse_date, parse_time
-from bot.message import join
+from bot.message import Message, join
 from bot.model.schema import Forum, Service
 
 deploy = CommandSet("deploy")
 
 
-def _deployment_forum(ctx: Context) -> Forum:
-    found = ctx.model.sitting_forum(ctx.model.deployment_forum or "")
-    if found is None:
-        raise UserError("deploy.no_forum")
+def _forums(ctx: Context, service: Service) -> list[Forum]:
+    found = announcing_forums(ctx.model, service)
+    if not found:
+        raise UserError("deploy.no_forum", service=service.name(ctx.t.lang))
     return found
 
 
@@ -50,24 +56,29 @@ def announce(ctx: Context, service: Service) -> None:
     when = at(parse_date(ctx.args[0]), parse_time(ctx.args[1]))
     require_planned(ctx, when)
     what = bounds.text(" ".join(ctx.args[2:]), bounds.TEXT)
+    forums = _forums(ctx, service)
     now = ctx.clock.now()
     made = ctx.uow.forum.add_deployment(service.key, person.party, when, what, ctx.actor, now)
-    ctx.record("deploy.announced", made.ref, service=service.key, at=when.isoformat(), what=what)
-    coordination = _deployment_forum(ctx)
-    sitting = _covering_sitting(ctx, coordination, made.at)
-    late = sitting is None or sitting.start < now
-    # A late one is taken up afterwards at the next coordination sitting.
-    agenda_sitting = next_sitting(coordination, now, ctx.uow.forum.changes(coordination.key)) if late else sitting
-    where = (ctx.t("deploy.on_agenda", forum=coordination.name(ctx.t.lang), when=ctx.t.when(agenda_sitting.start))
-             if agenda_sitting else ctx.t("deploy.no_sitting"))
-    ctx.post(coordination.channel, ctx.t("deploy.posted", ref=made.ref, service=service.name(ctx.t.lang),
-                                                when=ctx.t.when(when), what=what, by=person.name,
-                                                late=ctx.t("deploy.late_mark") if late else ""))
-    ctx.reply(ctx.t("deploy.announced", ref=made.ref, where=where,
-                    late=ctx.t("deploy.late_note") if late else ""))
+    ctx.record("deploy.announced", made.ref, service=service.key, at=when.isoformat(), what=what,
+               forums=[f.key for f in forums])
+    wheres: list[Message] = []
+    any_late = False
+    for coordination in forums:
+        sitting = covering_sitting(ctx, coordination, made.at)
+        late = sitting is None or sitting.start < now
+        any_late = any_late or late
+        # A late one is taken up afterwards at the next coordination sitting.
+        agenda_sitting = next_sitting(coordination, now, ctx.uow.forum.changes(coordination.key)) if late else sitting
+        wheres.append(ctx.t("deploy.on_agenda", forum=coordination.name(ctx.t.lang),
+                            when=ctx.t.when(agenda_sitting.start)) if agenda_sitting else ctx.t("deploy.no_sitting"))
+        ctx.post(coordination.channel, ctx.t("deploy.posted", ref=made.ref, service=service.name(ctx.t.lang),
+                                             when=ctx.t.when(when), what=what, by=person.name,
+                                             late=ctx.t("deploy.late_mark") if late else ""))
+    ctx.reply(ctx.t("deploy.announced", ref=made.ref, where=join(wheres),
+                    late=ctx.t("deploy.late_note") if any_late else ""))
 
 
-def _covering_sitting(ctx: Context, coordination: Forum, when: datetime) -> Sitting | None:
+def covering_sitting(ctx: Context, coordination: Forum, when: datetime) -> Sitting | None:
     """The last coordination sitting before the deployment: that is where it must have been announced."""
     return previous_sitting(coordination, when, ctx.uow.forum.changes(coordination.key), horizon_days=60)
 
@@ -83,12 +94,12 @@ def list_deployments(ctx: Context) -> None:
     if not found:
         ctx.reply(ctx.t("deploy.none"))
         return
-    coordination = _deployment_forum(ctx)
     lines = [ctx.t("deploy.list_heading")]
     for item in found:
-        sitting = _covering_sitting(ctx, coordination, item.at)
-        late = sitting is None or item.announced_at > sitting.start
         named = ctx.model.service(item.service)
+        forums = announcing_forums(ctx.model, named) if named else []
+        late = any((sitting := covering_sitting(ctx, f, item.at)) is None or item.announced_at > sitting.start
+                   for f in forums)
         lines.append(ctx.t("deploy.list_line", ref=item.ref, when=ctx.t.when(item.at), what=item.what,
                            service=named.name(ctx.t.lang) if named else item.service,
                            party=party.name(ctx.t.lang) if (party := ctx.model.party(item.party)) else item.party,
@@ -101,7 +112,8 @@ def cancel_deployment(ctx: Context, found: Deployment) -> None:
     person = ctx.require_person()
     ctx.uow.forum.cancel_deployment(found.id, ctx.clock.now())
     ctx.record("deploy.cancelled", found.ref)
-    coordination = _deployment_forum(ctx)
-    ctx.post(coordination.channel, ctx.t("deploy.cancelled_posted", ref=found.ref, what=found.what,
-                                                by=person.name))
+    service = ctx.model.service(found.service)
+    for coordination in announcing_forums(ctx.model, service) if service else []:
+        ctx.post(coordination.channel, ctx.t("deploy.cancelled_posted", ref=found.ref, what=found.what,
+                                             by=person.name))
     ctx.reply(ctx.t("deploy.cancelled", ref=found.ref))

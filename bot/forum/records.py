@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from bot.forum.calendar import Change
+from bot.model.schema import Forum, Report
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,26 @@ class Deployment:
         return f"P-{self.id}"
 
 
+@dataclass(frozen=True)
+class OwedReport:
+    """A report a forum's model entry says its owner owes before each sitting: what `/forum report` is about."""
+
+    forum: Forum
+    report: Report
+
+
+@dataclass(frozen=True)
+class DeliveredReport:
+    id: int
+    forum: str
+    report: str  # the report's key in the model
+    sitting: datetime  # the sitting's identity (its rule instant)
+    party: str
+    text: str  # a link, or the report itself
+    by: str
+    at: datetime
+
+
 class ForumStore(Protocol):
     def changes(self, forum: str | None = None) -> Sequence[Change]: ...
 
@@ -103,6 +124,15 @@ class ForumStore(Protocol):
                     service: str | None = None) -> Sequence[Deployment]: ...
 
     def cancel_deployment(self, deployment_id: int, at: datetime) -> None: ...
+
+    def deliver_report(self, forum: str, report: str, sitting: datetime, party: str, text: str, by: str,
+                       at: datetime) -> DeliveredReport: ...
+
+    def delivered_reports(self, forum: str, sitting: datetime) -> Sequence[DeliveredReport]:
+        """Oldest first: a later delivery of the same report replaces an earlier one."""
+        ...
+
+    def every_delivered_report(self) -> Sequence[DeliveredReport]: ...
 
     def mark(self, name: str) -> datetime | None:
         """A named instant the planner keeps, such as how far reminders have been planned."""

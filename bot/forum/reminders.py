@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from bot.clock import STOCKHOLM
 from bot.directory.people import Person, mention
 from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.agenda import AgendaSource, agenda
@@ -14,6 +15,7 @@ from bot.forum.calendar import Change, Sitting, previous_sitting, sittings
 from bot.forum.when import at, parse_offset
 from bot.i18n import Texts
 from bot.message import Message, Span, Text, join, line, numbered, phrase, separated
+from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel
 from bot.ports import UnitOfWork
 
@@ -49,7 +51,7 @@ def plan(core: Samverkan, now: datetime) -> None:
         since = uow.forum.mark(PLANNED) or now
         current: dict[str, Duty] = {}
         for forum in core.model.calendar:
-            if not forum.sits:
+            if not forum.convenes:
                 continue
             try:
                 current.update(_sitting_duties(forum, uow.forum.changes(forum.key), now))
@@ -85,7 +87,8 @@ def _sitting_duties(forum: Forum, changes: Sequence[Change], now: datetime) -> d
     return duties
 
 
-def _current_sitting(forum: Forum, uow: UnitOfWork, duty: Duty) -> Sitting | None:
+def current_sitting(forum: Forum, uow: UnitOfWork, duty: Duty) -> Sitting | None:
+    """The sitting a duty was planned for, as it stands now (moved, cancelled, or as planned)."""
     original = datetime.fromisoformat(duty.payload["original"])
     window = [s for s in sittings(forum, original - timedelta(days=40), original + timedelta(days=40),
                                   uow.forum.changes(forum.key)) if s.original == original]
@@ -98,7 +101,7 @@ def perform_reminder(core: Samverkan, duty: Duty, now: datetime, once: OnceChat)
     if forum is None:
         return "dropped"
     with core.unit_of_work() as uow:
-        sitting = _current_sitting(forum, uow, duty)
+        sitting = current_sitting(forum, uow, duty)
         if sitting is None or reminder_key(sitting, duty.payload["offset"]) != duty.key or sitting.start <= now:
             return "dropped"  # moved, cancelled or begun since it was planned
         if _superseded(forum, sitting, duty, now):
@@ -130,7 +133,7 @@ def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOf
         lines.append(t("forum.reminder.cancelled", forum=forum.name(t.lang), when=t.when(sitting.start), why=why))
         return join(lines)
     lines.append(t("forum.reminder.heading", forum=forum.name(t.lang), when=t.when(sitting.start),
-                   end=sitting.end.astimezone(sitting.start.tzinfo).strftime("%H:%M"),
+                   end=sitting.end.astimezone(STOCKHOLM).strftime("%H:%M"),
                    until=relative(sitting.start - now, t)))
     if sitting.status == "moved":
         lines.append(t("forum.reminder.moved_holiday" if sitting.reason == "holiday" else "forum.reminder.moved",
@@ -139,10 +142,8 @@ def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOf
         lines.append(t("forum.reminder.extra"))
     if forum.place:
         lines.append(t("forum.reminder.place", place=forum.place))
-    lines.append(t("forum.reminder.chair", chair=", ".join(_party(model, p, t) for p in forum.chair)))
+    lines.append(t("forum.reminder.chair", chair=", ".join(parties.name(model, p, t.lang) for p in forum.chair)))
     lines.extend(attendance(uow, model, forum, t))
-    if forum.reports:
-        lines.append(t("forum.reminder.reports", reports="; ".join(r(t.lang) for r in forum.reports)))
     previous = previous_sitting(forum, sitting.start, uow.forum.changes(forum.key))
     items = agenda(sources, uow, model, forum, sitting, previous, t, now, viewer)
     lines.append(t("forum.reminder.agenda"))
@@ -153,30 +154,29 @@ def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOf
     return join(lines)
 
 
-def _party(model: GovernanceModel, key: str, t: Texts) -> str:
-    party = model.party(key)
-    return party.name(t.lang) if party else key
-
-
 def attendance(uow: UnitOfWork, model: GovernanceModel, forum: Forum, t: Texts) -> list[Message]:
-    """Who must attend, by role and mentioned; a role nobody in the directory holds is a warning, not a gap."""
+    """Who must attend, by role and mentioned; a role nobody in the directory holds is a warning, not a gap. A class
+    of parties is one line: its parties by name, or the holders of the roles each must send and who has none."""
     lines = [t("forum.reminder.attendees")]
-    for requirement in forum.attendees:
-        people = uow.directory.people(requirement.party)
-        party = _party(model, requirement.party, t)
-        if not requirement.roles:
-            lines.append(line(party, bullet=True))
+    for seat in forum.attendees:
+        label = parties.name(model, seat.ref, t.lang)
+        people = {party: uow.directory.people(party) for party in parties.members(model, seat.ref)}
+        if not seat.roles:
+            names = "" if seat.party else ", ".join(parties.name(model, p, t.lang) for p in people)
+            lines.append(line(f"{label}: {names}" if names else label, bullet=True))
             continue
         named: list[Span] = []
-        for role_key in requirement.roles:
+        for role_key in seat.roles:
             role = model.role(role_key)
-            label = role.name(t.lang) if role else role_key
-            holders = [mention(p) for p in people if role_key in p.roles]
+            role_label = role.name(t.lang) if role else role_key
+            holders = [p for members in people.values() for p in members if role_key in p.roles]
             if holders:
-                named.append((Text(f"{label}: "), *separated(holders)))
-            else:
-                named.append(t("forum.reminder.nobody", role=label, party=party).span)
-        lines.append(line(Text(f"{party} – "), *separated(named, " · "), bullet=True))
+                named.append((Text(f"{role_label}: "), *separated(mention(p) for p in holders)))
+            lacking = [party for party, members in people.items() if not any(role_key in p.roles for p in members)]
+            if lacking:
+                named.append(t("forum.reminder.nobody", role=role_label, party=", ".join(
+                    parties.name(model, p, t.lang) for p in lacking)).span)
+        lines.append(line(Text(f"{label} – "), *separated(named, " · "), bullet=True))
     return lines
 
 

@@ -28,7 +28,7 @@ from bot.duties import Duty, OnceChat, Outcome
 from bot.i18n import Texts
 from bot.incident.people import mention_actor
 from bot.incident.records import Incident, Member
-from bot.incident.roster import city_contacts
+from bot.incident.roster import city_contacts, reached_through
 from bot.message import ChannelLink, Message, join
 from bot.ports import UnitOfWork
 
@@ -321,13 +321,17 @@ def brief(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> Mes
         party = model.party(key)
         parties.append(party.name(t.lang) if party else key)
     assert model.major_incidents
+    # A central supplier is reached through another's service desk (section 2.2): the brief says so.
+    routes = [t("incident.reached_through", service=s.name(t.lang), via=", ".join(
+        dict.fromkeys(p.name(t.lang) for r in via if (p := model.party(r.party)))))
+        for s in map(model.service, incident.services) if s and (via := reached_through(model, s))]
     return t("incident.brief", ref=incident.ref, title=incident.title, services=services,
              severity=incident.severity, description=incident.description or nobody,
              commander=mention_actor(uow, incident.commander, nobody),
              communications=mention_actor(uow, incident.communications, nobody),
              scribe=mention_actor(uow, incident.scribe, nobody), parties=", ".join(parties) or nobody,
              reaction=model.major_incidents.pin_reaction,
-             minutes=model.major_incidents.update_minutes.get(incident.severity, 0))
+             minutes=model.major_incidents.update_minutes.get(incident.severity, 0)) + join(routes)
 
 
 def announcement(uow: UnitOfWork, incident: Incident, t: Texts) -> Message:

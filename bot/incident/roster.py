@@ -1,12 +1,14 @@
 """Who is called into a war room: what the service catalogue names for the chosen services, plus the roles that
-join every war room, plus GSIT 2.0's service desk when the administrative side is touched."""
+join every war room, plus GSIT 2.0's service desk when the administrative side is touched or a central supplier's
+service is (section 2.2: operational collaboration with the central suppliers goes through that service desk)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from bot.directory.people import Person
-from bot.model.schema import GovernanceModel, RoleRequirement
+from bot.model import parties
+from bot.model.schema import GovernanceModel, RoleRequirement, Service
 from bot.ports import UnitOfWork
 
 
@@ -28,6 +30,7 @@ def war_room_people(uow: UnitOfWork, model: GovernanceModel, services: Iterable[
     for service in chosen:
         people.extend(p for p in map(uow.directory.by_key, service.contacts) if p is not None)
         people.extend(holders(uow, service.contact_roles))
+        people.extend(holders(uow, reached_through(model, service)))
     if any(s.administrative for s in chosen):
         people.extend(holders(uow, mi.administrative))
     unique: dict[str, Person] = {}
@@ -42,9 +45,20 @@ def service_people(uow: UnitOfWork, model: GovernanceModel, service_key: str) ->
         return []
     people = [p for p in map(uow.directory.by_key, service.contacts) if p is not None]
     people.extend(holders(uow, service.contact_roles))
+    people.extend(holders(uow, reached_through(model, service)))
     if service.administrative and model.major_incidents:
         people.extend(holders(uow, model.major_incidents.administrative))
     return people
+
+
+def reached_through(model: GovernanceModel, service: Service) -> list[RoleRequirement]:
+    """Whom a service's responsible parties are reached through, by their class."""
+    mi = model.major_incidents
+    if mi is None:
+        return []
+    return [via for reach in mi.reached_through
+            if any(parties.of(model, party, reach.party_class) for party in service.responsible)
+            for via in reach.via]
 
 
 def default_commander(uow: UnitOfWork, model: GovernanceModel) -> Person | None:

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.i18n import Lang, Texts
-from bot.model.schema import GovernanceModel
+from bot.model.schema import Forum, GovernanceModel, MajorIncidents
 
 Loc = tuple[str | int, ...]
 
@@ -138,18 +138,25 @@ def _problem(error: dict, lines: dict[Loc, int]) -> Problem:
 
 
 def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, object]]]:
-    """Cross-references the schema alone cannot check: every key used must be defined, and defined once."""
+    """Cross-references the schema alone cannot check: every key used must be defined, and defined once. Each
+    mistake is reported once, where it is."""
     parties = {p.key for p in model.parties}
+    classes = {c.key for c in model.party_classes}
     roles = {r.key for r in model.roles}
     forums = {f.key for f in model.forums}
     people = {p.key for p in model.people}
-    for name, items in (("parties", model.parties), ("roles", model.roles), ("people", model.people),
-                        ("forums", model.forums), ("services", model.services)):
+    for name, items in (("party_classes", model.party_classes), ("parties", model.parties), ("roles", model.roles),
+                        ("people", model.people), ("forums", model.forums), ("services", model.services)):
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.key in seen:
                 yield (name, i, "key"), "model.duplicate", {"value": item.key}
             seen.add(item.key)
+    # A chair names a party or a class by its key alone: the two must not share one.
+    for i, party_class in enumerate(model.party_classes):
+        if party_class.key in parties:
+            yield ("party_classes", i, "key"), "model.class_is_party", {"value": party_class.key}
+    yield from _parties(model, parties, classes)
     oversight = {p.key for p in model.parties if p.oversight}
     administering = {r.key for r in model.roles if r.administers_directory}
     for i, person in enumerate(model.people):
@@ -160,25 +167,17 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
         for j, role in enumerate(person.roles):
             if role not in roles:
                 yield ("people", i, "roles", j), "model.unknown_role", {"value": role}
-    for i, forum in enumerate(model.forums):
-        for j, party in enumerate(forum.chair):
-            if party not in parties:
-                yield ("forums", i, "chair", j), "model.unknown_party", {"value": party}
-        for j, req in enumerate(forum.attendees):
-            if req.party not in parties:
-                yield ("forums", i, "attendees", j, "party"), "model.unknown_party", {"value": req.party}
-            for k, role in enumerate(req.roles):
-                if role not in roles:
-                    yield ("forums", i, "attendees", j, "roles", k), "model.unknown_role", {"value": role}
-    for field in ("deployment_forum", "problem_forum"):
-        value = getattr(model, field)
-        if value and value not in forums:
-            yield (field,), "model.unknown_forum", {"value": value}
     catalogues = {c.key for c in model.catalogues}
     for i, catalogue in enumerate(model.catalogues):
         for j, role in enumerate(catalogue.owner_roles):
             if role not in roles:
                 yield ("catalogues", i, "owner_roles", j), "model.unknown_role", {"value": role}
+    for i, forum in enumerate(model.forums):
+        yield from _forum(model, i, forum, parties, classes, roles)
+    for field in ("deployment_forum", "problem_forum"):
+        value = getattr(model, field)
+        if value and value not in forums:
+            yield (field,), "model.unknown_forum", {"value": value}
     for i, service in enumerate(model.services):
         if service.catalogue and service.catalogue not in catalogues:
             yield ("services", i, "catalogue"), "model.unknown_catalogue", {"value": service.catalogue}
@@ -190,16 +189,7 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
                 yield ("services", i, "contacts", j), "model.unknown_person", {"value": contact}
         yield from _requirements(("services", i, "contact_roles"), service.contact_roles, parties, roles)
     if model.major_incidents:
-        mi = model.major_incidents
-        for field in ("always", "administrative"):
-            yield from _requirements(("major_incidents", field), getattr(mi, field), parties, roles)
-        for field in ("commander", "city_contact"):
-            yield from _requirements(("major_incidents",), [getattr(mi, field)], parties, roles, field)
-        for j, forum in enumerate(mi.report_forums):
-            if forum not in forums:
-                yield ("major_incidents", "report_forums", j), "model.unknown_forum", {"value": forum}
-        if not mi.update_minutes or any(not 1 <= s <= 9 or m < 1 for s, m in mi.update_minutes.items()):
-            yield ("major_incidents", "update_minutes"), "model.rule.invalid", {"value": dict(mi.update_minutes)}
+        yield from _major_incidents(model.major_incidents, parties, classes, roles, forums)
     if model.ladder:
         for i, rung in enumerate(model.ladder.rungs):
             if rung.forum not in forums:
@@ -208,13 +198,68 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
             value = getattr(model.ladder, field)
             if value and value not in forums:
                 yield ("ladder", field), "model.unknown_forum", {"value": value}
-    for i, service in enumerate(model.services):
-        for j, party in enumerate(service.responsible):
-            if party not in parties:
-                yield ("services", i, "responsible", j), "model.unknown_party", {"value": party}
-        for j, person in enumerate(service.contacts):
-            if person not in people:
-                yield ("services", i, "contacts", j), "model.unknown_person", {"value": person}
+        for j, role in enumerate(model.ladder.representative_roles):
+            if role not in roles:
+                yield ("ladder", "representative_roles", j), "model.unknown_role", {"value": role}
+
+
+def _parties(model: GovernanceModel, parties: set[str], classes: set[str]) -> Iterator[tuple[Loc, str, dict]]:
+    for i, party in enumerate(model.parties):
+        for j, party_class in enumerate(party.classes):
+            if party_class not in classes:
+                yield ("parties", i, "classes", j), "model.unknown_class", {"value": party_class}
+        if party.represented_by and party.represented_by not in parties:
+            yield ("parties", i, "represented_by"), "model.unknown_party", {"value": party.represented_by}
+        elif party.represented_by == party.key:
+            yield ("parties", i, "represented_by"), "model.represents_itself", {"value": party.key}
+
+
+def _forum(model: GovernanceModel, i: int, forum: Forum, parties: set[str], classes: set[str],
+           roles: set[str]) -> Iterator[tuple[Loc, str, dict]]:
+    for j, key in enumerate(forum.chair):
+        if key not in parties and key not in classes:
+            yield ("forums", i, "chair", j), "model.unknown_party_or_class", {"value": key}
+    for j, seat in enumerate(forum.attendees):
+        if seat.party is not None and seat.party not in parties:
+            yield ("forums", i, "attendees", j, "party"), "model.unknown_party", {"value": seat.party}
+        if seat.party_class is not None and seat.party_class not in classes:
+            yield ("forums", i, "attendees", j, "class"), "model.unknown_class", {"value": seat.party_class}
+        for k, role in enumerate(seat.roles):
+            if role not in roles:
+                yield ("forums", i, "attendees", j, "roles", k), "model.unknown_role", {"value": role}
+    seen: set[str] = set()
+    for j, report in enumerate(forum.reports):
+        if report.key in seen:
+            yield ("forums", i, "reports", j, "key"), "model.duplicate", {"value": report.key}
+        seen.add(report.key)
+        if report.owner not in parties:
+            yield ("forums", i, "reports", j, "owner"), "model.unknown_party", {"value": report.owner}
+    if forum.per_catalogue:
+        # Each catalogue's sitting seats its owners: a side the forum requires roles of must keep one.
+        for c, catalogue in enumerate(model.catalogues):
+            owners = set(catalogue.owner_roles)
+            for seat in forum.attendees:
+                if owners and seat.roles and not owners & set(seat.roles):
+                    yield ("catalogues", c, "owner_roles"), "model.no_owner_for", {
+                        "value": seat.ref, "forum": forum.key}
+
+
+def _major_incidents(mi: MajorIncidents, parties: set[str], classes: set[str], roles: set[str],
+                     forums: set[str]) -> Iterator[tuple[Loc, str, dict]]:
+    for field in ("always", "administrative"):
+        yield from _requirements(("major_incidents", field), getattr(mi, field), parties, roles)
+    for field in ("commander", "city_contact"):
+        yield from _requirements(("major_incidents",), [getattr(mi, field)], parties, roles, field)
+    for j, forum in enumerate(mi.report_forums):
+        if forum not in forums:
+            yield ("major_incidents", "report_forums", j), "model.unknown_forum", {"value": forum}
+    if not mi.update_minutes or any(not 1 <= s <= 9 or m < 1 for s, m in mi.update_minutes.items()):
+        yield ("major_incidents", "update_minutes"), "model.rule.invalid", {"value": dict(mi.update_minutes)}
+    for j, reach in enumerate(mi.reached_through):
+        if reach.party_class not in classes:
+            yield ("major_incidents", "reached_through", j, "class"), "model.unknown_class", {
+                "value": reach.party_class}
+        yield from _requirements(("major_incidents", "reached_through", j, "via"), reach.via, parties, roles)
 
 
 def _requirements(loc: Loc, requirements, parties: set[str], roles: set[str],  # type: ignore[no-untyped-def]

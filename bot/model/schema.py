@@ -41,6 +41,14 @@ class Label(Strict):
         return self.sv if lang == "sv" else self.en
 
 
+class PartyClass(Strict):
+    """Parties the contract names together (Stadens Övriga Leverantörer, Centrala Leverantörer): a forum may seat
+    a class, and every party of it then attends."""
+
+    key: Slug
+    name: Label
+
+
 class Party(Strict):
     key: Slug
     name: Label
@@ -48,6 +56,10 @@ class Party(Strict):
     lead_supplier: bool = False
     # The City's central ordering organisation may see every disagreement; other parties only their own.
     oversight: bool = False
+    classes: list[Slug] = []
+    # Where this party has no seat, that party speaks for it: the City's units are represented at the central
+    # forums by its central ordering organisation (section 5.4: central collaboration is local's escalation level).
+    represented_by: Slug | None = None
 
 
 class Role(Strict):
@@ -80,6 +92,26 @@ class PersonSeed(Strict):
 class RoleRequirement(Strict):
     party: Slug
     roles: list[Slug] = []
+
+
+class Attendee(Strict):
+    """A seat at a forum: a party, or every party of a class (`{class: other-supplier}`), with the roles it must
+    send; without roles, the party attends with whom it finds relevant."""
+
+    party: Slug | None = None
+    party_class: Slug | None = Field(default=None, alias="class")
+    roles: list[Slug] = []
+
+    @model_validator(mode="after")
+    def _party_or_class(self) -> Attendee:
+        if (self.party is None) == (self.party_class is None):
+            raise ValueError("party_or_class")
+        return self
+
+    @property
+    def ref(self) -> str:
+        """The party's or the class's key."""
+        return self.party or self.party_class or ""
 
 
 def _offset(value: str) -> str:
@@ -116,13 +148,26 @@ class Catalogue(Strict):
     owner_roles: list[Slug] = []
 
 
+class Report(Strict):
+    """A report owed before every sitting (section 5.2: "Leverantören ska inför möten tillhandahålla adekvat
+    rapportering"): its owner's people are reminded `remind` before it is due, `due` before the sitting; one
+    missing at that time is flagged to the chair party and marked on the agenda."""
+
+    key: Slug
+    name: Label
+    owner: Slug
+    due: Offset = "1d"
+    remind: Offset = "2d"
+
+
 class Forum(Strict):
     key: Slug
     name: Label
     channel: str = Field(min_length=1)
     cadence: Label
+    # Who chairs (convenes) it: parties, or classes of parties.
     chair: list[Slug] = Field(min_length=1)
-    attendees: list[RoleRequirement] = []
+    attendees: list[Attendee] = []
     # When it sits: an RFC 5545 recurrence rule from `starts`, or explicit dates ("4 to 6 times a year").
     rrule: RRule | None = None
     starts: date | None = None
@@ -134,8 +179,16 @@ class Forum(Strict):
     # cancelled, or kept (a forum that meets whatever the day).
     holidays: Literal["next", "previous", "cancel", "keep"] = "next"
     reminders: list[Offset] = ["7d", "1d", "15m"]
-    reports: list[Label] = []
+    reports: list[Report] = []
     per_catalogue: bool = False
+    # Meets as the need arises (section 8.5, "kontinuerliga möten"): no fixed sittings; the chair convenes them
+    # with `/forum extra`, items wait on a standing agenda meanwhile, and the chair party is reminded when one has
+    # waited `convene_days` without a sitting.
+    continuous: bool = False
+    convene_days: int = Field(default=14, ge=1, le=365)
+    # Planned changes are announced before the sitting that precedes them (sections 8.7 and 8.9): changes to any
+    # service, or only to the administrative side's services.
+    announcements: Literal["all", "administrative"] | None = None
 
     @model_validator(mode="after")
     def _when(self) -> Forum:
@@ -143,11 +196,22 @@ class Forum(Strict):
             raise ValueError("rrule_needs_start")
         if self.rrule and self.dates:
             raise ValueError("rrule_or_dates")
+        if self.continuous and (self.rrule or self.dates):
+            raise ValueError("continuous_without_dates")
         return self
 
     @property
     def sits(self) -> bool:
+        """It has a calendar of its own: a rule or fixed dates."""
         return bool(self.rrule or self.dates)
+
+    @property
+    def convenes(self) -> bool:
+        """It has sittings at all: by its calendar, or convened when needed (a continuous forum)."""
+        return self.sits or self.continuous
+
+    def announces(self, service: Service) -> bool:
+        return self.announcements == "all" or (self.announcements == "administrative" and service.administrative)
 
 
 class LadderRung(Strict):
@@ -158,8 +222,12 @@ class LadderRung(Strict):
 
 class Ladder(Strict):
     rungs: list[LadderRung] = Field(min_length=1)
+    # A question between suppliers is led by the City there (section 8.10) and ends with its clarification.
     supplier_to_supplier: Slug | None = None
     product_supplier_forum: Slug | None = None
+    # Who answers for a party at a level whose forum names no role of it: the roles that represent a supplier in
+    # matters of the agreement (section 6.2 A, the Kundansvarig); for the City, its authorised approvers.
+    representative_roles: list[Slug] = []
 
 
 class Service(Strict):
@@ -173,6 +241,14 @@ class Service(Strict):
     contact_roles: list[RoleRequirement] = []
     # A service of the City's administrative side: GSIT 2.0's service desk joins its war rooms.
     administrative: bool = False
+
+
+class Reach(Strict):
+    """How the parties of a class are reached in a war room: through these (section 2.2, the central suppliers
+    through GSIT 2.0's service desk)."""
+
+    party_class: Slug = Field(alias="class")
+    via: list[RoleRequirement] = Field(min_length=1)
 
 
 class MajorIncidents(Strict):
@@ -196,6 +272,8 @@ class MajorIncidents(Strict):
     archive_on_close: bool = False
     # Forums whose agendas list the major incidents since their last sitting (per-catalogue forums by key).
     report_forums: list[Slug] = []
+    # A war room on a service of a party of one of these classes also invites whom the class is reached through.
+    reached_through: list[Reach] = []
 
     @property
     def severities(self) -> list[int]:
@@ -206,13 +284,14 @@ class GovernanceModel(Strict):
     name: Label
     language: Lang = "sv"
     timezone: str = "Europe/Stockholm"
+    party_classes: list[PartyClass] = []
     parties: list[Party] = Field(min_length=1)
     roles: list[Role] = []
     people: list[PersonSeed] = []
     catalogues: list[Catalogue] = []
     forums: list[Forum] = []
-    # The forum where planned production deployments are announced (Samverkan om produktionssättningar) and
-    # the one where problems found in major incidents go (Problemmöte).
+    # The forum where problems found in major incidents go (Problemmöte). `deployment_forum` is the older way of
+    # saying `announcements: all` on one forum, still read.
     deployment_forum: Slug | None = None
     problem_forum: Slug | None = None
     ladder: Ladder | None = None
@@ -233,11 +312,15 @@ class GovernanceModel(Strict):
                     "name": Label(sv=f"{forum.name.sv} – {cat.name.sv}", en=f"{forum.name.en} – {cat.name.en}"),
                     "channel": f"{forum.channel}-{cat.key}",
                     "per_catalogue": False,
+                    "attendees": _owners_only(forum.attendees, cat),
                 }))
         return expanded
 
     def sitting_forum(self, key: str) -> Forum | None:
         return next((f for f in self.calendar if f.key == key), None)
+
+    def party_class(self, key: str) -> PartyClass | None:
+        return next((c for c in self.party_classes if c.key == key), None)
 
     def party(self, key: str) -> Party | None:
         return next((p for p in self.parties if p.key == key), None)
@@ -250,3 +333,12 @@ class GovernanceModel(Strict):
 
     def service(self, key: str) -> Service | None:
         return next((s for s in self.services if s.key == key), None)
+
+
+def _owners_only(attendees: list[Attendee], catalogue: Catalogue) -> list[Attendee]:
+    """A catalogue's sitting seats its owners only (section 5.2: each side "deltar med ansvarig för respektive
+    Tjänstekatalog"): of the roles the forum requires, those the catalogue names as its owners'."""
+    if not catalogue.owner_roles:
+        return attendees
+    owners = set(catalogue.owner_roles)
+    return [a.model_copy(update={"roles": [r for r in a.roles if r in owners]}) if a.roles else a for a in attendees]

@@ -42,7 +42,8 @@ def soon_model(path: Path, forums: int, per_forum: int = 1) -> list[str]:
     channels = [f"#soon-{n:03d}" for n in range(forums)]
     model = {
         "name": {"sv": "Test", "en": "Test"},
-        "parties": shipped["parties"], "roles": shipped["roles"], "people": shipped["people"],
+        "party_classes": shipped["party_classes"], "parties": shipped["parties"], "roles": shipped["roles"],
+        "people": shipped["people"],
         "forums": [{
             "key": f"soon-{n:03d}", "name": {"sv": f"Forum {n}", "en": f"Forum {n}"}, "channel": channels[n],
             "cadence": {"sv": "en gång", "en": "once"}, "chair": ["city"],
