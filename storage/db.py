@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from alembic import command
@@ -39,6 +41,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Writers wait for each other in _begin_immediate; a reader in WAL mode does not wait at all, but for the rare
+    # moment a checkpoint or a recovery holds the file, which this still covers.
     cursor.execute("PRAGMA busy_timeout=30000")
     if not _is_memory(dbapi_connection):
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -58,10 +62,34 @@ def _sqlite_begin(writer: threading.Lock, connection) -> None:  # type: ignore[n
     writer.acquire()
     connection.info["samverkan_writer"] = True
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(connection)
     except BaseException:
         _sqlite_end(writer, connection)
         raise
+
+
+# Another process may hold the write lock. SQLite's own busy handler would wait for it in sleeps of up to 100 ms,
+# too coarse for a lock held a millisecond at a time: while taking it the busy timeout is 0, and we retry here.
+_WRITE_LOCK_WAIT = 30.0
+
+
+def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + _WRITE_LOCK_WAIT
+    pause = 0.0002
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
+    finally:
+        raw.execute("PRAGMA busy_timeout=30000")
 
 
 def _sqlite_end(writer: threading.Lock, connection) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.directory.people import Person
 from storage.models import PersonAuthorityRow, PersonRoleRow, PersonRow
@@ -55,7 +55,10 @@ class SqlDirectoryStore:
         self.session.execute(delete(PersonRow).where(PersonRow.key == key))
 
     def _one(self, condition) -> Person | None:  # type: ignore[no-untyped-def]
-        row = self.session.scalar(select(PersonRow).where(condition).limit(1))
+        # One query with its roles and authorities joined in: every command looks up who sent it.
+        query = select(PersonRow).where(condition).options(joinedload(PersonRow.roles),
+                                                           joinedload(PersonRow.authorities))
+        row = self.session.scalars(query).unique().first()
         return _person(row) if row else None
 
 
