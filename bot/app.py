@@ -7,6 +7,7 @@ import functools
 import logging
 import time
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
 from bot import bus
@@ -83,6 +84,7 @@ class Samverkan:
         lease: timedelta = timedelta(seconds=15),
         worker: str | None = None,
         intake: Intake | None = None,
+        after: Executor | None = None,
     ) -> None:
         self.model = model
         self.unit_of_work = unit_of_work
@@ -93,7 +95,7 @@ class Samverkan:
         self.agenda_sources = AGENDA_SOURCES
         self.intake = intake
         self.runner = self.duty_runner(chat, worker, lease)
-        self.bus = bus.Bus(self.runner, chat, self.plan)
+        self.bus = bus.Bus(self.runner, chat, self.plan, after)
 
     def duty_runner(self, chat: ChatPort, worker: str | None = None,
                     lease: timedelta = timedelta(seconds=15)) -> DutyRunner:
@@ -203,10 +205,12 @@ class Samverkan:
             uow.commit()
         self.bus.dispatch(events, duties, command)
 
-    def recover(self, older_than: timedelta = timedelta(seconds=5), limit: int = 100) -> int:
-        """Processes commands that were received but never processed: their process died."""
+    def recover(self, older_than: timedelta = timedelta(seconds=5), limit: int = 100,
+                skip: set[int] | frozenset[int] = frozenset()) -> int:
+        """Processes commands that were received but never processed: their process died. `skip` are entries this
+        process holds and will get to."""
         with self.unit_of_work() as uow:
-            waiting = uow.inbox.waiting(self.clock.now() - older_than, limit)
+            waiting = [e for e in uow.inbox.waiting(self.clock.now() - older_than, limit) if e not in skip]
         for entry in waiting:
             log.warning("processing command %s, received by a process that stopped before it was done", entry)
             self.process(entry)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
 from bot.chat import ChatPort, Command
@@ -75,12 +76,28 @@ def deliver(duty: Duty, now: datetime, once: OnceChat) -> Outcome:
 
 
 class Bus:
-    def __init__(self, runner: DutyRunner, chat: ChatPort, replan: Callable[[], None]) -> None:
+    """`after`, when given, does the work after the commit on threads of its own, so the thread that did the
+    command is free for the next one while Slack takes its time (a server: many threads, mostly waiting on Slack).
+    Without it the work is done at once, in order (the console and the tests)."""
+
+    def __init__(self, runner: DutyRunner, chat: ChatPort, replan: Callable[[], None],
+                 after: Executor | None = None) -> None:
         self.runner = runner
         self.chat = chat
         self.replan = replan
+        self.after = after
 
     def dispatch(self, events: Sequence[DomainEvent], duties: Sequence[Duty], command: Command | None) -> None:
+        if self.after is None:
+            self._do(events, duties, command)
+            return
+        try:
+            self.after.submit(self._do, events, duties, command)
+        except RuntimeError:
+            # Shutting down: what was planned is in the database, and the next sweep does it.
+            log.warning("not delivering after the commit now: shutting down; the sweep will")
+
+    def _do(self, events: Sequence[DomainEvent], duties: Sequence[Duty], command: Command | None) -> None:
         for duty in duties:
             try:
                 if duty.kind == DELIVER:

@@ -21,22 +21,26 @@ from handlers.payloads import MemberJoined, ReactionAdded, SlashCommandPayload, 
 log = logging.getLogger(__name__)
 
 
-def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work: Executor) -> App:
-    """`work` runs the core off bolt's own threads, so a burst of slow commands never delays the next ack."""
+Handoff = Callable[[int, Command], None]
+
+
+def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work: Executor, handoff: Handoff) -> App:
+    """A received command is handed off (`handoff`: to this process's workers, or to a worker process), so a burst
+    of slow commands never delays the next ack; `work` runs the small things Slack tells (reactions, joins)."""
     # The listeners only write down and acknowledge, so bolt may answer Slack as soon as they return: without this
     # it polls for the ack every 10 ms on a thread of its own.
     app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
               raise_error_for_unhandled_request=False, process_before_response=True)
     app.use(_timing)
     for name in core.sets:
-        app.command(f"/{name}")(_command_listener(core, work))
+        app.command(f"/{name}")(_command_listener(core, handoff))
     for action in FORMS:
-        app.view(action)(_submission_listener(core, work))
+        app.view(action)(_submission_listener(core, handoff))
     _event_listeners(app, core, work)
     return app
 
 
-def _accept(core: Samverkan, work: Executor, ack: Ack, command: Command) -> None:
+def _accept(core: Samverkan, handoff: Handoff, ack: Ack, command: Command) -> None:
     """Written down, then acknowledged: what Slack has been told we have, we have."""
     try:
         entry = core.receive(command)
@@ -46,10 +50,10 @@ def _accept(core: Samverkan, work: Executor, ack: Ack, command: Command) -> None
         return
     ack()
     if entry is not None:  # None: a redelivery of what is in hand already
-        work.submit(_guarded, "command", core.process, entry, command)
+        handoff(entry, command)
 
 
-def _command_listener(core: Samverkan, work: Executor) -> Callable[..., None]:
+def _command_listener(core: Samverkan, handoff: Handoff) -> Callable[..., None]:
     def on_command(ack: Ack, body: dict[str, Any]) -> None:
         try:
             command = SlashCommandPayload.model_validate(body).to_command(core.clock.now())
@@ -57,12 +61,12 @@ def _command_listener(core: Samverkan, work: Executor) -> Callable[..., None]:
             log.warning("a slash command Slack sent did not have the expected fields")
             ack(text=core.texts.text("error.malformed"))
             return
-        _accept(core, work, ack, command)
+        _accept(core, handoff, ack, command)
 
     return on_command
 
 
-def _submission_listener(core: Samverkan, work: Executor) -> Callable[..., None]:
+def _submission_listener(core: Samverkan, handoff: Handoff) -> Callable[..., None]:
     def on_submission(ack: Ack, body: dict[str, Any]) -> None:
         try:
             payload = ViewSubmissionPayload.model_validate(body)
@@ -71,7 +75,7 @@ def _submission_listener(core: Samverkan, work: Executor) -> Callable[..., None]
             log.warning("a form Slack sent did not have the expected fields")
             ack()  # the form closes; there is nothing to answer it with
             return
-        _accept(core, work, ack, command)
+        _accept(core, handoff, ack, command)
 
     return on_submission
 

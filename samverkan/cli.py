@@ -7,6 +7,7 @@ import gc
 import json
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -147,9 +148,14 @@ def _run(settings: Settings) -> int:
         print(t("cli.no_slack").plain(), file=sys.stderr)
         return 2
     from samverkan.wiring import build, http_app, socket_mode
+    from samverkan.worker import Worker
 
-    runtime = build(settings)
-    runtime.start_scheduler()
+    runtime = build(settings)  # migrated and seeded here, before the worker starts: the two never race to do it
+    worker = Worker(settings, os.environ.get("LOG_LEVEL", "INFO"))
+    runtime.handoff = worker.hand_off
+    worker.start()
+    # SIGTERM (a deploy, `docker stop`, systemd) ends the serving loop, so the worker finishes what it holds.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # What start-up built lives as long as the process: moved out of the collector's sight, a full collection
     # no longer stalls every request thread at once for ~100 ms.
     gc.collect()
@@ -165,6 +171,7 @@ def _run(settings: Settings) -> int:
             print(t.text("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
             server.run()
     finally:
+        worker.stop()
         runtime.close()
     return 0
 

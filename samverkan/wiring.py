@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import Samverkan
-from bot.chat import ChatPort
+from bot.chat import ChatPort, Command
 from bot.clock import Clock, SystemClock
 from bot.directory.seed import seed_directory
 from bot.intake import Intake
@@ -59,6 +59,25 @@ class Runtime:
     core: Samverkan
     work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(thread_name_prefix="work"))
     scheduler: BackgroundScheduler | None = None
+    after: ThreadPoolExecutor | None = None
+    # Where a received command goes to be processed: this process's workers unless told otherwise (the web
+    # process of `samverkan run` hands it to its worker process).
+    handoff: Callable[[int, Command], None] | None = None
+    # Inbox entries this process is working on: not dead, however long they have waited (a burst's backlog).
+    holding: Callable[[], set[int]] = field(default=set)
+
+    def hand_off(self, entry: int, command: Command) -> None:
+        if self.handoff is not None:
+            self.handoff(entry, command)
+        else:
+            self.work.submit(self.process, entry, command)
+
+    def process(self, entry: int, command: Command | None = None) -> None:
+        try:
+            self.core.process(entry, command)
+        except Exception:
+            # The core answers the person itself; this is only the last line against a failing platform.
+            log.exception("could not finish command %s", entry)
 
     def healthy(self) -> bool:
         try:
@@ -87,7 +106,7 @@ class Runtime:
         return scheduler
 
     def _sweep(self) -> None:
-        self.core.recover()
+        self.core.recover(skip=self.holding())
         self.core.runner.sweep()
 
     def close(self) -> None:
@@ -95,6 +114,8 @@ class Runtime:
             self.scheduler.shutdown(wait=True)
         self.core.runner.stop()
         self.work.shutdown(wait=True)
+        if self.after is not None:
+            self.after.shutdown(wait=True)
         if self.core.intake is not None:
             self.core.intake.close()
         self.engine.dispose()
@@ -112,16 +133,25 @@ def calendar(model: GovernanceModel, unit_of_work: UnitOfWorkFactory, clock: Clo
     return feed(model, changes, clock.now(), texts, forum_key)
 
 
-def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | None = None) -> Runtime:
+# Threads delivering what commands have to say: each mostly waits on Slack, so there can be many.
+DELIVERY_THREADS = 64
+
+
+def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | None = None,
+          deliver_apart: bool = False) -> Runtime:
     """The whole application. `chat` makes the chat platform's port from the unit of work (the console lists the
-    directory's people through it); the default is Slack, from the settings."""
+    directory's people through it); the default is Slack, from the settings. `deliver_apart` gives the work after
+    each commit threads of its own (a server's worker); otherwise it is done at once, in order."""
     clock = clock or SystemClock()
     database = open_database(settings, clock)
     port = (chat or slack_chat(settings))(database.unit_of_work)
+    after = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="deliver") if deliver_apart else None
     core = Samverkan(database.model, database.unit_of_work, clock, port, settings.samverkan_lang,
-                     lease=timedelta(seconds=settings.samverkan_claim_lease), intake=Intake(database.unit_of_work))
+                     lease=timedelta(seconds=settings.samverkan_claim_lease), intake=Intake(database.unit_of_work),
+                     after=after)
     return Runtime(settings, database.model, database.engine, core,
-                   ThreadPoolExecutor(max_workers=settings.samverkan_workers, thread_name_prefix="work"))
+                   ThreadPoolExecutor(max_workers=settings.samverkan_workers, thread_name_prefix="work"),
+                   after=after)
 
 
 def _seed(unit_of_work: UnitOfWorkFactory, model: GovernanceModel, clock: Clock) -> None:
@@ -154,7 +184,8 @@ def slack_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     settings = runtime.settings
     assert settings.slack_bot_token, "Slack needs SLACK_BOT_TOKEN"
     client = web_client(settings.slack_bot_token, settings.slack_api_url)
-    return build_bolt_app(runtime.core, client, settings.slack_signing_secret or "", runtime.work)
+    return build_bolt_app(runtime.core, client, settings.slack_signing_secret or "", runtime.work,
+                          runtime.hand_off)
 
 
 def http_app(runtime: Runtime):  # type: ignore[no-untyped-def]

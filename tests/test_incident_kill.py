@@ -31,7 +31,7 @@ def free_port() -> int:
 
 def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([sys.executable, "-m", "samverkan.cli", "run"], env=env,
-                               stdout=log.open("ab"), stderr=subprocess.STDOUT)
+                               stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -74,7 +74,7 @@ def test_kill_9_mid_assembly_then_restart_gives_one_channel_and_one_brief(fake_s
         fake.wait_for("conversations.invite")
         fake.wait_for("pins.add")
     finally:
-        os.kill(first.pid, signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)  # the web process and its worker at once
         first.wait(timeout=10)
     assert not assembled(url)
     second = start(env, port, log)
@@ -85,7 +85,7 @@ def test_kill_9_mid_assembly_then_restart_gives_one_channel_and_one_brief(fake_s
             time.sleep(0.1)
     finally:
         second.terminate()
-        second.wait(timeout=10)
+        second.wait(timeout=30)
     [create] = fake.calls_to("conversations.create")
     room = fake.channels[create.params["name"]]
     assert len(fake.posted(room)) == 1  # one brief

@@ -7,6 +7,7 @@ for the database to say every reminder is finished (`wait_until_finished`), not 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -108,8 +109,10 @@ class BotProcess:
         env.update(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret", SLACK_API_URL=slack_api_url,
                    DATABASE_URL=database_url, PORT=str(self.port), SAMVERKAN_HOST="127.0.0.1",
                    SAMVERKAN_MODEL=str(model), SAMVERKAN_CLAIM_LEASE=str(lease), LOG_LEVEL="INFO", **settings)
+        # A session of its own: `samverkan run` is a web process and its worker, and a kill takes both.
         self.process = subprocess.Popen([sys.executable, "-m", "samverkan.cli", "run"], env=env,
-                                        stdout=self.log.open("w"), stderr=subprocess.STDOUT, cwd=logs)
+                                        stdout=self.log.open("w"), stderr=subprocess.STDOUT, cwd=logs,
+                                        start_new_session=True)
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -125,14 +128,17 @@ class BotProcess:
         raise AssertionError(f"bot not ready in {timeout} s:\n{self.log.read_text()}")
 
     def kill(self) -> None:
-        """kill -9: no cleanup, no finally blocks, no goodbye."""
-        self.process.send_signal(signal.SIGKILL)
+        """kill -9 of both processes at once: no cleanup, no finally blocks, no goodbye."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # whatever of the group is left
