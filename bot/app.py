@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from bot import bus
 from bot.chat import ChatPort, Command
 from bot.clock import Clock
-from bot.commands import CommandSet, Context, Refused, UserError, split_words
+from bot.commands import HELP_WORDS, CommandSet, Context, Refused, UserError, split_words
 from bot.directory import accounts
 from bot.directory.commands import samverkan
 from bot.directory.lookup import recognise
@@ -41,6 +41,7 @@ from bot.incident.report import major_incidents_since
 from bot.intake import Intake
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.telemetry import SILENT, Telemetry, following
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class Samverkan:
         worker: str | None = None,
         intake: Intake | None = None,
         after: Executor | None = None,
+        telemetry: Telemetry = SILENT,
     ) -> None:
         self.model = model
         self.unit_of_work = unit_of_work
@@ -94,6 +96,7 @@ class Samverkan:
         self.sets = {s.name: s for s in sets}
         self.agenda_sources = AGENDA_SOURCES
         self.intake = intake
+        self.telemetry = telemetry
         self.runner = self.duty_runner(chat, worker, lease)
         self.bus = bus.Bus(self.runner, chat, self.plan, after)
 
@@ -103,7 +106,7 @@ class Samverkan:
         database."""
         performers = {kind: _bound(performer, self) for kind, performer in PERFORMERS.items()}
         return DutyRunner(self.unit_of_work, chat, performers, self.clock, lease=lease, worker=worker,
-                          quiet=frozenset({bus.DELIVER}))
+                          quiet=frozenset({bus.DELIVER}), telemetry=self.telemetry)
 
     @property
     def texts(self) -> Texts:
@@ -143,10 +146,26 @@ class Samverkan:
                 command = uow.inbox.get(entry)
             if command is None:
                 return
-        outcome = self._process(entry, command)
-        log.info("/%s %s by %s: %s in %.0f ms", command.name, (command.text.split() or ["help"])[0][:20],
-                 command.user_id, outcome, (time.perf_counter() - started) * 1000,
-                 extra={"command": command.name, "user": command.user_id, "outcome": outcome, "entry": entry})
+        with following(command.request_id):
+            outcome = self._process(entry, command)
+            seconds = time.perf_counter() - started
+            subcommand = self.subcommand(command)
+            self.telemetry.command_done(command.name, subcommand, outcome, seconds)
+            log.info("/%s %s by %s: %s in %.0f ms", command.name, subcommand, command.user_id, outcome,
+                     seconds * 1000, extra={"command": command.name, "subcommand": subcommand,
+                                            "user": command.user_id, "outcome": outcome,
+                                            "duration_ms": round(seconds * 1000, 1), "entry": entry})
+
+    def subcommand(self, command: Command) -> str:
+        """The sub-command's name, for the log and the metrics: one of a known few, never the person's words."""
+        commands = self.sets.get(command.name)
+        first = (command.text.split() or ["help"])[0].lower()
+        if commands is None:
+            return "unknown"
+        if first in HELP_WORDS:
+            return "help"
+        found = commands.find(first)
+        return found.name if found else "unknown"
 
     def _process(self, entry: int, command: Command) -> str:
         """The command's work and its answer; returns the outcome, for the log."""
@@ -157,7 +176,7 @@ class Samverkan:
             person = recognise(self.unit_of_work, self.chat, command.user_id, self.clock)
             with self.unit_of_work() as uow:
                 if not uow.inbox.take(entry, self.clock.now()):
-                    return "done elsewhere"  # another process did it
+                    return "elsewhere"  # another process did it
                 ctx = self._context(command, uow, person, t)
                 self._run(ctx)
                 duties = bus.persist(uow, ctx.events, command, self.clock.now(), self.runner.worker)

@@ -8,6 +8,7 @@ at once, outside any transaction: it delivers the messages, starts planned work,
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -92,7 +93,8 @@ class Bus:
             self._do(events, duties, command)
             return
         try:
-            self.after.submit(self._do, events, duties, command)
+            # The request id (bot.telemetry) goes along, so the delivery's log lines belong to the command.
+            self.after.submit(contextvars.copy_context().run, self._do, events, duties, command)
         except RuntimeError:
             # Shutting down: what was planned is in the database, and the next sweep does it.
             log.warning("not delivering after the commit now: shutting down; the sweep will")

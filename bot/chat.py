@@ -31,6 +31,8 @@ class Command(BaseModel):
     response_url: str | None = None
     trigger_id: str | None = None
     received_at: datetime
+    # Ties the log lines of this command together, from the acknowledgement to the last delivery (bot.telemetry).
+    request_id: str | None = Field(default=None, max_length=40)
 
 
 class NameTaken(Exception):

@@ -22,6 +22,7 @@ from bot.chat import ChatPort
 from bot.clock import Clock
 from bot.events import Event
 from bot.message import Message
+from bot.telemetry import SILENT, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,10 @@ class DutyStore(Protocol):
         """Records the outcome if this worker still holds the claim."""
         ...
 
+    def due_counts(self, now: datetime) -> dict[str, int]:
+        """How many duties of each kind are due and not taken up (for the operators' metrics)."""
+        ...
+
 
 class OnceChat:
     """Posts that carry a duty's key. When recovering a duty whose performer died, a post the chat already shows
@@ -116,7 +121,8 @@ def backoff(attempts: int) -> timedelta:
 class DutyRunner:
     def __init__(self, store: Callable[[], Any], chat: ChatPort, performers: Mapping[str, Performer], clock: Clock,
                  lease: timedelta = timedelta(seconds=30), worker: str | None = None, batch: int = 200,
-                 max_attempts: int = 8, quiet: frozenset[str] = frozenset()) -> None:
+                 max_attempts: int = 8, quiet: frozenset[str] = frozenset(),
+                 telemetry: Telemetry = SILENT) -> None:
         """`store` opens a unit of work that has `.duties`, `.events` and `.commit()`. Duties of `quiet` kinds
         (message deliveries) are written to the event log only when they fail."""
         self.unit_of_work = store
@@ -128,6 +134,7 @@ class DutyRunner:
         self.batch = batch
         self.max_attempts = max_attempts
         self.quiet = quiet
+        self.telemetry = telemetry
         self._held: set[str] = set()
         self._held_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
@@ -179,6 +186,7 @@ class DutyRunner:
             # Each claim is dated when it is made: a sweep that has run for a while must not look old.
             if self._claim(lambda uow, d=duty, c=claimed_at: uow.duties.reclaim(d.key, self.worker, self.clock.now(),
                                                                                 c)):
+                self.telemetry.claim_taken_over(duty.kind)
                 done += self._perform(duty, recovering=True)
         for duty in due:
             if self._claim(lambda uow, d=duty: uow.duties.claim(d.key, self.worker, self.clock.now())):
@@ -232,6 +240,7 @@ class DutyRunner:
             with self.unit_of_work() as uow:
                 uow.duties.retry(duty.key, self.worker, retry_at, f"{type(exc).__name__}: {exc}"[:300])
                 uow.commit()
+            self.telemetry.duty_done(duty.kind, "retry", (now - duty.due).total_seconds())
             return 0
         return self._finish(duty, outcome, "", None)
 
@@ -245,4 +254,6 @@ class DutyRunner:
                 uow.events.record(Event(now, self.worker, f"duty.{outcome}", duty.key[:300],
                                         {"kind": duty.kind, "due": duty.due.isoformat(), "note": note}))
             uow.commit()
+        if mine:
+            self.telemetry.duty_done(duty.kind, outcome, (now - duty.due).total_seconds())
         return 1 if outcome == "done" and mine else 0

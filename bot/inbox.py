@@ -31,3 +31,7 @@ class InboxStore(Protocol):
         """Entries received before then and still waiting: their process died. Entries being processed right now
         may be skipped."""
         ...
+
+    def backlog(self) -> int:
+        """How many entries are waiting to be processed (for the operators' metrics)."""
+        ...

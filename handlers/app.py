@@ -3,6 +3,7 @@ work afterwards, on a worker. Nothing that takes a round trip to Slack happens b
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -10,12 +11,13 @@ from concurrent.futures import Executor
 from typing import Any
 
 from pydantic import ValidationError
-from slack_bolt import Ack, App, BoltResponse
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app import FORMS, Samverkan
 from bot.chat import Command
 from bot.incident.timeline import joined, mark
+from bot.telemetry import SILENT, Telemetry, following, new_request_id, request_id
 from handlers.payloads import MemberJoined, ReactionAdded, SlashCommandPayload, ViewSubmissionPayload
 
 log = logging.getLogger(__name__)
@@ -24,14 +26,15 @@ log = logging.getLogger(__name__)
 Handoff = Callable[[int, Command], None]
 
 
-def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work: Executor, handoff: Handoff) -> App:
+def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work: Executor, handoff: Handoff,
+                   telemetry: Telemetry = SILENT) -> App:
     """A received command is handed off (`handoff`: to this process's workers, or to a worker process), so a burst
     of slow commands never delays the next ack; `work` runs the small things Slack tells (reactions, joins)."""
     # The listeners only write down and acknowledge, so bolt may answer Slack as soon as they return: without this
     # it polls for the ack every 10 ms on a thread of its own.
-    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
-              raise_error_for_unhandled_request=False, process_before_response=True)
-    app.use(_timing)
+    app = _Acknowledging(telemetry, name="samverkan.slack", client=client, signing_secret=signing_secret,
+                         token_verification_enabled=False, raise_error_for_unhandled_request=False,
+                         process_before_response=True)
     for name in core.sets:
         app.command(f"/{name}")(_command_listener(core, handoff))
     for action in FORMS:
@@ -42,6 +45,7 @@ def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work
 
 def _accept(core: Samverkan, handoff: Handoff, ack: Ack, command: Command) -> None:
     """Written down, then acknowledged: what Slack has been told we have, we have."""
+    command = command.model_copy(update={"request_id": request_id.get()})
     try:
         entry = core.receive(command)
     except Exception:
@@ -51,6 +55,9 @@ def _accept(core: Samverkan, handoff: Handoff, ack: Ack, command: Command) -> No
     ack()
     if entry is not None:  # None: a redelivery of what is in hand already
         handoff(entry, command)
+    log.info("received /%s from %s", command.name, command.user_id,
+             extra={"command": command.name, "user": command.user_id,
+                    "outcome": "received" if entry is not None else "redelivered", "entry": entry})
 
 
 def _command_listener(core: Samverkan, handoff: Handoff) -> Callable[..., None]:
@@ -86,13 +93,13 @@ def _event_listeners(app: App, core: Samverkan, work: Executor) -> None:
         event = ReactionAdded.model_validate(body.get("event") or {})
         if event.item.type != "message" or not event.item.channel or not event.item.ts:
             return
-        work.submit(_guarded, "reaction", mark, core, event.item.channel, event.item.ts, event.user,
-                    event.reaction)
+        work.submit(contextvars.copy_context().run, _guarded, "reaction", mark, core, event.item.channel,
+                    event.item.ts, event.user, event.reaction)
 
     @app.event("member_joined_channel")
     def on_join(body: dict[str, Any]) -> None:
         event = MemberJoined.model_validate(body.get("event") or {})
-        work.submit(_guarded, "join", joined, core, event.channel, event.user)
+        work.submit(contextvars.copy_context().run, _guarded, "join", joined, core, event.channel, event.user)
 
 
 def _guarded(what: str, work: Callable[..., object], *args: object) -> None:
@@ -103,8 +110,20 @@ def _guarded(what: str, work: Callable[..., object], *args: object) -> None:
         log.exception("could not finish the %s", what)
 
 
-def _timing(logger: logging.Logger, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
-    started = time.perf_counter()
-    response = next()
-    logger.debug("acknowledged in %.1f ms", (time.perf_counter() - started) * 1000)
-    return response
+class _Acknowledging(App):
+    """Every request from Slack, over HTTP or Socket Mode, gets a request id (which the command carries to the
+    worker) and its acknowledgement is timed: around the whole dispatch, since bolt's middleware returns before the
+    listeners run."""
+
+    def __init__(self, telemetry: Telemetry, **options: Any) -> None:
+        super().__init__(**options)
+        self.telemetry = telemetry
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        with following(new_request_id()):
+            response = super().dispatch(req)
+        body = req.body if isinstance(req.body, dict) else {}
+        kind = "command" if "command" in body else "form" if body.get("type") == "view_submission" else "event"
+        self.telemetry.acknowledged(kind, time.perf_counter() - started)
+        return response

@@ -32,6 +32,7 @@ def wsgi_app(bolt: App, signing_secret: str, health: Callable[[], bool],
     slack = SlackRequestHandler(bolt, path="/slack/events")
     verifier = SignatureVerifier(signing_secret)
     routes = dict(extra or {})
+    liveness = json_endpoint(lambda: (ok := health(), {"status": "ok" if ok else "unavailable"}))
 
     def slack_events(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
@@ -58,11 +59,7 @@ def wsgi_app(bolt: App, signing_secret: str, health: Callable[[], bool],
         if path == "/slack/events":
             return slack_events(environ, start_response)
         if path == "/healthz" and method == "GET":
-            ok = health()
-            body = json.dumps({"status": "ok" if ok else "unavailable"}).encode()
-            start_response("200 OK" if ok else "503 Service Unavailable",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+            return liveness(environ, start_response)
         if path in routes:
             return routes[path](environ, start_response)
         if calendar is not None and method == "GET" and (path == "/calendar.ics" or (
@@ -75,6 +72,22 @@ def wsgi_app(bolt: App, signing_secret: str, health: Callable[[], bool],
                                           ("Cache-Control", "max-age=300")])
                 return [feed]
         return _plain(start_response, "404 Not Found", "Not Found")
+
+    return application
+
+
+def json_endpoint(check: Callable[[], tuple[bool, dict]]) -> WsgiApp:
+    """A GET endpoint answering `check()`'s details as JSON: 200 when it passes, 503 when not."""
+
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return _plain(start_response, "405 Method Not Allowed", "GET only")
+        ok, details = check()
+        body = json.dumps(details).encode()
+        start_response("200 OK" if ok else "503 Service Unavailable",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                        ("Cache-Control", "no-store")])
+        return [body]
 
     return application
 

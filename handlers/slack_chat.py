@@ -10,30 +10,18 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.webhook import WebhookClient
 
 from bot.chat import Command, NameTaken
 from bot.forms import Form
 from bot.message import Message
+from bot.telemetry import SILENT, Telemetry
+from handlers.slack_client import retry_handlers, send_to_response_url, web_client
 from handlers.slack_render import blocks, modal, mrkdwn, neutralise
 
 log = logging.getLogger(__name__)
 
 
-def retry_handlers() -> list:
-    # slack_sdk's own handlers: 429 waits for Retry-After, connection errors and 5xx answers back off; all give up
-    # after a few tries, and the duty that made the call is tried again within seconds.
-    return [ConnectionErrorRetryHandler(max_retry_count=3), RateLimitErrorRetryHandler(max_retry_count=5),
-            ServerErrorRetryHandler(max_retry_count=2)]
-
-
-def web_client(token: str, base_url: str, timeout: int = 10) -> WebClient:
-    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=retry_handlers())
+__all__ = ["SlackChat", "retry_handlers", "web_client"]
 
 
 # Messages that must appear once carry their key as Slack message metadata, which the history returns.
@@ -49,8 +37,9 @@ class SlackChat:
     group's members) are kept for a short while: a command must not wait for Slack twice for the same answer."""
 
     def __init__(self, client: WebClient, cache_seconds: float = 300.0,
-                 now: Callable[[], float] = time.monotonic) -> None:
+                 now: Callable[[], float] = time.monotonic, telemetry: Telemetry = SILENT) -> None:
         self.client = client
+        self.telemetry = telemetry
         self._channel_ids: dict[str, str] = {}
         self._cache_seconds = cache_seconds
         self._now = now
@@ -72,8 +61,8 @@ class SlackChat:
         text, shown = mrkdwn(message), blocks(message)
         if to.response_url:
             # The response URL works in every channel, also where the bot is not a member.
-            webhook = WebhookClient(to.response_url, timeout=10, retry_handlers=retry_handlers())
-            answer = webhook.send(text=text, blocks=shown, response_type="ephemeral")
+            answer = send_to_response_url(to.response_url, self.telemetry, text=text, blocks=shown,
+                                          response_type="ephemeral")
             if answer.status_code < 300:
                 return
             log.warning("response_url answered %s; falling back to chat.postEphemeral", answer.status_code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import logging
 import os
 import re
 import signal
@@ -16,8 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.i18n import Lang, Texts
 from bot.model import GovernanceModel, ModelError, load_model
-from samverkan.logs import configure_logging
+from samverkan.logs import configure_logging, settings_secrets
 from samverkan.settings import Settings
+
+log = logging.getLogger("samverkan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,12 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export", help="disagreements with their history, and deployments, as JSON or CSV")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     args = parser.parse_args(argv)
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    level = os.environ.get("LOG_LEVEL", "INFO")
+    configure_logging(level)
     try:
         settings = Settings()
     except ValidationError as error:
         print(Texts("sv").text("cli.bad_setting", reason=_first_line(error)), file=sys.stderr)
         return 2
+    configure_logging(level, settings.samverkan_log_format, settings_secrets(settings))
     lang = settings.samverkan_lang or "sv"
     try:
         match args.action:
@@ -147,33 +152,47 @@ def _run(settings: Settings) -> int:
     if not settings.slack_configured:
         print(t("cli.no_slack").plain(), file=sys.stderr)
         return 2
+    from samverkan.metrics import prepare_multiprocess, remove_multiprocess
+
+    # Before anything imports prometheus_client: the web process and its worker keep their metrics in files.
+    metrics_dir = prepare_multiprocess() if settings.samverkan_metrics else None
     from samverkan.wiring import build, http_app, socket_mode
     from samverkan.worker import Worker
 
     runtime = build(settings)  # migrated and seeded here, before the worker starts: the two never race to do it
     worker = Worker(settings, os.environ.get("LOG_LEVEL", "INFO"))
     runtime.handoff = worker.hand_off
-    worker.start()
     # SIGTERM (a deploy, `docker stop`, systemd) ends the serving loop, so the worker finishes what it holds.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    # What start-up built lives as long as the process: moved out of the collector's sight, a full collection
-    # no longer stalls every request thread at once for ~100 ms.
-    gc.collect()
-    gc.freeze()
     try:
         if settings.slack_app_token:
-            print(t.text("cli.serving_socket"), file=sys.stderr)
-            socket_mode(runtime).start()
+            handler = socket_mode(runtime)
+            _settle()
+            worker.start()
+            log.info(t.text("cli.serving_socket"))
+            handler.start()
         else:
             from handlers.server import serve
 
+            # Listening first, then the worker: /healthz answers while the worker is still starting, and what
+            # arrives meanwhile waits in the inbox and on the queue.
             server = serve(http_app(runtime), settings.samverkan_host, settings.port)
-            print(t.text("cli.serving_http", host=settings.samverkan_host, port=settings.port), file=sys.stderr)
+            _settle()
+            worker.start()
+            log.info(t.text("cli.serving_http", host=settings.samverkan_host, port=settings.port))
             server.run()
     finally:
         worker.stop()
         runtime.close()
+        remove_multiprocess(metrics_dir)
     return 0
+
+
+def _settle() -> None:
+    # What start-up built lives as long as the process: moved out of the collector's sight, a full collection
+    # no longer stalls every request thread at once for ~100 ms.
+    gc.collect()
+    gc.freeze()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     # change in a user group (the Service Desk's rota) takes to take effect.
     samverkan_directory_cache: float = Field(default=300, ge=0)
 
+    # `GET /metrics` for Prometheus; with a token, a scraper must send it as a bearer token.
+    samverkan_metrics: bool = True
+    samverkan_metrics_token: str | None = None
+    # "json": one JSON object a line, for a log pipeline.
+    samverkan_log_format: Literal["text", "json"] = "text"
+
     @property
     def slack_configured(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))

@@ -20,8 +20,9 @@ from bot.directory.seed import seed_directory
 from bot.intake import Intake
 from bot.model import GovernanceModel, load_model
 from bot.ports import UnitOfWorkFactory
+from bot.telemetry import SILENT, Telemetry
 from samverkan.settings import Settings
-from storage.db import make_engine, migrate, session_factory
+from storage.db import HEADS, make_engine, migrate, schema_revisions, session_factory
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,13 @@ class Runtime:
     handoff: Callable[[int, Command], None] | None = None
     # Inbox entries this process is working on: not dead, however long they have waited (a burst's backlog).
     holding: Callable[[], set[int]] = field(default=set)
+    telemetry: Telemetry = SILENT
 
     def hand_off(self, entry: int, command: Command) -> None:
         if self.handoff is not None:
             self.handoff(entry, command)
         else:
+            self.telemetry.waiting(+1)
             self.work.submit(self.process, entry, command)
 
     def process(self, entry: int, command: Command | None = None) -> None:
@@ -78,6 +81,8 @@ class Runtime:
         except Exception:
             # The core answers the person itself; this is only the last line against a failing platform.
             log.exception("could not finish command %s", entry)
+        finally:
+            self.telemetry.waiting(-1)
 
     def healthy(self) -> bool:
         try:
@@ -87,6 +92,19 @@ class Runtime:
         except Exception:
             log.exception("health check failed")
             return False
+
+    def ready(self) -> tuple[bool, dict[str, object]]:
+        """Ready to serve: the database answers and its schema is the one this code was written for (a replica
+        started before `samverkan migrate` ran, or an older one after it, is not)."""
+        try:
+            with self.engine.connect() as connection:
+                revisions = schema_revisions(connection)
+        except Exception as error:
+            log.warning("not ready: the database did not answer: %s", str(error).splitlines()[0][:200])
+            return False, {"status": "unavailable", "database": "unreachable"}
+        at_head = revisions == HEADS
+        return at_head, {"status": "ready" if at_head else "unavailable", "database": "ok",
+                         "schema": sorted(revisions), "expected": sorted(HEADS)}
 
     def calendar(self, forum_key: str | None = None) -> bytes | None:
         return calendar(self.model, self.core.unit_of_work, self.core.clock, self.core.texts, forum_key)
@@ -138,20 +156,30 @@ DELIVERY_THREADS = 64
 
 
 def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | None = None,
-          deliver_apart: bool = False) -> Runtime:
+          deliver_apart: bool = False, telemetry: Telemetry | None = None) -> Runtime:
     """The whole application. `chat` makes the chat platform's port from the unit of work (the console lists the
     directory's people through it); the default is Slack, from the settings. `deliver_apart` gives the work after
     each commit threads of its own (a server's worker); otherwise it is done at once, in order."""
     clock = clock or SystemClock()
+    if telemetry is None:
+        telemetry = _telemetry(settings)
     database = open_database(settings, clock)
-    port = (chat or slack_chat(settings))(database.unit_of_work)
+    port = (chat or slack_chat(settings, telemetry))(database.unit_of_work)
     after = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="deliver") if deliver_apart else None
     core = Samverkan(database.model, database.unit_of_work, clock, port, settings.samverkan_lang,
                      lease=timedelta(seconds=settings.samverkan_claim_lease), intake=Intake(database.unit_of_work),
-                     after=after)
+                     after=after, telemetry=telemetry)
     return Runtime(settings, database.model, database.engine, core,
                    ThreadPoolExecutor(max_workers=settings.samverkan_workers, thread_name_prefix="work"),
-                   after=after)
+                   after=after, telemetry=telemetry)
+
+
+def _telemetry(settings: Settings) -> Telemetry:
+    if not settings.samverkan_metrics:
+        return SILENT
+    from samverkan.metrics import PrometheusTelemetry
+
+    return PrometheusTelemetry()
 
 
 def _seed(unit_of_work: UnitOfWorkFactory, model: GovernanceModel, clock: Clock) -> None:
@@ -166,34 +194,41 @@ def _seed(unit_of_work: UnitOfWorkFactory, model: GovernanceModel, clock: Clock)
         log.info("directory already being seeded by another process")
 
 
-def slack_chat(settings: Settings) -> ChatFactory:
+def slack_chat(settings: Settings, telemetry: Telemetry = SILENT) -> ChatFactory:
     def make(unit_of_work: UnitOfWorkFactory) -> ChatPort:
-        from handlers.slack_chat import SlackChat, web_client
+        from handlers.slack_chat import SlackChat
+        from handlers.slack_client import web_client
 
         assert settings.slack_bot_token, "Slack needs SLACK_BOT_TOKEN"
-        return SlackChat(web_client(settings.slack_bot_token, settings.slack_api_url),
-                         cache_seconds=settings.samverkan_directory_cache)
+        return SlackChat(web_client(settings.slack_bot_token, settings.slack_api_url, telemetry=telemetry),
+                         cache_seconds=settings.samverkan_directory_cache, telemetry=telemetry)
 
     return make
 
 
 def slack_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from handlers.app import build_bolt_app
-    from handlers.slack_chat import web_client
+    from handlers.slack_client import web_client
 
     settings = runtime.settings
     assert settings.slack_bot_token, "Slack needs SLACK_BOT_TOKEN"
-    client = web_client(settings.slack_bot_token, settings.slack_api_url)
+    client = web_client(settings.slack_bot_token, settings.slack_api_url, telemetry=runtime.telemetry)
     return build_bolt_app(runtime.core, client, settings.slack_signing_secret or "", runtime.work,
-                          runtime.hand_off)
+                          runtime.hand_off, runtime.telemetry)
 
 
 def http_app(runtime: Runtime):  # type: ignore[no-untyped-def]
-    """Everything served over HTTP: Slack's endpoint, the health check, the calendar feeds."""
-    from handlers.server import wsgi_app
+    """Everything served over HTTP: Slack's endpoint, the health and readiness checks, the metrics, the calendar
+    feeds."""
+    from handlers.server import json_endpoint, wsgi_app
+    from samverkan.metrics import PrometheusTelemetry, exposition
 
+    routes = {"/readyz": json_endpoint(runtime.ready)}
+    if isinstance(runtime.telemetry, PrometheusTelemetry):  # off: no /metrics at all
+        routes["/metrics"] = exposition(runtime.telemetry, runtime.core.unit_of_work, runtime.core.clock,
+                                        runtime.settings.samverkan_metrics_token)
     return wsgi_app(slack_app(runtime), runtime.settings.slack_signing_secret or "", runtime.healthy,
-                    runtime.calendar)
+                    runtime.calendar, routes)
 
 
 def socket_mode(runtime: Runtime):  # type: ignore[no-untyped-def]

@@ -17,20 +17,25 @@ from multiprocessing.context import SpawnProcess
 from multiprocessing.queues import Queue
 from typing import Any
 
-from samverkan.logs import configure_logging
+from samverkan.logs import configure_logging, settings_secrets
 from samverkan.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _SPAWN = multiprocessing.get_context("spawn")
+WORKER_NICENESS = 5
 
 
 def serve(settings: dict[str, Any], entries: Queue, parent: int, log_level: str) -> None:  # type: ignore[type-arg]
     """The worker process's life: build, sweep, and take entries off the queue until told to stop."""
-    configure_logging(log_level)
+    chosen = Settings(**settings)
+    configure_logging(log_level, chosen.samverkan_log_format, settings_secrets(chosen))
+    # Beside the web process on the same cores, the worker yields: an acknowledgement is due within 3 s, an
+    # answer may take a moment longer.
+    os.nice(WORKER_NICENESS)
     from samverkan.wiring import build
 
-    runtime = build(Settings(**settings), deliver_apart=True)
+    runtime = build(chosen, deliver_apart=True)
     held: set[int] = set()
     lock = threading.Lock()
     runtime.holding = lambda: set(held)
@@ -49,6 +54,7 @@ def serve(settings: dict[str, Any], entries: Queue, parent: int, log_level: str)
         while (entry := entries.get()) is not None:
             with lock:
                 held.add(entry)
+            runtime.telemetry.waiting(+1)
             pool.submit(process, entry)
     finally:
         pool.shutdown(wait=True)
@@ -62,6 +68,16 @@ def _die_with(parent: int) -> None:
         if os.getppid() != parent:
             log.warning("the web process is gone; the worker stops")
             os._exit(0)
+
+
+def _forget_metrics_of(pid: int | None) -> None:
+    """A dead worker's gauges (commands waiting) no longer count; its counters stay in the totals."""
+    from samverkan.metrics import multiprocess
+
+    if pid is not None and multiprocess():
+        from prometheus_client import multiprocess as across
+
+        across.mark_process_dead(pid)
 
 
 class Worker:
@@ -91,6 +107,7 @@ class Worker:
         while not self._stopping.wait(1.0):
             if self._process is not None and not self._process.is_alive():
                 log.error("the worker process stopped (exit code %s); starting another", self._process.exitcode)
+                _forget_metrics_of(self._process.pid)
                 self._spawn()
 
     def stop(self, timeout: float = 20.0) -> None:

@@ -7,11 +7,13 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -102,7 +104,22 @@ def _is_memory(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]
     return any(row[1] == "main" and not row[2] for row in rows)
 
 
+# The revision at the head of every branch of migrations. Written here so that a start on a database that is up to
+# date (every start but the first after an upgrade) and the readiness check need not load Alembic and read every
+# migration script; tests/test_storage.py keeps it equal to what the scripts say.
+HEADS = frozenset({"0008"})
+
+
+def schema_revisions(connection: Connection) -> frozenset[str]:
+    """The revisions the database's schema is at: none for a database never migrated."""
+    if not inspect(connection).has_table("alembic_version"):
+        return frozenset()
+    return frozenset(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+
+
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     # No sqlalchemy.url: the migrations run on the connection they are given, and a URL in Alembic's
     # configuration would be read through ConfigParser's interpolation, where a percent-encoded password breaks.
     config = Config()
@@ -112,6 +129,11 @@ def alembic_config() -> Config:
 
 def migrate(engine: Engine) -> None:
     """Brings the schema to the newest revision. Safe to call on every start, from any number of processes."""
+    with engine.connect() as connection:
+        if schema_revisions(connection) == HEADS:
+            return
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -92,6 +92,11 @@ class SqlDutyStore:
             .values(state=outcome, finished_at=now, note=note[:300])
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def due_counts(self, now: datetime) -> dict[str, int]:
+        query = (select(DutyRow.kind, func.count()).where(DutyRow.state == "pending", DutyRow.due_at <= now)
+                 .group_by(DutyRow.kind))
+        return {kind: count for kind, count in self.session.execute(query)}
 
     def state(self, key: str) -> str | None:
         return self.session.scalar(select(DutyRow.state).where(DutyRow.key == key))

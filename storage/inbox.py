@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,3 +67,6 @@ class SqlInboxStore:
         if self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)  # being processed right now: not dead
         return list(self.session.scalars(query))
+
+    def backlog(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(InboxRow).where(InboxRow.state == "waiting")) or 0

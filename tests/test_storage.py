@@ -13,7 +13,7 @@ from bot.clock import STOCKHOLM
 from bot.directory.people import Person
 from bot.duties import Duty
 from bot.events import Event
-from storage.db import make_engine, migrate
+from storage.db import HEADS, alembic_config, make_engine, migrate, schema_revisions
 from storage.models import Base
 from storage.uow import SqlUnitOfWork
 from tests.conftest import BACKENDS
@@ -26,8 +26,33 @@ def test_the_migrations_build_exactly_the_models_schema(database_url: str) -> No
     migrate(engine)  # a second start changes nothing
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        revisions = schema_revisions(connection)
     engine.dispose()
     assert differences == []
+    assert revisions == HEADS
+
+
+def test_the_written_down_heads_are_the_migration_scripts_heads() -> None:
+    # A start skips Alembic when the database is at HEADS: a new migration must move HEADS along with it.
+    from alembic.script import ScriptDirectory
+
+    assert frozenset(ScriptDirectory.from_config(alembic_config()).get_heads()) == HEADS
+
+
+def test_a_database_behind_the_head_is_brought_up_to_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    with engine.connect() as connection:
+        assert schema_revisions(connection) == {"0005"}
+    migrate(engine)
+    with engine.connect() as connection:
+        assert schema_revisions(connection) == HEADS
+    engine.dispose()
 
 
 def test_times_come_back_aware_and_in_utc(sessions: sessionmaker[Session]) -> None:

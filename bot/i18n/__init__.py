@@ -29,6 +29,10 @@ _LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 Entry = str | dict[str, str]
 
 
+# libyaml's safe loader when installed: the catalogues are read at every start.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def catalogue(lang: Lang) -> dict[str, Entry]:
     """All texts of a language. Each subject keeps its own file (core.yaml, forum.yaml, ...) under the
@@ -38,7 +42,7 @@ def catalogue(lang: Lang) -> dict[str, Entry]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        texts = _flatten(yaml.safe_load(entry.read_text(encoding="utf-8")) or {})
+        texts = _flatten(yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER) or {})
         clash = merged.keys() & texts.keys()
         if clash:
             raise ValueError(f"{lang}/{entry.name} redefines {sorted(clash)}")

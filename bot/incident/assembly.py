@@ -15,6 +15,7 @@ call, and the batches go out in parallel.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -60,6 +61,7 @@ def assembly_duty(incident_id: int, round_: int, now: datetime) -> Duty:
 
 def perform_assembly(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
     assembly = Assembly(core, once.chat, int(duty.payload["incident"]), once.recovering)
+    started = time.perf_counter()
     try:
         assembly.run()
     except Exception:
@@ -67,6 +69,7 @@ def perform_assembly(core: Samverkan, duty: Duty, now: datetime, once: OnceChat)
         # once, that it is Slack that is slow, and what is still missing, instead of waiting in silence.
         assembly.tell_declarer_what_is_missing(once)
         raise
+    core.telemetry.war_room_ready(time.perf_counter() - started)
     return "done"
 
 

@@ -108,7 +108,8 @@ class BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))}
         env.update(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret", SLACK_API_URL=slack_api_url,
                    DATABASE_URL=database_url, PORT=str(self.port), SAMVERKAN_HOST="127.0.0.1",
-                   SAMVERKAN_MODEL=str(model), SAMVERKAN_CLAIM_LEASE=str(lease), LOG_LEVEL="INFO", **settings)
+                   SAMVERKAN_MODEL=str(model), SAMVERKAN_CLAIM_LEASE=str(lease), LOG_LEVEL="INFO")
+        env.update(settings)
         # A session of its own: `samverkan run` is a web process and its worker, and a kill takes both.
         self.process = subprocess.Popen([sys.executable, "-m", "samverkan.cli", "run"], env=env,
                                         stdout=self.log.open("w"), stderr=subprocess.STDOUT, cwd=logs,
