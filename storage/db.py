@@ -10,6 +10,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,6 +122,16 @@ def migrate(engine: Engine) -> None:
         config.attributes["connection"] = connection
         # "heads": each capability keeps its own branch of migrations from the shared base.
         command.upgrade(config, "heads")
+
+
+def revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The schema's revision in the database (none when it has no schema) and the newest the code has: equal when
+    the database is migrated. Reads only: the database is not changed, nor on SQLite locked for writing."""
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current, heads
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
