@@ -1,4 +1,4 @@
-"""`samverkan`: run (Slack), console, check, schema, migrate, export."""
+"""`samverkan`: run (Slack), console, check, doctor, schema, migrate, export."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--database", help="database URL (default: samverkan-console.db in this folder)")
     check = sub.add_parser("check", help="validate a governance model file")
     check.add_argument("file", nargs="?", help="the model file (default: SAMVERKAN_MODEL or the shipped model)")
+    sub.add_parser("doctor", help="check the Slack token, its scopes, the channels, the roles and the database")
     sub.add_parser("schema", help="print the JSON Schema of model files")
     sub.add_parser("migrate", help="bring the database schema up to date")
     ics = sub.add_parser("ics", help="print the forum calendar as iCalendar (RFC 5545)")
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         match args.action:
             case "check":
                 return _check(args.file or settings.samverkan_model, lang)
+            case "doctor":
+                from samverkan.doctor import run as doctor
+
+                return doctor(settings)
             case "schema":
                 print(json.dumps(GovernanceModel.model_json_schema(), indent=2, ensure_ascii=False))
                 return 0

@@ -144,5 +144,14 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "heads")
 
 
+def revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The schema's revision in the database (none when it has no schema) and the newest the code has: equal when
+    the database is migrated. Reads only: the database is not changed, nor on SQLite locked for writing."""
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        current = set(schema_revisions(connection))
+    return current, set(HEADS)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)

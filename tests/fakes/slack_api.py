@@ -13,8 +13,16 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+
+import yaml
+
+# What the app asks for: a token installed from the manifest is granted these, and the fake grants them unless told
+# otherwise (`FakeSlack.scopes`).
+MANIFEST_SCOPES = frozenset(yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text(encoding="utf-8"))
+                            ["oauth_config"]["scopes"]["bot"])
 
 
 class _Server(ThreadingHTTPServer):
@@ -60,6 +68,10 @@ class FakeSlack:
         self.users: dict[str, str] = {}  # user id -> e-mail
         self.faults: dict[str, deque[Fault]] = {}
         self.channels: dict[str, str] = {}  # name -> id
+        # Granted to every token: sent, as Slack does, in the x-oauth-scopes header of every Web API answer.
+        self.scopes: set[str] = set(MANIFEST_SCOPES)
+        self.refused_tokens: dict[str, str] = {}  # token -> the error Slack answers every call made with it
+        self.page_size = 1000  # conversations.list gives at most this many per page, whatever the limit asked
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> messages, oldest first
         self._war_room_state()
         self._lock = threading.Lock()
@@ -135,6 +147,9 @@ class FakeSlack:
             self.calls.clear()
             self.faults.clear()
             self.channels.clear()
+            self.scopes = set(MANIFEST_SCOPES)
+            self.refused_tokens.clear()
+            self.page_size = 1000
             self.messages.clear()
             self._war_room_state()
 
@@ -156,6 +171,15 @@ class FakeSlack:
             self.messages.setdefault(self.channel_id(channel), []).append(
                 {"type": "message", "text": text, "ts": ts, "user": user})
             return ts
+
+    def add_channel(self, name: str, *, bot_member: bool = True, private: bool = False) -> str:
+        """A channel someone created in the workspace, with the bot invited to it or not: returns its id."""
+        with self._lock:
+            cid = self.channel_id(f"#{name}")
+            self.private[cid] = private
+            if bot_member:
+                self.members.setdefault(cid, set()).add("UBOT")
+            return cid
 
     def channel_named(self, name: str) -> str | None:
         with self._lock:
@@ -242,7 +266,8 @@ class FakeSlack:
                 return {"ok": True, "url": self.socket_mode_url} if self.socket_mode_url else {
                     "ok": False, "error": "socket_mode_disabled"}
             case "auth.test":
-                return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Stockholm"}
+                return {"ok": True, "user_id": "UBOT", "user": "samverkan", "bot_id": "BBOT", "team_id": "T1",
+                        "team": "Stockholm", "url": "https://stockholm.slack.com/"}
             case "chat.postMessage":
                 channel = self.channel_id(str(params.get("channel", "")))
                 message = {"type": "message", "text": params.get("text"), "ts": self._next_ts(), "user": "UBOT"}
@@ -262,8 +287,7 @@ class FakeSlack:
                          or (inclusive and m["ts"] == latest)]
                 return {"ok": True, "messages": found[: int(params.get("limit") or 100)], "has_more": False}
             case "conversations.list":
-                return {"ok": True, "channels": [{"id": cid, "name": name} for name, cid in self.channels.items()],
-                        "response_metadata": {"next_cursor": ""}}
+                return self._conversations_list(params)
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": f"{time.time():.6f}"}
             case "conversations.open":
@@ -284,6 +308,21 @@ class FakeSlack:
             case "views.open":
                 return {"ok": True, "view": {"id": "V1"}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Pages of channels as Slack gives them: `limit` (capped by `page_size`) a page, `cursor` where to go on.
+        A private channel the bot is not in is not listed, as Slack does not show it to the bot."""
+        visible = [(name, cid) for name, cid in self.channels.items()
+                   if not self.private.get(cid) or "UBOT" in self.members.get(cid, set())]
+        if str(params.get("exclude_archived", "")).lower() in ("true", "1"):
+            visible = [(name, cid) for name, cid in visible if cid not in self.archived]
+        start = int(params.get("cursor") or 0)
+        end = start + min(int(params.get("limit") or 100), self.page_size)
+        page = [{"id": cid, "name": name, "is_private": self.private.get(cid, False),
+                 "is_archived": cid in self.archived, "is_member": "UBOT" in self.members.get(cid, set())}
+                for name, cid in visible[start:end]]
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": str(end) if end < len(visible)
+                                                                    else ""}}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -307,6 +346,7 @@ class FakeSlack:
                 else:
                     method = self.path.removeprefix("/api/")
                 received = time.monotonic()
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or params.get("token")
                 if wait := fake.delays.get(method, fake.delay):
                     time.sleep(wait)
                 with fake._cond:
@@ -316,7 +356,9 @@ class FakeSlack:
                     fake.calls.append(Call(method, params, time.monotonic(), status, received))
                     # Slack acts on a request it received even when the answer never reaches the caller.
                     acts = not fault or fault.drop_connection or fault.hang
-                    answer = fake._answer(method, params) if acts else None
+                    refused = fake.refused_tokens.get(str(token)) if method != "respond" else None
+                    answer = {"ok": False, "error": refused} if refused else (
+                        fake._answer(method, params) if acts else None)
                     fake._cond.notify_all()
                 if fault and fault.drop_connection:
                     self.close_connection = True
@@ -334,6 +376,8 @@ class FakeSlack:
                     body = json.dumps(answer).encode()
                     self.send_response(200)
                 self.send_header("Content-Type", "application/json")
+                if method != "respond" and not refused:
+                    self.send_header("x-oauth-scopes", ",".join(sorted(fake.scopes)))
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -1,0 +1,312 @@
+"""`samverkan doctor`: every check against the fake Slack Web API over real HTTP and a real SQLite database, on a
+small model whose three channels and four role seats are easy to break one at a time."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from bot.i18n import Texts
+from bot.model import load_model
+from samverkan.doctor import check_roles, database_checks, run
+from samverkan.settings import Settings
+from samverkan.wiring import open_database
+from storage.db import alembic_config, make_engine, revisions, session_factory
+from storage.uow import SqlUnitOfWork
+from tests.fakes.slack_api import FakeSlack, Fault
+
+TOKEN = "xoxb-1234-5678-doktorns-hemlighet"
+CHANNELS = ("forum-kontraktsforum", "forum-produktionssattning", "storingar")
+CHECKS = ("model", "database", "roles", "token", "scopes", "channels")
+
+MODEL = """\
+name: {sv: "Provmodell", en: "Trial model"}
+party_classes:
+  - {key: other-supplier, name: {sv: "Stadens Övriga Leverantörer", en: "The City's other suppliers"}}
+parties:
+  - {key: city, name: {sv: Staden, en: The City}, oversight: true}
+  - {key: supplier, name: {sv: Leverantören, en: Lead supplier}, lead_supplier: true}
+  - {key: network-ops, name: {sv: Nätdriften, en: Network operations}, classes: [other-supplier]}
+  - {key: telephony, name: {sv: Telefonin, en: Telephony}, classes: [other-supplier]}
+roles:
+  - {key: kundansvarig, letter: A, name: {sv: Kundansvarig, en: Account manager}}
+  - {key: avtalsansvarig, name: {sv: Avtalsansvarig, en: Contract manager}}
+  - {key: driftansvarig, name: {sv: Driftansvarig, en: Operations manager}}
+people:
+  - {key: eva.lind, name: Eva Lind, party: city, roles: [avtalsansvarig], slack_user: U01EVALIND}
+  - {key: johan.ek, name: Johan Ek, party: supplier, roles: [kundansvarig], slack_user: U02JOHANEK}
+  - {key: nils.nat, name: Nils Nät, party: network-ops, roles: [driftansvarig], email: nils@natdrift.se}
+  - {key: tova.tele, name: Tova Tele, party: telephony, roles: [driftansvarig], email: tova@telefoni.se}
+forums:
+  - key: kontraktsforum
+    name: {sv: Kontraktsforum, en: Contract forum}
+    channel: "#forum-kontraktsforum"
+    cadence: {sv: kvartalsvis, en: quarterly}
+    chair: [city]
+    attendees: [{party: city, roles: [avtalsansvarig]}, {party: supplier, roles: [kundansvarig]}]
+    rrule: "FREQ=MONTHLY;INTERVAL=3;BYDAY=+3TU"
+    starts: 2026-01-01
+  - key: produktionssattning
+    name: {sv: Samverkan om produktionssättningar, en: Production-deployment coordination}
+    channel: "#forum-produktionssattning"
+    cadence: {sv: varannan vecka, en: every other week}
+    chair: [supplier]
+    attendees: [{party: city}, {class: other-supplier, roles: [driftansvarig]}]
+    rrule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
+    starts: 2026-01-01
+major_incidents:
+  announcement_channel: "#storingar"
+  commander: {party: supplier, roles: [kundansvarig]}
+  city_contact: {party: city, roles: [avtalsansvarig]}
+"""
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    path = tmp_path / "modell.yaml"
+    path.write_text(MODEL, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_file: Path, fake_slack: FakeSlack) -> Settings:
+    """Everything in place: the database migrated and seeded as `samverkan run` leaves it, the model's channels
+    created with the bot in them, the token granted the manifest's scopes (the fake's default)."""
+    settings = Settings(_env_file=None, slack_bot_token=TOKEN, slack_api_url=fake_slack.base_url,  # type: ignore[call-arg]
+                        database_url=f"sqlite:///{tmp_path / 'samverkan.db'}", samverkan_model=model_file,
+                        samverkan_lang="sv")
+    open_database(settings).engine.dispose()
+    for name in CHANNELS:
+        fake_slack.add_channel(name)
+    return settings
+
+
+def doctor(settings: Settings, **changes: object) -> tuple[int, dict[str, tuple[str, list[str]]], str]:
+    """Runs the doctor; returns its exit code, each check's status word and lines (the summary, then the
+    details), in the order they were printed, and the whole output."""
+    out = io.StringIO()
+    code = run(settings.model_copy(update=changes), out)
+    text = out.getvalue()
+    assert TOKEN not in text and "doktorns-hemlighet" not in text
+    reports: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith(" "):
+            reports[-1][1].append(line.strip())
+        else:
+            word, summary = line.split(maxsplit=1)
+            reports.append((word, [summary]))
+    assert len(reports) == len(CHECKS), text
+    return code, dict(zip(CHECKS, reports, strict=True)), text
+
+
+def words(report: dict[str, tuple[str, list[str]]]) -> dict[str, str]:
+    return {check: word for check, (word, _) in report.items()}
+
+
+ALL_OK = dict.fromkeys(CHECKS, "ok")
+
+
+@pytest.mark.slow
+def test_all_is_well(settings: Settings, fake_slack: FakeSlack, model_file: Path) -> None:
+    code, report, text = doctor(settings)
+    assert code == 0, text
+    assert words(report) == ALL_OK
+    assert report["model"][1] == [f"Styrmodellen {model_file}: giltig, 2 forum och 3 kanaler"]
+    assert report["database"][1] == [f"Databasen {settings.database_url}: schemat är på senaste migreringen (0008)"]
+    assert report["token"][1] == ["Slack-token: fungerar, boten är @samverkan i Stockholm"]
+    assert report["channels"][1] == ["Kanalerna: alla 3 som styrmodellen nämner finns och boten är med i dem"]
+    # The scopes come with auth.test's answer; the channels are one listing: two calls in all.
+    assert [c.method for c in fake_slack.calls] == ["auth.test", "conversations.list"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("error", ["invalid_auth", "not_authed", "account_inactive", "token_revoked"])
+def test_a_refused_token_says_which_setting_and_where_to_get_it(settings: Settings, fake_slack: FakeSlack,
+                                                                error: str) -> None:
+    fake_slack.refused_tokens[TOKEN] = error
+    code, report, text = doctor(settings)
+    assert code == 1
+    assert words(report) == {**ALL_OK, "token": "fel", "scopes": "överhoppad", "channels": "överhoppad"}
+    summary, fix = report["token"][1]
+    assert summary == f"Slack-token: Slack tar inte emot token ({error})"
+    assert "SLACK_BOT_TOKEN" in fix and "Bot User OAuth Token (xoxb-…)" in fix and '"OAuth & Permissions"' in fix
+    assert report["channels"][1] == ["Kanalerna: kontrolleras inte förrän Slack tar emot token"]
+    assert [c.method for c in fake_slack.calls] == ["auth.test"]  # nothing more is asked of a refused token
+
+
+@pytest.mark.slow
+def test_no_token_at_all_says_so(settings: Settings, fake_slack: FakeSlack) -> None:
+    code, report, _ = doctor(settings, slack_bot_token=None)
+    assert code == 1
+    assert report["token"][1][0] == "Slack-token: SLACK_BOT_TOKEN är inte satt"
+    assert words(report)["scopes"] == words(report)["channels"] == "överhoppad"
+    assert fake_slack.calls == []
+
+
+@pytest.mark.slow
+def test_missing_scopes_are_listed_with_the_reinstall(settings: Settings, fake_slack: FakeSlack) -> None:
+    fake_slack.scopes -= {"pins:write", "reactions:read"}
+    code, report, _ = doctor(settings)
+    assert code == 1
+    assert words(report) == {**ALL_OK, "scopes": "fel"}
+    summary, fix = report["scopes"][1]
+    assert summary == "Behörigheter: token saknar pins:write, reactions:read"
+    assert "Installera om appen" in fix and "manifest.yml" in fix and "Reinstall to Workspace" in fix
+
+
+@pytest.mark.slow
+def test_a_missing_channel_is_named_with_how_to_make_it(settings: Settings, fake_slack: FakeSlack) -> None:
+    fake_slack.reset()  # a workspace where only the announcement channel exists, and a private forum channel
+    fake_slack.add_channel("storingar")
+    fake_slack.add_channel("forum-produktionssattning", bot_member=False, private=True)
+    code, report, _ = doctor(settings)
+    assert code == 1
+    assert words(report) == {**ALL_OK, "channels": "fel"}
+    assert report["channels"][1] == [
+        "Kanalerna: 2 av 3 är inte klara",
+        "• #forum-kontraktsforum finns inte (eller är arkiverad, eller privat utan boten)",
+        # Slack shows the bot no private channel it is not in: to the bot, that one does not exist either.
+        "• #forum-produktionssattning finns inte (eller är arkiverad, eller privat utan boten)",
+        "→ Skapa de kanaler som inte finns (eller ändra dem i styrmodellen) och skriv `/invite @samverkan` i dem; "
+        "en privat kanal syns för boten först när den är inbjuden.",
+    ]
+
+
+@pytest.mark.slow
+def test_a_channel_without_the_bot_says_to_invite_it(settings: Settings, fake_slack: FakeSlack) -> None:
+    fake_slack.members[fake_slack.channel_id("#storingar")].discard("UBOT")
+    code, report, _ = doctor(settings)
+    assert code == 1
+    assert report["channels"][1] == ["Kanalerna: 1 av 3 är inte klara", "• #storingar: boten är inte med",
+                                     "→ Skriv `/invite @samverkan` i varje kanal där boten inte är med."]
+
+
+@pytest.mark.slow
+def test_the_channels_are_found_across_pages_and_a_rate_limit(settings: Settings, fake_slack: FakeSlack) -> None:
+    for n in range(5):
+        fake_slack.add_channel(f"annat-{n}", bot_member=n % 2 == 0)
+    fake_slack.page_size = 2
+    fake_slack.fail("conversations.list", Fault(429, {"Retry-After": "0"}))
+    code, report, text = doctor(settings)
+    assert code == 0, text
+    listed = fake_slack.calls_to("conversations.list")
+    # 8 channels, 2 a page: 4 pages, and the first asked twice because of the 429 that slack_sdk waited out.
+    assert [c.status for c in listed] == [429, 200, 200, 200, 200]
+    assert [c.params.get("cursor") for c in listed] == [None, None, "2", "4", "6"]
+
+
+@pytest.mark.slow
+def test_a_forum_role_nobody_holds_is_named_with_the_command_that_fills_it(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        johan = uow.directory.by_key("johan.ek")
+        assert johan is not None
+        uow.directory.save(johan.without_role("kundansvarig"))
+        uow.commit()
+    engine.dispose()
+    code, report, _ = doctor(settings)
+    assert code == 1
+    assert words(report) == {**ALL_OK, "roles": "fel"}
+    assert report["roles"][1] == [
+        "Rollerna: 1 roll som forumen kräver har ingen i katalogen",
+        "• Ingen hos Leverantören är Kundansvarig (krävs i Kontraktsforum) → en administratör ger någon hos "
+        "Leverantören rollen: `/samverkan role add <person> kundansvarig`"]
+
+
+@pytest.mark.slow
+def test_an_unmigrated_database_gives_its_revision_and_the_command(tmp_path: Path, settings: Settings) -> None:
+    url = f"sqlite:///{tmp_path / 'gammal.db'}"
+    engine = make_engine(url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    code, report, _ = doctor(settings, database_url=url)
+    assert code == 1
+    assert words(report) == {**ALL_OK, "database": "fel", "roles": "överhoppad"}
+    assert report["database"][1] == [
+        f"Databasen {url}: schemat är på 0005, den här versionen av Samverkan behöver 0008",
+        "→ Kör `samverkan migrate` med samma DATABASE_URL: den skapar eller uppdaterar schemat."]
+    assert revisions(engine) == ({"0005"}, {"0008"})  # the doctor looked, and changed nothing
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_an_unreachable_database_is_reported_without_its_password(settings: Settings) -> None:
+    code, report, text = doctor(settings, database_url="postgresql+psycopg://samverkan:hemligt@127.0.0.1:1/x")
+    assert code == 1
+    assert words(report) == {**ALL_OK, "database": "fel", "roles": "överhoppad"}
+    assert report["database"][1][0].startswith("Databasen postgresql+psycopg://samverkan:***@127.0.0.1:1/x går "
+                                               "inte att läsa (")
+    assert "hemligt" not in text
+
+
+@pytest.mark.slow
+def test_one_report_shows_everything_wrong_in_english(tmp_path: Path, settings: Settings,
+                                                      fake_slack: FakeSlack) -> None:
+    fake_slack.scopes.discard("chat:write")
+    fake_slack.members[fake_slack.channel_id("#storingar")].clear()
+    code, report, _ = doctor(settings, samverkan_lang="en", database_url=f"sqlite:///{tmp_path / 'ny.db'}")
+    assert code == 1
+    assert words(report) == {"model": "ok", "database": "fail", "roles": "skipped", "token": "ok",
+                             "scopes": "fail", "channels": "fail"}
+    assert report["database"][1][0] == f"The database file {tmp_path / 'ny.db'} does not exist"
+    assert report["scopes"][1][0] == "Scopes: the token lacks chat:write"
+    assert report["channels"][1][1] == "• #storingar: the bot is not in it"
+    assert not (tmp_path / "ny.db").exists()  # a check creates nothing
+
+
+# -- without Slack: the fast tier ---------------------------------------------------------------------------------
+def test_each_party_of_a_seated_class_needs_its_own_holder(model_file: Path) -> None:
+    from bot.directory.people import Person
+
+    model = load_model(model_file)
+    people = [Person("eva.lind", "Eva Lind", "city", frozenset({"avtalsansvarig"})),
+              Person("johan.ek", "Johan Ek", "supplier", frozenset({"kundansvarig"})),
+              Person("nils.nat", "Nils Nät", "network-ops", frozenset({"driftansvarig"}))]
+    result = check_roles(model, people, Texts("en"))
+    assert result.ok is False
+    assert result.details == ("• Nobody at Telephony is Operations manager (required at Production-deployment "
+                              "coordination) → an administrator gives someone at Telephony the role: `/samverkan "
+                              "role add <person> driftansvarig`",)
+    assert check_roles(model, [], Texts("sv")).summary == "Rollerna: katalogen är tom"
+
+
+def test_a_database_that_is_not_there_is_not_created(tmp_path: Path, model_file: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'saknas.db'}"
+    database, roles = database_checks(url, load_model(model_file), Texts("sv"))
+    assert (database.ok, roles.ok) == (False, None)
+    assert database.details == ("→ Kör `samverkan migrate` med samma DATABASE_URL: den skapar eller uppdaterar "
+                                "schemat.",)
+    assert not (tmp_path / "saknas.db").exists()
+
+
+# -- the command ------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_the_command_exits_0_when_all_is_well_and_1_otherwise(tmp_path: Path, settings: Settings,
+                                                             fake_slack: FakeSlack) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_", "DATABASE_"))}
+    env = {**clean, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": fake_slack.base_url,
+           "DATABASE_URL": settings.database_url, "SAMVERKAN_MODEL": str(settings.samverkan_model)}
+
+    def doctor_command(**extra: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "samverkan.cli", "doctor"], capture_output=True, text=True,
+                              cwd=tmp_path, env={**env, **extra}, timeout=60)
+        assert TOKEN not in done.stdout + done.stderr
+        return done
+
+    well = doctor_command()
+    assert well.returncode == 0, well.stdout + well.stderr
+    assert [line.split()[0] for line in well.stdout.splitlines()] == ["ok"] * len(CHECKS)
+    fake_slack.refused_tokens[TOKEN] = "token_revoked"
+    refused = doctor_command(SAMVERKAN_LANG="en")
+    assert refused.returncode == 1
+    assert "fail     Slack token: Slack refuses the token (token_revoked)" in refused.stdout
+    assert "skipped  Channels: not checked until Slack accepts the token" in refused.stdout
+
