@@ -97,16 +97,16 @@ class Samverkan:
         self.agenda_sources = AGENDA_SOURCES
         self.intake = intake
         self.telemetry = telemetry
-        self.runner = self.duty_runner(chat, worker, lease)
+        self.runner = self.duty_runner(chat, worker, lease, group_finish=after is not None)
         self.bus = bus.Bus(self.runner, chat, self.plan, after)
 
     def duty_runner(self, chat: ChatPort, worker: str | None = None,
-                    lease: timedelta = timedelta(seconds=15)) -> DutyRunner:
+                    lease: timedelta = timedelta(seconds=15), group_finish: bool = False) -> DutyRunner:
         """A runner of this core's duties: the process's own, or (in tests) another process's on a shared
         database."""
         performers = {kind: _bound(performer, self) for kind, performer in PERFORMERS.items()}
         return DutyRunner(self.unit_of_work, chat, performers, self.clock, lease=lease, worker=worker,
-                          quiet=frozenset({bus.DELIVER}), telemetry=self.telemetry)
+                          quiet=frozenset({bus.DELIVER}), telemetry=self.telemetry, group_finish=group_finish)
 
     @property
     def texts(self) -> Texts:

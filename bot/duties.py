@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 from bot.chat import ChatPort
 from bot.clock import Clock
 from bot.events import Event
+from bot.finishing import GroupFinisher
 from bot.message import Message
 from bot.telemetry import SILENT, Telemetry
 
@@ -122,9 +123,10 @@ class DutyRunner:
     def __init__(self, store: Callable[[], Any], chat: ChatPort, performers: Mapping[str, Performer], clock: Clock,
                  lease: timedelta = timedelta(seconds=30), worker: str | None = None, batch: int = 200,
                  max_attempts: int = 8, quiet: frozenset[str] = frozenset(),
-                 telemetry: Telemetry = SILENT) -> None:
+                 telemetry: Telemetry = SILENT, group_finish: bool = False) -> None:
         """`store` opens a unit of work that has `.duties`, `.events` and `.commit()`. Duties of `quiet` kinds
-        (message deliveries) are written to the event log only when they fail."""
+        (message deliveries) are written to the event log only when they fail; with `group_finish` (a server)
+        their being done is written in groups (bot.finishing)."""
         self.unit_of_work = store
         self.chat = chat
         self.performers = performers
@@ -139,6 +141,7 @@ class DutyRunner:
         self._held_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._finisher = GroupFinisher(store, self.worker) if group_finish else None
 
     # -- the heartbeat --------------------------------------------------------------------------------------------
     def start_heartbeat(self, every: float | None = None) -> None:
@@ -160,6 +163,9 @@ class DutyRunner:
         self._stopping.set()
         if self._heartbeat is not None:
             self._heartbeat.join(timeout=5)
+        finisher, self._finisher = self._finisher, None  # from now on each is written at once
+        if finisher is not None:
+            finisher.close()
 
     def renew(self) -> int:
         with self._held_lock:
@@ -248,6 +254,10 @@ class DutyRunner:
         if say is not None:
             say("%s %s: %s", outcome, duty.key, note)
         now = self.clock.now()
+        if (finisher := self._finisher) is not None and duty.kind in self.quiet and outcome == "done":
+            finisher.mark(duty.key, outcome, now)
+            self.telemetry.duty_done(duty.kind, outcome, (now - duty.due).total_seconds())
+            return 1
         with self.unit_of_work() as uow:
             mine = uow.duties.finish(duty.key, self.worker, outcome, now, note)
             if mine and (duty.kind not in self.quiet or outcome != "done"):

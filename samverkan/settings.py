@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///samverkan.db"
     samverkan_model: Path | None = None
     samverkan_lang: Literal["sv", "en"] | None = None
-    # Threads that do the work after Slack has been acknowledged.
+    # `samverkan run`'s processes that do the work after Slack has been acknowledged, and the threads in each.
+    samverkan_worker_processes: int = Field(default=2, ge=1, le=16)
     samverkan_workers: int = Field(default=8, ge=1, le=64)
     # Seconds after which a duty whose claim is no longer being renewed is taken over by another process: a live
     # process renews its claims every third of this, so it only has to outlast a stalled or dead process's silence

@@ -22,7 +22,7 @@ from bot.model import GovernanceModel, load_model
 from bot.ports import UnitOfWorkFactory
 from bot.telemetry import SILENT, Telemetry
 from samverkan.settings import Settings
-from storage.db import HEADS, make_engine, migrate, schema_revisions, session_factory
+from storage.db import HEADS, known_revisions, make_engine, migrate, schema_revisions, session_factory
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -94,17 +94,20 @@ class Runtime:
             return False
 
     def ready(self) -> tuple[bool, dict[str, object]]:
-        """Ready to serve: the database answers and its schema is the one this code was written for (a replica
-        started before `samverkan migrate` ran, or an older one after it, is not)."""
+        """Ready to serve: the database answers and its schema is at the newest migration this code knows. A
+        replica started before `samverkan migrate` ran is not. One whose database a newer version has migrated
+        (revisions this code has never heard of) still is: migrations add, so that a rolling upgrade keeps the
+        old replicas serving until the new ones are ready."""
         try:
             with self.engine.connect() as connection:
                 revisions = schema_revisions(connection)
         except Exception as error:
             log.warning("not ready: the database did not answer: %s", str(error).splitlines()[0][:200])
             return False, {"status": "unavailable", "database": "unreachable"}
-        at_head = revisions == HEADS
-        return at_head, {"status": "ready" if at_head else "unavailable", "database": "ok",
-                         "schema": sorted(revisions), "expected": sorted(HEADS)}
+        schema = "current" if revisions == HEADS else "newer" if revisions - known_revisions() else "behind"
+        ready = schema != "behind"
+        return ready, {"status": "ready" if ready else "unavailable", "database": "ok", "schema": schema,
+                       "revisions": sorted(revisions), "expected": sorted(HEADS)}
 
     def calendar(self, forum_key: str | None = None) -> bytes | None:
         return calendar(self.model, self.core.unit_of_work, self.core.clock, self.core.texts, forum_key)
@@ -130,10 +133,10 @@ class Runtime:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
-        self.core.runner.stop()
         self.work.shutdown(wait=True)
         if self.after is not None:
             self.after.shutdown(wait=True)
+        self.core.runner.stop()  # its claims renewed until the last delivery is done, and their marks written
         if self.core.intake is not None:
             self.core.intake.close()
         self.engine.dispose()

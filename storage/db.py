@@ -110,6 +110,11 @@ def _is_memory(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]
 HEADS = frozenset({"0008"})
 
 
+def known_revisions() -> frozenset[str]:
+    """Every revision this code has a migration for (each script's name starts with its revision)."""
+    return frozenset(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
 def schema_revisions(connection: Connection) -> frozenset[str]:
     """The revisions the database's schema is at: none for a database never migrated."""
     if not inspect(connection).has_table("alembic_version"):

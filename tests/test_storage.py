@@ -13,7 +13,7 @@ from bot.clock import STOCKHOLM
 from bot.directory.people import Person
 from bot.duties import Duty
 from bot.events import Event
-from storage.db import HEADS, alembic_config, make_engine, migrate, schema_revisions
+from storage.db import HEADS, alembic_config, known_revisions, make_engine, migrate, schema_revisions
 from storage.models import Base
 from storage.uow import SqlUnitOfWork
 from tests.conftest import BACKENDS
@@ -36,7 +36,9 @@ def test_the_written_down_heads_are_the_migration_scripts_heads() -> None:
     # A start skips Alembic when the database is at HEADS: a new migration must move HEADS along with it.
     from alembic.script import ScriptDirectory
 
-    assert frozenset(ScriptDirectory.from_config(alembic_config()).get_heads()) == HEADS
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert frozenset(scripts.get_heads()) == HEADS
+    assert known_revisions() == {script.revision for script in scripts.walk_revisions()}
 
 
 def test_a_database_behind_the_head_is_brought_up_to_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
