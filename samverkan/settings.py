@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     samverkan_model: Path | None = None
     samverkan_lang: Literal["sv", "en"] | None = None
     # `samverkan run`'s processes that do the work after Slack has been acknowledged, and the threads in each.
-    samverkan_worker_processes: int = Field(default=2, ge=1, le=16)
+    # Default: 2 on PostgreSQL; 1 on SQLite, whose one writer at a time makes a second worker mostly wait.
+    samverkan_worker_processes: int | None = Field(default=None, ge=1, le=16)
     samverkan_workers: int = Field(default=8, ge=1, le=64)
     # Seconds after which a duty whose claim is no longer being renewed is taken over by another process: a live
     # process renews its claims every third of this, so it only has to outlast a stalled or dead process's silence
@@ -37,6 +38,12 @@ class Settings(BaseSettings):
     samverkan_metrics_token: str | None = None
     # "json": one JSON object a line, for a log pipeline.
     samverkan_log_format: Literal["text", "json"] = "text"
+
+    @property
+    def worker_processes(self) -> int:
+        if self.samverkan_worker_processes is not None:
+            return self.samverkan_worker_processes
+        return 1 if self.database_url.startswith("sqlite") else 2
 
     @property
     def slack_configured(self) -> bool:

@@ -106,7 +106,7 @@ class Worker:
         self._slots: list[_Slot] = []
         self._turn = itertools.count()
         self._lock = threading.Lock()
-        self._count = settings.samverkan_worker_processes
+        self._count = settings.worker_processes
         self._stopping = threading.Event()
         self._watch = threading.Thread(target=self._keep_alive, name="worker-watch", daemon=True)
 
