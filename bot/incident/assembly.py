@@ -27,7 +27,7 @@ from bot.directory.people import slugify
 from bot.duties import Duty, OnceChat, Outcome
 from bot.i18n import Texts
 from bot.incident.people import mention_actor
-from bot.incident.records import Incident, Member
+from bot.incident.records import Incident, Member, MemberState
 from bot.incident.roster import city_contacts, reached_through
 from bot.message import ChannelLink, Message, join
 from bot.ports import UnitOfWork
@@ -275,16 +275,16 @@ class Assembly:
                 if refused := refused.result():
                     failed.setdefault(key, []).append(refused)
             now = self.core.clock.now()
+            outcomes: dict[str, tuple[MemberState, str, datetime | None]] = {}
+            for member in pending:
+                if member.key in failed:
+                    outcomes[member.key] = ("failed", ", ".join(sorted(set(failed[member.key]))), None)
+                else:
+                    # A member or guest is in the channel once invited; someone of another organisation
+                    # joins when they accept the Slack Connect invitation (member_joined_channel says when).
+                    outcomes[member.key] = ("invited", "", None if member.key in shared else now)
             with self.core.unit_of_work() as uow:
-                for member in pending:
-                    if member.key in failed:
-                        reason = ", ".join(sorted(set(failed[member.key])))
-                        uow.incidents.set_member(self.id, member.key, "failed", reason, None)
-                    else:
-                        # A member or guest is in the channel once invited; someone of another organisation
-                        # joins when they accept the Slack Connect invitation (member_joined_channel says when).
-                        joined = None if member.key in shared else now
-                        uow.incidents.set_member(self.id, member.key, "invited", "", joined)
+                uow.incidents.set_members(self.id, outcomes)
                 uow.commit()
 
         return record

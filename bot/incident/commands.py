@@ -199,8 +199,8 @@ def declare(ctx: Context, mi: MajorIncidents) -> None:
     found = ctx.uow.incidents.declare(Incident(
         0, title, tuple(services), severity, description, ctx.actor, now, now,
         commander=commander.key if commander else ctx.actor))
-    for someone in [*war_room_people(ctx.uow, ctx.model, services), person]:
-        ctx.uow.incidents.add_member(member(found, someone, now))
+    ctx.uow.incidents.add_members([member(found, someone, now)
+                                   for someone in [*war_room_people(ctx.uow, ctx.model, services), person]])
     log(ctx, found, "declared", ctx.t.text("incident.timeline.declared", title=title, severity=severity,
                                       services=", ".join(services) or "–"))
     start(ctx, assembly_duty(found.id, 0, now))
