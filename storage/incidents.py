@@ -102,9 +102,12 @@ class SqlIncidentStore:
         return len(rows)
 
     def members(self, incident_id: int) -> Sequence[Member]:
-        query = (select(IncidentMemberRow).where(IncidentMemberRow.incident_id == incident_id)
-                 .order_by(IncidentMemberRow.asked_at, IncidentMemberRow.key))
-        return [_member(r) for r in self.session.scalars(query)]
+        # Plain rows, not ORM objects: a war room's roster is read whole, and often.
+        m = IncidentMemberRow
+        query = (select(m.incident_id, m.key, m.party, m.name, m.slack_user, m.slack_usergroup, m.email, m.external,
+                        m.state, m.reason, m.asked_at, m.joined_at)
+                 .where(m.incident_id == incident_id).order_by(m.asked_at, m.key))
+        return [_member(row) for row in self.session.execute(query)]  # type: ignore[arg-type]
 
     def set_member(self, incident_id: int, key: str, state: MemberState, reason: str, at: datetime | None) -> None:
         self.session.execute(update(IncidentMemberRow)
@@ -135,6 +138,10 @@ class SqlIncidentStore:
     def step(self, incident_id: int, name: str) -> dict[str, Any] | None:
         row = self.session.get(IncidentStepRow, (incident_id, name))
         return dict(row.result) if row else None
+
+    def steps(self, incident_id: int) -> dict[str, dict[str, Any]]:
+        query = select(IncidentStepRow.name, IncidentStepRow.result).where(IncidentStepRow.incident_id == incident_id)
+        return {name: dict(result) for name, result in self.session.execute(query)}
 
     def record_step(self, incident_id: int, name: str, result: dict[str, Any], at: datetime) -> None:
         row = self.session.get(IncidentStepRow, (incident_id, name))

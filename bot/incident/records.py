@@ -124,6 +124,10 @@ class IncidentStore(Protocol):
         """The recorded result of an assembly step, or None when it has not been done."""
         ...
 
+    def steps(self, incident_id: int) -> dict[str, dict[str, Any]]:
+        """Every recorded step's result, by the step's name."""
+        ...
+
     def record_step(self, incident_id: int, name: str, result: dict[str, Any], at: datetime) -> None:
         """Records (or replaces) a step's result."""
         ...
