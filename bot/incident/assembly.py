@@ -43,6 +43,8 @@ MAX_NAME = 80
 # Parallel calls per assembly: enough for the posts, user-group lookups, batches and Slack Connect invitations of
 # one wave, so that none waits for a thread (which would add a round trip).
 POOL = 32
+# How a member is reached: (platform users to invite, e-mail for Slack Connect, why unreachable).
+Address = tuple[list[str], str | None, str | None]
 # What became of one member's invitation: (state, reason, when they joined).
 MemberOutcome = tuple[MemberState, str, datetime | None]
 
@@ -94,13 +96,14 @@ class Assembly:
     # -- the record ---------------------------------------------------------------------------------------------
     # The record is read and written in as few transactions as the durability of each step allows: every one
     # costs a turn of the database's write lock while the war room's Slack calls wait.
-    def _incident(self) -> tuple[Incident, dict[str, dict[str, Any]]]:
-        """The incident and the steps already done."""
+    def _incident(self) -> tuple[Incident, dict[str, dict[str, Any]], Sequence[Member]]:
+        """The incident, the steps already done and its members."""
         with self.core.unit_of_work(read_only=True) as uow:
             incident = uow.incidents.get(self.id)
             done = uow.incidents.steps(self.id)
+            members = uow.incidents.members(self.id)
         assert incident is not None, f"incident {self.id} vanished"
-        return incident, done
+        return incident, done, members
 
     def _record(self, step: str, result: dict[str, Any]) -> None:
         with self.core.unit_of_work() as uow:
@@ -127,14 +130,20 @@ class Assembly:
 
     # -- the steps ----------------------------------------------------------------------------------------------
     def run(self) -> None:
-        incident, done = self._incident()
+        incident, done, members = self._incident()
         if incident.state == "closed":
             return
         # A channel already recorded means an earlier run got that far: what it may have posted is looked for.
         resumed = self.recovering or incident.channel_id is not None
         with ThreadPoolExecutor(max_workers=POOL, thread_name_prefix=f"mi-{self.id}") as pool:
-            if incident.channel_id is None:
-                incident = self._open_channel(incident, done.get("channel"))
+            opening = pool.submit(self._open_channel, incident, done.get("channel")) \
+                if incident.channel_id is None else None
+            # Who is in the user groups, and whose the e-mail addresses are, needs no channel: asked while it is
+            # being created, so that the invitations can go out with the first wave.
+            lookups = {m.key: pool.submit(self._look_up, m) for m in members
+                       if m.state == "pending" and self._address(m) is None}
+            if opening is not None:
+                incident = opening.result()
             channel = incident.channel_id
             assert channel
             with self.core.unit_of_work(read_only=True) as uow:
@@ -158,7 +167,7 @@ class Assembly:
             elif "pinned" not in done:
                 wave["pinned"] = pool.submit(self._pin, channel, done["brief"]["ref"])
             # The invitations need only the channel: they go out while the brief and the announcement do.
-            invited = self._invite(pool, channel, pending)
+            invited = self._invite(pool, channel, pending, lookups)
             self._settle(wave, invited, channel, done, resumed)
 
     def _settle(self, wave: dict[str, Future[dict[str, Any]]], invited: Callable[[], dict[str, MemberOutcome]],
@@ -260,7 +269,7 @@ class Assembly:
         self.chat.pin(channel, ref)
         return {"ref": ref}
 
-    def _address(self, member: Member) -> tuple[list[str], str | None, str | None] | None:
+    def _address(self, member: Member) -> Address | None:
         """(platform users to invite, e-mail for Slack Connect, why unreachable), or None when only the platform
         can tell (a user group's members, the user an e-mail address belongs to)."""
         if member.slack_user:
@@ -271,7 +280,7 @@ class Assembly:
             return [], member.email, None
         return [], None, "no_address"
 
-    def _look_up(self, member: Member) -> tuple[list[str], str | None, str | None]:
+    def _look_up(self, member: Member) -> Address:
         if member.slack_usergroup:
             users = self.chat.usergroup_members(member.slack_usergroup)
             return users, None, (None if users else "empty_usergroup")
@@ -279,14 +288,16 @@ class Assembly:
         user = self.chat.find_user_by_email(member.email)
         return ([user], None, None) if user else ([], None, "users_not_found")
 
-    def _invite(self, pool: ThreadPoolExecutor, channel: str,
-                pending: list[Member]) -> Callable[[], dict[str, MemberOutcome]]:
+    def _invite(self, pool: ThreadPoolExecutor, channel: str, pending: list[Member],
+                lookups: dict[str, Future[Address]]) -> Callable[[], dict[str, MemberOutcome]]:
         """Sends the invitations now (in parallel with the pin): a person of another organisation at once, the
-        members in batches as soon as the user groups and e-mail addresses are looked up. Only what needs the
-        platform's answer goes to the pool. The returned function waits for the answers and says, per member,
-        how it went."""
+        members in batches as soon as the user groups and e-mail addresses are looked up (`lookups`, begun
+        earlier; whoever joined the roster since is looked up now). Only what needs the platform's answer goes to
+        the pool. The returned function waits for the answers and says, per member, how it went."""
         known = {m.key: self._address(m) for m in pending}
-        lookups = {m.key: pool.submit(self._look_up, m) for m in pending if known[m.key] is None}
+        for m in pending:
+            if known[m.key] is None and m.key not in lookups:
+                lookups[m.key] = pool.submit(self._look_up, m)
         shared = {m.key: pool.submit(self.chat.invite_shared, channel, email)
                   for m in pending if (found := known[m.key]) and (email := found[1])}
         owner: dict[str, str] = {}
