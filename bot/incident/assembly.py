@@ -1,12 +1,12 @@
 """Assembling a war room: a straight line of idempotent steps, each written down with its result, so that a
 bot killed half-way finishes the same war room when it runs again instead of opening a second one.
 
-1. the channel (its name recorded before the create call, so a lost answer is found again by name);
+1. the channel (its name recorded before the create call, so a lost answer is found again by name), while who is
+   to be invited is looked up (user groups expanded, e-mail addresses looked up), which needs no channel;
 2. topic, purpose, the brief (pinned as soon as it is posted), the announcement, the City's direct message,
-   and who is to be invited (user groups expanded, e-mail addresses looked up) - independent, so sent
-   together; as soon as the addresses are known, invitations in batches of at most 100 and Slack Connect
-   invitations, in parallel;
-3. the list of whoever could not be reached, posted in the war room.
+   the invitations in batches of at most 100 and the Slack Connect invitations - independent, so sent together;
+3. what succeeded recorded in one transaction, then the list of whoever could not be reached, posted in the war
+   room.
 
 The number of sequential round trips is therefore fixed, whatever the number of invitees: a batch of 100 is one
 call, and the batches go out in parallel.
