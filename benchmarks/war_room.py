@@ -12,6 +12,7 @@ ready within 1.5 times that floor.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -108,6 +109,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the median run is reported")
     args = parser.parse_args()
     measure(20, args.parties, 0.0)  # warm-up: imports, caches and the first database are not the war room's cost
+    # The bot, its thread pool and the fake share this machine with whatever else runs: say how busy it was.
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} over the last minute")
     for invitees in sorted({50, args.invitees, 2 * args.invitees}):
         runs = [measure(invitees, args.parties, args.latency) for _ in range(max(1, args.repeat))]
         times = sorted(float(r["seconds"]) for r in runs)  # type: ignore[arg-type]
