@@ -35,7 +35,8 @@ class Messaged:
 
 @dataclass(frozen=True)
 class CalendarChanged:
-    """A sitting moved, was cancelled or added, an action or an incident changed: reminders are planned anew."""
+    """A sitting moved, was cancelled or added, or an action changed: reminders are planned anew. (A major
+    incident's reminder to post an update is planned in the transaction of the change that makes it.)"""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -44,6 +44,11 @@ class DutyStore(Protocol):
     def plan(self, duty: Duty, claimed_by: str | None = None, at: datetime | None = None) -> bool:
         """Adds the duty unless one with its key exists in any state; True when added. With `claimed_by`, a duty
         with a key nobody else can have is added already claimed by that worker, which performs it at once."""
+        ...
+
+    def plan_all(self, duties: Iterable[Duty]) -> int:
+        """`plan` for many at once (a planner's whole horizon), in one look and one insert; returns how many were
+        added."""
         ...
 
     def unplan(self, key: str) -> bool:

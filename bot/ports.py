@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from types import TracebackType
 from typing import Protocol
 
@@ -25,6 +25,10 @@ class DirectoryStore(Protocol):
     def by_usergroup(self, usergroup: str) -> Person | None: ...
 
     def people(self, party: str | None = None) -> Sequence[Person]: ...
+
+    def people_of(self, parties: Collection[str]) -> Sequence[Person]:
+        """Everyone of these parties, in one look; ordered as `people`."""
+        ...
 
     def keys(self) -> set[str]: ...
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -28,10 +29,33 @@ class SqlDirectoryStore:
         return self._one(PersonRow.slack_usergroup == usergroup)
 
     def people(self, party: str | None = None) -> Sequence[Person]:
-        query = select(PersonRow).order_by(PersonRow.party, PersonRow.name)
-        if party is not None:
-            query = query.where(PersonRow.party == party)
-        return [_person(row) for row in self.session.scalars(query)]
+        return self._people(None if party is None else [party])
+
+    def people_of(self, parties: Collection[str]) -> Sequence[Person]:
+        return self._people(sorted(parties)) if parties else []
+
+    def _people(self, parties: list[str] | None) -> list[Person]:
+        # Three plain queries (people, their roles, their authorities) into Person values: no ORM objects, which a
+        # war room's roster of hundreds would otherwise build, track and throw away.
+        ids = select(PersonRow.id)
+        query = select(PersonRow.id, PersonRow.key, PersonRow.name, PersonRow.party, PersonRow.slack_user,
+                       PersonRow.email, PersonRow.slack_usergroup, PersonRow.external)
+        if parties is not None:
+            ids = ids.where(PersonRow.party.in_(parties))
+            query = query.where(PersonRow.party.in_(parties))
+        roles: dict[int, set[str]] = defaultdict(set)
+        for person, role in self.session.execute(select(PersonRoleRow.person_id, PersonRoleRow.role)
+                                                 .where(PersonRoleRow.person_id.in_(ids))):
+            roles[person].add(role)
+        authority: dict[int, set[str]] = defaultdict(set)
+        for person, granted in self.session.execute(select(PersonAuthorityRow.person_id, PersonAuthorityRow.authority)
+                                                    .where(PersonAuthorityRow.person_id.in_(ids))):
+            authority[person].add(granted)
+        return [Person(key=row.key, name=row.name, party=row.party, roles=frozenset(roles[row.id]),
+                       authority=frozenset(authority[row.id]),  # type: ignore[arg-type]
+                       slack_user=row.slack_user, email=row.email, slack_usergroup=row.slack_usergroup,
+                       external=row.external)
+                for row in self.session.execute(query.order_by(PersonRow.party, PersonRow.name))]
 
     def keys(self) -> set[str]:
         return set(self.session.scalars(select(PersonRow.key)))

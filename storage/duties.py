@@ -3,6 +3,7 @@ PostgreSQL and SQLite alike."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.duties import Duty, Outcome
+from storage.bulk import chunks, insert_missing
 from storage.models import DutyRow
 
 
@@ -34,6 +36,18 @@ class SqlDutyStore:
         except IntegrityError:
             return False
         return True
+
+    def plan_all(self, duties: Iterable[Duty]) -> int:
+        wanted = {d.key: d for d in duties}
+        keys = list(wanted)
+        for chunk in chunks(keys):
+            for found in self.session.scalars(select(DutyRow.key).where(DutyRow.key.in_(chunk))):
+                wanted.pop(found, None)
+        # Another process planning the same key at the same moment costs only that row, as in `plan`.
+        insert_missing(self.session, DutyRow.__table__, [  # type: ignore[arg-type]
+            {"key": d.key, "kind": d.kind, "due_at": d.due, "not_after": d.not_after, "payload": d.payload,
+             "state": "pending", "attempts": 0, "note": ""} for d in wanted.values()], unique=["key"])
+        return len(wanted)
 
     def unplan(self, key: str) -> bool:
         result = self.session.execute(

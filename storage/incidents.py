@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.incident.records import Incident, Member, MemberState, TimelineEntry
+from storage.bulk import chunks, insert_missing
 from storage.models import IncidentMemberRow, IncidentRow, IncidentStepRow, IncidentTimelineRow
 
 _CHANGEABLE = ("title", "severity", "description", "last_update_at", "channel_name", "channel_id", "commander",
@@ -81,15 +82,49 @@ class SqlIncidentStore:
             return False
         return True
 
+    def add_members(self, members: Sequence[Member]) -> int:
+        fresh: dict[tuple[int, str], Member] = {}
+        for m in members:
+            fresh.setdefault((m.incident, m.key), m)  # the first of a key wins, as one by one
+        for incident in {i for i, _ in fresh}:
+            keys = [k for i, k in fresh if i == incident]
+            for chunk in chunks(keys):
+                for key in self.session.scalars(select(IncidentMemberRow.key).where(
+                        IncidentMemberRow.incident_id == incident, IncidentMemberRow.key.in_(chunk))):
+                    fresh.pop((incident, key), None)
+        rows = [{"incident_id": m.incident, "key": m.key, "party": m.party, "name": m.name,
+                 "slack_user": m.slack_user, "slack_usergroup": m.slack_usergroup, "email": m.email,
+                 "external": m.external, "state": m.state, "reason": m.reason, "asked_at": m.asked_at,
+                 "joined_at": m.joined_at} for m in fresh.values()]
+        # Someone added by another transaction meanwhile is skipped, as add_member's savepoint did.
+        insert_missing(self.session, IncidentMemberRow.__table__, rows,  # type: ignore[arg-type]
+                       unique=["incident_id", "key"])
+        return len(rows)
+
     def members(self, incident_id: int) -> Sequence[Member]:
-        query = (select(IncidentMemberRow).where(IncidentMemberRow.incident_id == incident_id)
-                 .order_by(IncidentMemberRow.asked_at, IncidentMemberRow.key))
-        return [_member(r) for r in self.session.scalars(query)]
+        # Plain rows, not ORM objects: a war room's roster is read whole, and often.
+        m = IncidentMemberRow
+        query = (select(m.incident_id, m.key, m.party, m.name, m.slack_user, m.slack_usergroup, m.email, m.external,
+                        m.state, m.reason, m.asked_at, m.joined_at)
+                 .where(m.incident_id == incident_id).order_by(m.asked_at, m.key))
+        return [_member(row) for row in self.session.execute(query)]  # type: ignore[arg-type]
 
     def set_member(self, incident_id: int, key: str, state: MemberState, reason: str, at: datetime | None) -> None:
         self.session.execute(update(IncidentMemberRow)
                              .where(IncidentMemberRow.incident_id == incident_id, IncidentMemberRow.key == key)
                              .values(state=state, reason=reason[:500], joined_at=at))
+
+    def set_members(self, incident_id: int, outcomes: Mapping[str, tuple[MemberState, str, datetime | None]]) -> None:
+        # Most members share their outcome (invited, now): one statement for each outcome, not one for each person.
+        alike: dict[tuple[MemberState, str, datetime | None], list[str]] = {}
+        for key, (state, reason, at) in outcomes.items():
+            alike.setdefault((state, reason[:500], at), []).append(key)
+        for (state, reason, at), keys in alike.items():
+            for chunk in chunks(keys):
+                self.session.execute(update(IncidentMemberRow)
+                                     .where(IncidentMemberRow.incident_id == incident_id,
+                                            IncidentMemberRow.key.in_(chunk))
+                                     .values(state=state, reason=reason, joined_at=at))
 
     def joined(self, incident_id: int, key: str, at: datetime) -> bool:
         result = self.session.execute(
@@ -103,6 +138,10 @@ class SqlIncidentStore:
     def step(self, incident_id: int, name: str) -> dict[str, Any] | None:
         row = self.session.get(IncidentStepRow, (incident_id, name))
         return dict(row.result) if row else None
+
+    def steps(self, incident_id: int) -> dict[str, dict[str, Any]]:
+        query = select(IncidentStepRow.name, IncidentStepRow.result).where(IncidentStepRow.incident_id == incident_id)
+        return {name: dict(result) for name, result in self.session.execute(query)}
 
     def record_step(self, incident_id: int, name: str, result: dict[str, Any], at: datetime) -> None:
         row = self.session.get(IncidentStepRow, (incident_id, name))

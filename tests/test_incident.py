@@ -208,6 +208,19 @@ def test_silence_reminds_the_commander_once_per_interval(room: Dialogue) -> None
     assert len([t for t in chat.posted_in(channel) if "ingen lägesrapport" in t]) == 2
 
 
+def test_the_declaration_and_a_new_severity_plan_the_reminder_to_post_an_update(room: Dialogue) -> None:
+    """No planner runs here: the sweep alone finds the reminders due."""
+    declare_wlan(room)
+    channel = incident(room).channel_id
+    room.core.clock.advance(timedelta(minutes=31))
+    room.core.runner.sweep()
+    assert len([t for t in room.chat.posted_in(channel) if "ingen lägesrapport" in t]) == 1
+    room.say(EVA, "/incident severity 2", channel=channel)  # a new severity plans the reminder of its interval
+    room.core.clock.advance(timedelta(hours=4))
+    room.core.runner.sweep()
+    assert len([t for t in room.chat.posted_in(channel) if "ingen lägesrapport" in t]) == 2
+
+
 def test_marked_messages_enter_the_timeline_once(room: Dialogue) -> None:
     from bot.incident.timeline import mark
 

@@ -63,12 +63,9 @@ def plan(core: Samverkan, now: datetime) -> None:
             # (its process died before it was posted) still stands.
             if key not in current:
                 uow.duties.unplan(key)
-        for duty in current.values():
-            if duty.due >= since:
-                uow.duties.plan(duty)
-        for action in uow.forum.open_actions():
-            uow.duties.plan(Duty(f"{ACTION_DUE}:{action.id}", ACTION_DUE, at(action.due, ACTION_TIME),
-                                 payload={"action": action.id}))
+        uow.duties.plan_all(duty for duty in current.values() if duty.due >= since)
+        uow.duties.plan_all(Duty(f"{ACTION_DUE}:{action.id}", ACTION_DUE, at(action.due, ACTION_TIME),
+                                 payload={"action": action.id}) for action in uow.forum.open_actions())
         uow.forum.set_mark(PLANNED, now)
         uow.commit()
 

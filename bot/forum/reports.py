@@ -167,8 +167,7 @@ def plan(core: Samverkan, now: datetime) -> None:
             for key in uow.duties.pending_keys(f"{kind}:"):
                 if key not in wanted:
                     uow.duties.unplan(key)
-        for duty in wanted.values():
-            uow.duties.plan(duty)
+        uow.duties.plan_all(wanted.values())
         uow.forum.set_mark(PLANNED, now)
         uow.commit()
 

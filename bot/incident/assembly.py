@@ -1,12 +1,12 @@
 """Assembling a war room: a straight line of idempotent steps, each written down with its result, so that a
 bot killed half-way finishes the same war room when it runs again instead of opening a second one.
 
-1. the channel (its name recorded before the create call, so a lost answer is found again by name);
+1. the channel (its name recorded before the create call, so a lost answer is found again by name), while who is
+   to be invited is looked up (user groups expanded, e-mail addresses looked up), which needs no channel;
 2. topic, purpose, the brief (pinned as soon as it is posted), the announcement, the City's direct message,
-   and who is to be invited (user groups expanded, e-mail addresses looked up) - independent, so sent
-   together; as soon as the addresses are known, invitations in batches of at most 100 and Slack Connect
-   invitations, in parallel;
-3. the list of whoever could not be reached, posted in the war room.
+   the invitations in batches of at most 100 and the Slack Connect invitations - independent, so sent together;
+3. what succeeded recorded in one transaction, then the list of whoever could not be reached, posted in the war
+   room.
 
 The number of sequential round trips is therefore fixed, whatever the number of invitees: a batch of 100 is one
 call, and the batches go out in parallel.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -28,7 +28,7 @@ from bot.directory.people import slugify
 from bot.duties import Duty, OnceChat, Outcome
 from bot.i18n import Texts
 from bot.incident.people import mention_actor
-from bot.incident.records import Incident, Member
+from bot.incident.records import Incident, Member, MemberState
 from bot.incident.roster import city_contacts, reached_through
 from bot.message import ChannelLink, Message, join
 from bot.ports import UnitOfWork
@@ -44,6 +44,10 @@ MAX_NAME = 80
 # Parallel calls per assembly: enough for the posts, user-group lookups, batches and Slack Connect invitations of
 # one wave, so that none waits for a thread (which would add a round trip).
 POOL = 32
+# How a member is reached: (platform users to invite, e-mail for Slack Connect, why unreachable).
+Address = tuple[list[str], str | None, str | None]
+# What became of one member's invitation: (state, reason, when they joined).
+MemberOutcome = tuple[MemberState, str, datetime | None]
 
 
 def channel_name(prefix: str, declared_at: datetime, title: str, attempt: int = 1) -> str:
@@ -93,15 +97,16 @@ class Assembly:
         assert self.mi is not None
 
     # -- the record ---------------------------------------------------------------------------------------------
-    def _incident(self) -> Incident:
-        with self.core.unit_of_work() as uow:
+    # The record is read and written in as few transactions as the durability of each step allows: every one
+    # costs a turn of the database's write lock while the war room's Slack calls wait.
+    def _incident(self) -> tuple[Incident, dict[str, dict[str, Any]], Sequence[Member]]:
+        """The incident, the steps already done and its members."""
+        with self.core.unit_of_work(read_only=True) as uow:
             incident = uow.incidents.get(self.id)
+            done = uow.incidents.steps(self.id)
+            members = uow.incidents.members(self.id)
         assert incident is not None, f"incident {self.id} vanished"
-        return incident
-
-    def _done(self, step: str) -> dict[str, Any] | None:
-        with self.core.unit_of_work() as uow:
-            return uow.incidents.step(self.id, step)
+        return incident, done, members
 
     def _record(self, step: str, result: dict[str, Any]) -> None:
         with self.core.unit_of_work() as uow:
@@ -110,14 +115,15 @@ class Assembly:
 
     def tell_declarer_what_is_missing(self, once: OnceChat) -> None:
         try:
-            with self.core.unit_of_work() as uow:
+            with self.core.unit_of_work(read_only=True) as uow:
                 incident = uow.incidents.get(self.id)
                 declarer = uow.directory.by_key(incident.declared_by) if incident else None
                 waiting = sum(m.state == "pending" for m in uow.incidents.members(self.id)) if incident else 0
+                done = uow.incidents.steps(self.id)
             if incident is None or declarer is None or not declarer.slack_user:
                 return
             missing = [self.t.text(f"incident.missing.{step}") for step in ("channel", "brief", "announced")
-                       if self._done(step) is None]
+                       if step not in done]
             if waiting:
                 missing.append(self.t.text("incident.missing.invitations", count=waiting))
             once.direct(declarer.slack_user, self.t("incident.slack_slow", ref=incident.ref,
@@ -127,22 +133,28 @@ class Assembly:
 
     # -- the steps ----------------------------------------------------------------------------------------------
     def run(self) -> None:
-        incident = self._incident()
+        incident, done, members = self._incident()
         if incident.state == "closed":
             return
         # A channel already recorded means an earlier run got that far: what it may have posted is looked for.
         resumed = self.recovering or incident.channel_id is not None
         with ThreadPoolExecutor(max_workers=POOL, thread_name_prefix=f"mi-{self.id}") as pool:
-            if incident.channel_id is None:
-                self._open_channel(incident)
-                incident = self._incident()
+            opening = pool.submit(self._open_channel, incident, done.get("channel")) \
+                if incident.channel_id is None else None
+            # Who is in the user groups, and whose the e-mail addresses are, needs no channel: asked while it is
+            # being created, so that the invitations can go out with the first wave.
+            lookups = {m.key: pool.submit(self._look_up, m) for m in members
+                       if m.state == "pending" and self._address(m) is None}
+            if opening is not None:
+                incident = opening.result()
             channel = incident.channel_id
             assert channel
-            with self.core.unit_of_work() as uow:
-                pending = [m for m in uow.incidents.members(self.id) if m.state == "pending"]
-                brief_text = brief(uow, self.core, incident, self.t)
+            with self.core.unit_of_work(read_only=True) as uow:
+                members = uow.incidents.members(self.id)
+                brief_text = brief(uow, self.core, incident, self.t, members)
                 announcement_text = announcement(uow, incident, self.t)
                 city = [p.slack_user for p in city_contacts(uow, self.core.model) if p.slack_user]
+            pending = [m for m in members if m.state == "pending"]
             steps: dict[str, Callable[[], dict[str, Any]]] = {
                 "topic": lambda: self._topic(incident),
                 "purpose": lambda: self._purpose(incident),
@@ -151,44 +163,65 @@ class Assembly:
                                                 resumed),
                 "city_told": lambda: self._tell_city(city, announcement_text, resumed),
             }
-            wave = {name: pool.submit(work) for name, work in steps.items() if self._done(name) is None}
-            addresses = {m.key: pool.submit(self._addresses, m) for m in pending}
-            # The invitations need only the channel: they go out while the brief and the announcement do.
-            invited = self._invite(pool, channel, pending, addresses)
+            wave = {name: pool.submit(work) for name, work in steps.items() if name not in done}
             # The brief is pinned as soon as it is posted, without waiting for the rest of its wave.
             if "brief" in wave:
                 wave["pinned"] = pool.submit(self._pin_when_posted, channel, wave["brief"])
-            elif (brief_step := self._done("brief")) and self._done("pinned") is None:
-                wave["pinned"] = pool.submit(self._pin, channel, brief_step["ref"])
-            self._settle(wave)
-            invited()
-            self._list_unreached(channel, resumed)
-        if incident.assembled_at is None:
-            with self.core.unit_of_work() as uow:
-                ready = uow.incidents.get(self.id)
-                assert ready
-                uow.incidents.save(replace(ready, assembled_at=self.core.clock.now()))
-                uow.commit()
+            elif "pinned" not in done:
+                wave["pinned"] = pool.submit(self._pin, channel, done["brief"]["ref"])
+            # The invitations need only the channel: they go out while the brief and the announcement do.
+            invited = self._invite(pool, channel, pending, lookups)
+            self._settle(wave, invited, channel, done, resumed)
 
-    def _settle(self, wave: dict[str, Future[dict[str, Any]]]) -> None:
-        """Records every step that succeeded, then raises the first failure: the retry does only the rest."""
+    def _settle(self, wave: dict[str, Future[dict[str, Any]]], invited: Callable[[], dict[str, MemberOutcome]],
+                channel: str, done: dict[str, dict[str, Any]], resumed: bool) -> None:
+        """Records every step that succeeded and who was invited, in one transaction, then raises the first
+        failure: the retry does only the rest. The war room is ready once whoever could not be reached is listed."""
         failure: BaseException | None = None
+        results: dict[str, dict[str, Any]] = {}
         for name, future in wave.items():
             try:
-                self._record(name, future.result())
+                results[name] = future.result()
             except Exception as exc:  # noqa: BLE001 - kept for after the others are recorded
                 log.warning("war room %s: step %s failed: %s", self.id, name, exc)
                 failure = failure or exc
+        outcomes: dict[str, MemberOutcome] = {}
+        try:
+            outcomes = invited()
+        except Exception as exc:  # noqa: BLE001 - the members stay pending, and the retry invites them
+            log.warning("war room %s: invitations failed: %s", self.id, exc)
+            failure = failure or exc
+        listed = set(done.get("unreached", {}).get("keys", []))
+        now = self.core.clock.now()
+        with self.core.unit_of_work() as uow:
+            for name, result in results.items():
+                uow.incidents.record_step(self.id, name, result, now)
+            uow.incidents.set_members(self.id, outcomes)
+            unreached = [m for m in uow.incidents.members(self.id) if m.state == "failed" and m.key not in listed]
+            if failure is None and not unreached:
+                self._ready(uow, now)
+            uow.commit()
         if failure is not None:
             raise failure
+        if unreached:
+            self._list_unreached(channel, unreached, listed, resumed)
+            with self.core.unit_of_work() as uow:
+                uow.incidents.record_step(self.id, "unreached", {"keys": sorted(listed | {m.key for m in unreached})},
+                                          self.core.clock.now())
+                self._ready(uow, self.core.clock.now())
+                uow.commit()
 
-    def _open_channel(self, incident: Incident) -> None:
+    def _ready(self, uow: UnitOfWork, now: datetime) -> None:
+        # Read again in this transaction: a command may have changed the incident while Slack was being called.
+        current = uow.incidents.get(self.id)
+        if current is not None and current.assembled_at is None:
+            uow.incidents.save(replace(current, assembled_at=now))
+
+    def _open_channel(self, incident: Incident, trying: dict[str, Any] | None) -> Incident:
         assert self.mi
-        trying = self._done("channel")
         if trying and (found := self.chat.find_channel(trying["name"])):
             # The create call went through before the bot stopped, but its answer was never recorded.
-            self._keep_channel(trying["name"], found)
-            return
+            return self._keep_channel(trying["name"], found)
         for attempt in range(1, 50):
             name = channel_name(self.mi.channel_prefix, incident.declared_at, incident.title, attempt)
             self._record("channel", {"name": name})
@@ -196,16 +229,17 @@ class Assembly:
                 channel = self.chat.create_channel(name, self.mi.private)
             except NameTaken:
                 continue
-            self._keep_channel(name, channel)
-            return
+            return self._keep_channel(name, channel)
         raise RuntimeError(f"no free channel name for incident {incident.id}")
 
-    def _keep_channel(self, name: str, channel: str) -> None:
+    def _keep_channel(self, name: str, channel: str) -> Incident:
         with self.core.unit_of_work() as uow:
             incident = uow.incidents.get(self.id)
             assert incident
-            uow.incidents.save(replace(incident, channel_name=name, channel_id=channel))
+            kept = replace(incident, channel_name=name, channel_id=channel)
+            uow.incidents.save(kept)
             uow.commit()
+        return kept
 
     def _topic(self, incident: Incident) -> dict[str, Any]:
         assert incident.channel_id
@@ -238,39 +272,58 @@ class Assembly:
         self.chat.pin(channel, ref)
         return {"ref": ref}
 
-    def _addresses(self, member: Member) -> tuple[list[str], str | None, str | None]:
-        """(platform users to invite, e-mail for Slack Connect, why unreachable)."""
+    def _address(self, member: Member) -> Address | None:
+        """(platform users to invite, e-mail for Slack Connect, why unreachable), or None when only the platform
+        can tell (a user group's members, the user an e-mail address belongs to)."""
         if member.slack_user:
             return [member.slack_user], None, None
+        if member.slack_usergroup or (member.email and not member.external):
+            return None
+        if member.email:
+            return [], member.email, None
+        return [], None, "no_address"
+
+    def _look_up(self, member: Member) -> Address:
         if member.slack_usergroup:
             users = self.chat.usergroup_members(member.slack_usergroup)
             return users, None, (None if users else "empty_usergroup")
-        if member.email and member.external:
-            return [], member.email, None
-        if member.email:
-            user = self.chat.find_user_by_email(member.email)
-            return ([user], None, None) if user else ([], None, "users_not_found")
-        return [], None, "no_address"
+        assert member.email
+        user = self.chat.find_user_by_email(member.email)
+        return ([user], None, None) if user else ([], None, "users_not_found")
 
     def _invite(self, pool: ThreadPoolExecutor, channel: str, pending: list[Member],
-                addresses: dict[str, Future[tuple[list[str], str | None, str | None]]]) -> Callable[[], None]:
-        """Sends the invitations now (in parallel with the pin); the returned function records the outcome."""
+                lookups: dict[str, Future[Address]]) -> Callable[[], dict[str, MemberOutcome]]:
+        """Sends the invitations now (in parallel with the pin): a person of another organisation at once, the
+        members in batches as soon as the user groups and e-mail addresses are looked up (`lookups`, begun
+        earlier; whoever joined the roster since is looked up now). Only what needs the platform's answer goes to
+        the pool. The returned function waits for the answers and says, per member, how it went."""
+        known = {m.key: self._address(m) for m in pending}
+        for m in pending:
+            if known[m.key] is None and m.key not in lookups:
+                lookups[m.key] = pool.submit(self._look_up, m)
+        shared = {m.key: pool.submit(self.chat.invite_shared, channel, email)
+                  for m in pending if (found := known[m.key]) and (email := found[1])}
         owner: dict[str, str] = {}
         failed: dict[str, list[str]] = {}
-        shared: dict[str, Future[str | None]] = {}
-        for member in pending:
-            users, email, unreachable = addresses[member.key].result()
-            if unreachable:
-                failed.setdefault(member.key, []).append(unreachable)
-            for user in users:
-                owner.setdefault(user, member.key)
-            if email:
-                shared[member.key] = pool.submit(self.chat.invite_shared, channel, email)
+        try:
+            for member in pending:
+                users, _, unreachable = known[member.key] or lookups[member.key].result()
+                if unreachable:
+                    failed.setdefault(member.key, []).append(unreachable)
+                for user in users:
+                    owner.setdefault(user, member.key)
+        except Exception as exc:  # noqa: BLE001 - Slack could not say who: the members stay pending, for the retry
+            lookup_failed = exc
+
+            def not_known() -> dict[str, MemberOutcome]:
+                raise lookup_failed
+
+            return not_known
         users = list(owner)
         batches = [pool.submit(self.chat.invite, channel, users[i:i + INVITE_BATCH])
                    for i in range(0, len(users), INVITE_BATCH)]
 
-        def record() -> None:
+        def outcome() -> dict[str, MemberOutcome]:
             for batch in batches:
                 for user, error in batch.result().items():
                     failed.setdefault(owner.get(user, user), []).append(error)
@@ -278,27 +331,20 @@ class Assembly:
                 if refused := refused.result():
                     failed.setdefault(key, []).append(refused)
             now = self.core.clock.now()
-            with self.core.unit_of_work() as uow:
-                for member in pending:
-                    if member.key in failed:
-                        reason = ", ".join(sorted(set(failed[member.key])))
-                        uow.incidents.set_member(self.id, member.key, "failed", reason, None)
-                    else:
-                        # A member or guest is in the channel once invited; someone of another organisation
-                        # joins when they accept the Slack Connect invitation (member_joined_channel says when).
-                        joined = None if member.key in shared else now
-                        uow.incidents.set_member(self.id, member.key, "invited", "", joined)
-                uow.commit()
+            outcomes: dict[str, MemberOutcome] = {}
+            for member in pending:
+                if member.key in failed:
+                    outcomes[member.key] = ("failed", ", ".join(sorted(set(failed[member.key]))), None)
+                else:
+                    # A member or guest is in the channel once invited; someone of another organisation
+                    # joins when they accept the Slack Connect invitation (member_joined_channel says when).
+                    outcomes[member.key] = ("invited", "", None if member.key in shared else now)
+            return outcomes
 
-        return record
+        return outcome
 
-    def _list_unreached(self, channel: str, resumed: bool) -> None:
+    def _list_unreached(self, channel: str, unreached: list[Member], listed: set[str], resumed: bool) -> None:
         """Nobody is dropped silently: whoever could not be reached is named in the war room, with the reason."""
-        listed = set((self._done("unreached") or {}).get("keys", []))
-        with self.core.unit_of_work() as uow:
-            unreached = [m for m in uow.incidents.members(self.id) if m.state == "failed" and m.key not in listed]
-        if not unreached:
-            return
         lines = [self.t("incident.unreached_heading")]
         for member in unreached:
             party = self.core.model.party(member.party)
@@ -306,7 +352,6 @@ class Assembly:
             lines.append(self.t("incident.unreached_line", name=member.name,
                                 party=party.name(self.t.lang) if party else member.party, reason=reasons))
         self._post(channel, join(lines), f"unreached:{len(listed)}", resumed)
-        self._record("unreached", {"keys": sorted(listed | {m.key for m in unreached})})
 
     def _reason(self, code: str) -> str:
         known = {"user_not_found", "users_not_found", "empty_usergroup", "no_address", "user_is_restricted",
@@ -315,12 +360,12 @@ class Assembly:
 
 
 # -- what the war room and the stakeholders are told -----------------------------------------------------------
-def brief(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts) -> Message:
+def brief(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts, members: Sequence[Member]) -> Message:
     model = core.model
     nobody = t.text("incident.nobody")
     services = ", ".join(s.name(t.lang) for s in map(model.service, incident.services) if s) or nobody
     parties = []
-    for key in dict.fromkeys(m.party for m in uow.incidents.members(incident.id)):
+    for key in dict.fromkeys(m.party for m in members):
         party = model.party(key)
         parties.append(party.name(t.lang) if party else key)
     assert model.major_incidents

@@ -13,13 +13,14 @@ from bot import bounds, permissions
 from bot.commands import CommandSet, Context, Hidden, UserError
 from bot.directory.lookup import find_person, parse_reference
 from bot.directory.people import Person
-from bot.domain_events import CalendarChanged, FormWanted, WorkPlanned
+from bot.domain_events import FormWanted, WorkPlanned
 from bot.duties import Duty
 from bot.forms import Choice, Form, FormField, Submission
 from bot.forum.calendar import next_sitting
 from bot.incident.assembly import archive_duty, assembly_duty
 from bot.incident.people import mention_actor
 from bot.incident.records import Incident, Member, TimelineEntry
+from bot.incident.reminders import update_reminder
 from bot.incident.report import report
 from bot.incident.roster import default_commander, service_people, war_room_people
 from bot.message import ChannelLink, Inline, Message, join
@@ -199,12 +200,13 @@ def declare(ctx: Context, mi: MajorIncidents) -> None:
     found = ctx.uow.incidents.declare(Incident(
         0, title, tuple(services), severity, description, ctx.actor, now, now,
         commander=commander.key if commander else ctx.actor))
-    for someone in [*war_room_people(ctx.uow, ctx.model, services), person]:
-        ctx.uow.incidents.add_member(member(found, someone, now))
+    ctx.uow.incidents.add_members([member(found, someone, now)
+                                   for someone in [*war_room_people(ctx.uow, ctx.model, services), person]])
     log(ctx, found, "declared", ctx.t.text("incident.timeline.declared", title=title, severity=severity,
                                       services=", ".join(services) or "–"))
     start(ctx, assembly_duty(found.id, 0, now))
-    ctx.emit(CalendarChanged())  # the first reminder to post an update
+    # The first reminder to post an update, planned with the declaration: nothing else in the calendar changed.
+    ctx.uow.duties.plan(update_reminder(mi, found, now))
     ctx.reply(ctx.t("incident.declared", ref=found.ref, title=title, severity=severity))
 
 
@@ -219,11 +221,12 @@ def update(ctx: Context, found: Incident) -> None:
     if not text:
         raise UserError("incident.usage.update")
     now = ctx.clock.now()
-    ctx.uow.incidents.save(replace(found, last_update_at=now))
+    updated = replace(found, last_update_at=now)
+    ctx.uow.incidents.save(updated)
     log(ctx, found, "update", text)
     say_in_room(ctx, found, ctx.t("incident.update_posted", ref=found.ref, title=found.title, text=text,
                                   by=mention_actor(ctx.uow, ctx.actor, "–")), announce=True)
-    ctx.emit(CalendarChanged())
+    ctx.uow.duties.plan(update_reminder(settings(ctx), updated, now))
     ctx.reply(ctx.t("incident.update_done", ref=found.ref))
 
 
@@ -288,11 +291,12 @@ def severity(ctx: Context, found: Incident) -> None:
     if level is None or level not in mi.severities:
         raise UserError("incident.bad_severity", value=" ".join(ctx.args)[:20],
                         allowed=", ".join(map(str, mi.severities)))
-    ctx.uow.incidents.save(replace(found, severity=level))
+    changed = replace(found, severity=level)
+    ctx.uow.incidents.save(changed)
     log(ctx, found, "severity", str(level))
     say_in_room(ctx, found, ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity,
                                   new=level), announce=True)
-    ctx.emit(CalendarChanged())
+    ctx.uow.duties.plan(update_reminder(mi, changed, ctx.clock.now()))
     ctx.reply(ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity, new=level))
 
 

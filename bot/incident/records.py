@@ -3,7 +3,7 @@ war room's assembly, and its timeline."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -102,10 +102,19 @@ class IncidentStore(Protocol):
         """False when the person is already a member of that war room."""
         ...
 
+    def add_members(self, members: Sequence[Member]) -> int:
+        """`add_member` for many (a war room's whole roster) in one look and one insert; returns how many were
+        not members already."""
+        ...
+
     def members(self, incident_id: int) -> Sequence[Member]: ...
 
     def set_member(self, incident_id: int, key: str, state: MemberState, reason: str,
                    at: datetime | None) -> None: ...
+
+    def set_members(self, incident_id: int, outcomes: Mapping[str, tuple[MemberState, str, datetime | None]]) -> None:
+        """`set_member` for many: member key -> (state, reason, joined at)."""
+        ...
 
     def joined(self, incident_id: int, key: str, at: datetime) -> bool:
         """Records when an invited member joined; False when they had joined already."""
@@ -113,6 +122,10 @@ class IncidentStore(Protocol):
 
     def step(self, incident_id: int, name: str) -> dict[str, Any] | None:
         """The recorded result of an assembly step, or None when it has not been done."""
+        ...
+
+    def steps(self, incident_id: int) -> dict[str, dict[str, Any]]:
+        """Every recorded step's result, by the step's name."""
         ...
 
     def record_step(self, incident_id: int, name: str, result: dict[str, Any], at: datetime) -> None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from bot.duties import Duty, OnceChat, Outcome
 from bot.incident.people import mention_actor
+from bot.incident.records import Incident
+from bot.model.schema import MajorIncidents
 
 if TYPE_CHECKING:
     from bot.app import Samverkan
@@ -19,6 +21,18 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def update_reminder(mi: MajorIncidents, incident: Incident, now: datetime) -> Duty:
+    """The reminder at the end of the interval of silence under way now. The last update and severity are in the
+    key, so an update (or a new severity) makes a new reminder and the old one finds itself stale."""
+    interval = timedelta(minutes=mi.update_minutes.get(incident.severity, max(mi.update_minutes.values())))
+    # The next interval of silence that ends after now.
+    n = int((now - incident.last_update_at) / interval) + 1
+    due = incident.last_update_at + n * interval
+    key = f"{UPDATE_DUE}:{incident.id}:{_stamp(incident.last_update_at)}:{incident.severity}:{n}"
+    return Duty(key, UPDATE_DUE, due, payload={
+        "incident": incident.id, "last": incident.last_update_at.isoformat(), "severity": incident.severity, "n": n})
+
+
 def plan(core: Samverkan, now: datetime) -> None:
     mi = core.model.major_incidents
     if mi is None:
@@ -27,15 +41,7 @@ def plan(core: Samverkan, now: datetime) -> None:
         for incident in uow.incidents.open_incidents():
             if incident.state != "open":
                 continue
-            interval = timedelta(minutes=mi.update_minutes.get(incident.severity, max(mi.update_minutes.values())))
-            # The next interval of silence that ends after now; the last update and severity are in the key, so
-            # an update (or a new severity) makes a new reminder and the old one finds itself stale.
-            n = int((now - incident.last_update_at) / interval) + 1
-            due = incident.last_update_at + n * interval
-            key = f"{UPDATE_DUE}:{incident.id}:{_stamp(incident.last_update_at)}:{incident.severity}:{n}"
-            uow.duties.plan(Duty(key, UPDATE_DUE, due, payload={
-                "incident": incident.id, "last": incident.last_update_at.isoformat(), "severity": incident.severity,
-                "n": n}))
+            uow.duties.plan(update_reminder(mi, incident, now))
         uow.commit()
 
 

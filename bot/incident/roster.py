@@ -12,11 +12,20 @@ from bot.model.schema import GovernanceModel, RoleRequirement, Service
 from bot.ports import UnitOfWork
 
 
-def holders(uow: UnitOfWork, requirements: Iterable[RoleRequirement]) -> list[Person]:
-    """Everyone in the directory holding one of the roles at the party (everyone of the party when no roles)."""
+def holders(uow: UnitOfWork, requirements: Iterable[RoleRequirement | str]) -> list[Person]:
+    """Everyone in the directory holding one of the roles at the party (everyone of the party when no roles), in
+    the order of the requirements; a requirement that is a string is a person's key. The parties' people are read
+    in one look."""
+    wanted = list(requirements)
+    of_party: dict[str, list[Person]] = {}
+    for person in uow.directory.people_of({r.party for r in wanted if not isinstance(r, str)}):
+        of_party.setdefault(person.party, []).append(person)
     found: list[Person] = []
-    for req in requirements:
-        for person in uow.directory.people(req.party):
+    for req in wanted:
+        if isinstance(req, str):
+            found.extend(p for p in [uow.directory.by_key(req)] if p is not None)
+            continue
+        for person in of_party.get(req.party, []):
             if not req.roles or person.roles & set(req.roles):
                 found.append(person)
     return found
@@ -26,15 +35,15 @@ def war_room_people(uow: UnitOfWork, model: GovernanceModel, services: Iterable[
     mi = model.major_incidents
     assert mi is not None
     chosen = [s for s in (model.service(key) for key in services) if s is not None]
-    people: list[Person] = holders(uow, mi.always)
+    wanted: list[RoleRequirement | str] = list(mi.always)
     for service in chosen:
-        people.extend(p for p in map(uow.directory.by_key, service.contacts) if p is not None)
-        people.extend(holders(uow, service.contact_roles))
-        people.extend(holders(uow, reached_through(model, service)))
+        wanted.extend(service.contacts)
+        wanted.extend(service.contact_roles)
+        wanted.extend(reached_through(model, service))
     if any(s.administrative for s in chosen):
-        people.extend(holders(uow, mi.administrative))
+        wanted.extend(mi.administrative)
     unique: dict[str, Person] = {}
-    for person in people:
+    for person in holders(uow, wanted):
         unique.setdefault(person.key, person)
     return list(unique.values())
 
@@ -43,12 +52,10 @@ def service_people(uow: UnitOfWork, model: GovernanceModel, service_key: str) ->
     service = model.service(service_key)
     if service is None:
         return []
-    people = [p for p in map(uow.directory.by_key, service.contacts) if p is not None]
-    people.extend(holders(uow, service.contact_roles))
-    people.extend(holders(uow, reached_through(model, service)))
+    wanted: list[RoleRequirement | str] = [*service.contacts, *service.contact_roles, *reached_through(model, service)]
     if service.administrative and model.major_incidents:
-        people.extend(holders(uow, model.major_incidents.administrative))
-    return people
+        wanted.extend(model.major_incidents.administrative)
+    return holders(uow, wanted)
 
 
 def reached_through(model: GovernanceModel, service: Service) -> list[RoleRequirement]:
