@@ -44,10 +44,11 @@ class SqlLiveStore:
                  .order_by(LiveMessageRow.id))
         return [_live(row) for row in self.session.scalars(query)]
 
-    def freeze_others(self, subject: str, viewer: str, keep: int) -> int:
+    def freeze_others(self, subject: str, viewer: str, channel: str, keep: int) -> int:
         result = self.session.execute(
             update(LiveMessageRow).where(LiveMessageRow.subject == subject, LiveMessageRow.viewer == viewer,
-                                         LiveMessageRow.id != keep, LiveMessageRow.frozen.is_(False))
+                                         LiveMessageRow.channel == channel, LiveMessageRow.id != keep,
+                                         LiveMessageRow.frozen.is_(False))
             .values(frozen=True).execution_options(synchronize_session=False))
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 

@@ -30,6 +30,7 @@ from bot.incident.people import mention_actor
 from bot.incident.records import Incident, Member
 from bot.incident.roster import city_contacts, reached_through
 from bot.message import ChannelLink, Message, join
+from bot.native import live
 from bot.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -137,7 +138,8 @@ class Assembly:
             assert channel
             with self.core.unit_of_work() as uow:
                 pending = [m for m in uow.incidents.members(self.id) if m.state == "pending"]
-                brief_text = brief(uow, self.core, incident, self.t)
+                # The brief with its buttons, as it is kept current in place (bot.native.views).
+                brief_text = live.draw(self.core, uow, live.subject("incident", incident.id), None, self.t)
                 announcement_text = announcement(uow, incident, self.t)
                 city = [p.slack_user for p in city_contacts(uow, self.core.model) if p.slack_user]
             steps: dict[str, Callable[[], dict[str, Any]]] = {
@@ -158,6 +160,7 @@ class Assembly:
             elif (brief_step := self._done("brief")) and self._done("pinned") is None:
                 wave["pinned"] = pool.submit(self._pin, channel, brief_step["ref"])
             self._settle(wave)
+            self._keep_brief_current(channel, brief_text)
             invited()
             self._list_unreached(channel, resumed)
         if incident.assembled_at is None:
@@ -166,6 +169,18 @@ class Assembly:
                 assert ready
                 uow.incidents.save(replace(ready, assembled_at=self.core.clock.now()))
                 uow.commit()
+            from bot.native import home  # the war room's channel shows on its people's Homes
+
+            home.wanted(self.core)
+
+    def _keep_brief_current(self, channel: str, shown: Message) -> None:
+        """The pinned brief is edited in place when roles, severity or parties change: its reference is written
+        down, and anything that changed while it was being posted is drawn in at once."""
+        posted = self._done("brief")
+        if posted and posted.get("ref"):
+            about = live.subject("incident", self.id)
+            live.track(self.core, about, "", channel, posted["ref"], self.t.lang, None, shown)
+            live.refresh(self.core, about)
 
     def _settle(self, wave: dict[str, Future[dict[str, Any]]]) -> None:
         """Records every step that succeeded, then raises the first failure: the retry does only the rest."""

@@ -42,8 +42,8 @@ class LiveStore(Protocol):
         """The subject's messages that may still change, oldest first."""
         ...
 
-    def freeze_others(self, subject: str, viewer: str, keep: int) -> int:
-        """Freezes the subject's other unsettled messages for the same reader; returns how many."""
+    def freeze_others(self, subject: str, viewer: str, channel: str, keep: int) -> int:
+        """Freezes the subject's other messages for the same reader in the same place; returns how many."""
         ...
 
     def take_slot(self, message_id: int, now: datetime, not_since: datetime) -> bool:
