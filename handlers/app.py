@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.app import FORMS, Samverkan
 from bot.chat import Command
 from bot.incident.timeline import joined, mark
+from handlers import actions, forms, home, shortcuts
 from handlers.payloads import MemberJoined, ReactionAdded, SlashCommandPayload, ViewSubmissionPayload
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,11 @@ def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work
     for name in core.sets:
         app.command(f"/{name}")(_command_listener(core, work))
     for action in FORMS:
-        app.view(action)(_submission_listener(core, work))
+        app.view(action)(forms.validating(core, _submission_listener(core, work)))
     _event_listeners(app, core, work)
+    actions.register(app, core, work, _accept)
+    home.register(app, core, work)
+    shortcuts.register(app, core, work)
     return app
 
 
