@@ -63,6 +63,12 @@ def _plain(text: str) -> str:
     return _BROADCAST.sub(lambda m: _defanged(m.group(1)), escape(text))
 
 
+def safe_plain(text: str) -> str:
+    """A person's text for a `plain_text` field (a label, a header, a button, a form's starting value): Slack shows
+    it as written, and what would be a broadcast mention in mrkdwn is taken apart all the same."""
+    return html.unescape(neutralise(text))
+
+
 def unescape(text: str) -> str:
     """Slack's escaping of what a person typed (&amp; &lt; &gt;) undone: the core keeps the characters."""
     return html.unescape(text) if "&" in text else text
@@ -128,9 +134,9 @@ def _buttons(message: Message) -> list[dict[str, Any]]:
     seen: dict[str, int] = {}
     for button in message.buttons[:25]:
         n = seen[button.action] = seen.get(button.action, 0) + 1
+        label = safe_plain(button.label)[:BUTTON_LIMIT] or "–"
         element: dict[str, Any] = {"type": "button", "action_id": button.action if n == 1 else f"{button.action}:{n}",
-                                   "value": button.value[:2000],
-                                   "text": {"type": "plain_text", "text": button.label[:BUTTON_LIMIT] or "–"}}
+                                   "value": button.value[:2000], "text": {"type": "plain_text", "text": label}}
         if button.style:
             element["style"] = button.style
         elements.append(element)
@@ -149,7 +155,7 @@ def home_view(page: Page) -> dict[str, Any]:
             shown.append({"type": "divider"})
         heading = section.heading.plain(markup=False)
         if heading:
-            shown.append({"type": "header", "text": {"type": "plain_text", "text": heading[:150]}})
+            shown.append({"type": "header", "text": {"type": "plain_text", "text": safe_plain(heading)[:150]}})
         for item in section.items:
             shown.extend(blocks(item, always=True) or [])
         if not section.items and section.empty is not None:
@@ -166,7 +172,7 @@ def modal(form: Form) -> dict[str, Any]:
     import json
 
     def plain(text: str, limit: int = 75) -> dict[str, str]:
-        return {"type": "plain_text", "text": text[:limit] or "–"}
+        return {"type": "plain_text", "text": safe_plain(text)[:limit] or "–"}
 
     return {
         "type": "modal", "callback_id": form.action, "private_metadata": json.dumps(form.context)[:3000],
@@ -182,7 +188,7 @@ def _input(field: FormField, plain: Any) -> dict[str, Any]:
         if field.max_length:
             element["max_length"] = field.max_length
         if field.initial:
-            element["initial_value"] = field.initial[:field.max_length or 3000]
+            element["initial_value"] = safe_plain(field.initial)[:field.max_length or 3000]
     elif field.kind == "person":
         element.update(type="users_select")
         if field.initial:
