@@ -105,7 +105,15 @@ def redraw(core: Samverkan) -> int:
         texts = language.texts_for(uow, [h.user_id for h in homes], core.lang)
         seen = Snapshot(core, uow, core.clock.now())
         pages = [(home, compose(seen, _person(uow, home), texts[home.user_id])) for home in homes]
-    return sum(publish(core, home, page) for home, page in pages)
+    published = lost = 0
+    for home, page in pages:
+        done = publish(core, home, page)
+        published += done is True
+        lost += done is None
+    if lost:
+        # Another redraw published meanwhile, from what it read then: one more look settles which is current.
+        wanted(core)
+    return published
 
 
 def _person(uow: UnitOfWork, home: HomeView) -> Person | None:
@@ -122,15 +130,19 @@ def opened(core: Samverkan, user_id: str, shown: bool = True) -> bool:
         uow.commit()
     with core.unit_of_work(read_only=True) as uow:
         page = compose(Snapshot(core, uow, core.clock.now()), person, t)
-    return publish(core, home, page, force=not shown)
+    published = publish(core, home, page, force=not shown)
+    if published is None:
+        wanted(core)
+    return bool(published)
 
 
 def digest(page: Page) -> str:
     return hashlib.sha256(json.dumps(page_json(page), sort_keys=True).encode()).hexdigest()
 
 
-def publish(core: Samverkan, home: HomeView, page: Page, force: bool = False) -> bool:
-    """Publishes the page unless it is what was published; of two publishers of the same change, one does."""
+def publish(core: Samverkan, home: HomeView, page: Page, force: bool = False) -> bool | None:
+    """Publishes the page unless it is what was published; of two publishers at once, one does (None for the
+    other, whose page may be older or newer than the one shown)."""
     new = digest(page)
     if new == home.hash and not force:
         return False
@@ -138,7 +150,7 @@ def publish(core: Samverkan, home: HomeView, page: Page, force: bool = False) ->
         won = uow.homes.swap(home.user_id, home.hash, new, core.clock.now())
         uow.commit()
     if not won:
-        return False
+        return None
     try:
         core.chat.publish_home(home.user_id, page)
     except Exception:
@@ -159,6 +171,8 @@ class Snapshot:
     now: datetime
     _subscribers: dict[str, set[str]] = field(default_factory=dict)
     _delivered: dict[str, set[str]] = field(default_factory=dict)
+    _people: dict[str, list[Person]] = field(default_factory=dict)
+    _reminded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     @cached_property
     def sittings(self) -> list[tuple[Forum, Sitting]]:
@@ -167,6 +181,10 @@ class Snapshot:
             if forum.convenes and (s := next_sitting(forum, self.now, self.uow.forum.changes(forum.key))):
                 found.append((forum, s))
         return sorted(found, key=lambda fs: fs[1].start)
+
+    @cached_property
+    def people_all(self) -> list[Person]:
+        return list(self.uow.directory.people())
 
     @cached_property
     def disagreements(self) -> list[Disagreement]:
@@ -189,6 +207,21 @@ class Snapshot:
         if forum not in self._subscribers:
             self._subscribers[forum] = set(self.uow.forum.subscribers(forum))
         return self._subscribers[forum]
+
+    def people(self, party: str) -> list[Person]:
+        if party not in self._people:
+            self._people[party] = list(self.uow.directory.people(party))
+        return self._people[party]
+
+    def reminded(self, forum: Forum, party: str) -> set[str]:
+        """Who of the party is reminded of a report it owes the forum: those the forum asks of it, else its
+        representatives (bot.forum.reports)."""
+        if (forum.key, party) not in self._reminded:
+            model = self.core.model
+            representing = model.ladder.representative_roles if model.ladder else []
+            self._reminded[(forum.key, party)] = {p.key for p in representatives(
+                model, forum, party, self.people(party), representing, always_someone=True)}
+        return self._reminded[(forum.key, party)]
 
     def delivered(self, forum: Forum, sitting: Sitting) -> set[str]:
         if sitting.uid not in self._delivered:
@@ -222,7 +255,7 @@ def _section(t: Texts, kind: str, items: list[Message]) -> Section:
 def stranger(seen: Snapshot, t: Texts) -> Page:
     """Someone the directory does not know: who can add them, and what to ask for."""
     model = seen.core.model
-    admins = [p for p in seen.uow.directory.people() if permissions.is_admin(model, p)]
+    admins = [p for p in seen.people_all if permissions.is_admin(model, p)]
     oversight = next((p for p in model.parties if p.oversight), None)
     return Page((Section(t("native.home.stranger_heading"), empty=t(
         "native.home.stranger", admins=separated(mention(p) for p in admins) or t("native.home.no_admins"),
@@ -260,15 +293,12 @@ def reports(seen: Snapshot, person: Person, t: Texts) -> list[Message]:
     """Reports the person's party owes for the next sittings and has not delivered, for the people reminded of
     them (those the forum asks of the party, else its representatives)."""
     model = seen.core.model
-    representing = model.ladder.representative_roles if model.ladder else []
     owed: list[tuple[datetime, Message]] = []
     for forum, sitting in seen.sittings:
         for report in forum.reports:
             if not parties.of(model, person.party, report.owner) or report.key in seen.delivered(forum, sitting):
                 continue
-            reminded = representatives(model, forum, person.party, seen.uow.directory.people(person.party),
-                                       representing, always_someone=True)
-            if person.key not in {p.key for p in reminded}:
+            if person.key not in seen.reminded(forum, person.party):
                 continue
             owed.append((due_at(report, sitting), _report(forum, report, sitting, t)))
     return [message for _, message in sorted(owed, key=lambda o: o[0])]
