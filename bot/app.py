@@ -40,6 +40,9 @@ from bot.incident.commands import incident
 from bot.incident.report import major_incidents_since
 from bot.intake import Intake
 from bot.model import GovernanceModel
+from bot.native import forms as native_forms
+from bot.native import home, language, live
+from bot.native import views as _views  # noqa: F401 - registers how messages kept current look
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.telemetry import SILENT, Telemetry, following
 
@@ -62,12 +65,16 @@ PERFORMERS = {
     reports.REPORT_DUE: reports.perform_due,
     reports.REPORT_MISSING: reports.perform_missing,
     standing.CONVENE: standing.perform_convene,
+    live.POST: live.perform_post,
+    live.REFRESH: live.perform_refresh,
+    home.REFRESH: home.perform_refresh,
 }
-PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan]
+PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan, home.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
     "incident.declare": ("incident", incident_commands.declaration_words),
     "disagreement.open": ("disagreement", disagreement_commands.opening_words),
+    **native_forms.FORMS,  # the forms behind buttons and shortcuts
 }
 AGENDA_SOURCES = (agenda.added_items, standing.standing_items, reports.owed_reports, agenda.open_actions,
                   agenda.announced_deployments, disagreement_agenda.open_disagreements, major_incidents_since)
@@ -174,11 +181,13 @@ class Samverkan:
         try:
             # Asking the chat platform who this is may take a round trip: never inside the transaction.
             person = recognise(self.unit_of_work, self.chat, command.user_id, self.clock)
+            t = Texts(language.of(self, command.user_id))  # the person's own; may ask the platform, once
             with self.unit_of_work() as uow:
                 if not uow.inbox.take(entry, self.clock.now()):
                     return "elsewhere"  # another process did it
                 ctx = self._context(command, uow, person, t)
                 self._run(ctx)
+                home.after(ctx)  # what it wrote down shows on people's Homes
                 duties = bus.persist(uow, ctx.events, command, self.clock.now(), self.runner.worker)
                 uow.commit()
             self.bus.dispatch(ctx.events, duties, command)
@@ -198,7 +207,7 @@ class Samverkan:
 
     def _context(self, command: Command, uow: UnitOfWork, person, t: Texts) -> Context:  # type: ignore[no-untyped-def]
         return Context(command=command, args=split_words(command.text), model=self.model, t=t, uow=uow,
-                       clock=self.clock, person=person, agenda_sources=self.agenda_sources)
+                       clock=self.clock, person=person, agenda_sources=self.agenda_sources, channel_texts=self.texts)
 
     def _run(self, ctx: Context) -> None:
         commands = self.sets.get(ctx.command.name)

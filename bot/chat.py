@@ -13,7 +13,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.forms import Form
-from bot.message import Message
+from bot.message import Message, Page
 
 # Slack's conversations.invite takes at most this many users per call.
 INVITE_BATCH = 100
@@ -61,6 +61,16 @@ class ChatPort(Protocol):
         """The reference of a keyed message already in the channel (or the direct conversation), if any."""
         ...
 
+    def update(self, channel_or_user: str, ref: str, message: Message) -> bool:
+        """Replaces a message the bot posted (in a channel, or in its direct conversation with a user) by a new
+        version of it: a notice kept current, its buttons taken away once nothing is left to do. False when the
+        message is gone (deleted, its channel archived): there is nothing left to keep current."""
+        ...
+
+    def publish_home(self, user_id: str, page: Page) -> None:
+        """Shows the page as the person's own Home (Slack's App Home tab)."""
+        ...
+
     # -- people ---------------------------------------------------------------------------------------------------
     def find_user_by_email(self, email: str) -> str | None:
         """The platform's user id for an e-mail address, or None when nobody has it."""
@@ -72,6 +82,10 @@ class ChatPort(Protocol):
 
     def usergroup_members(self, usergroup: str) -> list[str]:
         """Who is in a user group now (the platform may answer from a short-lived cache)."""
+        ...
+
+    def locale_of(self, user_id: str) -> str | None:
+        """The person's locale as the platform knows it (`sv-SE`, `en-GB`), or None when it does not say."""
         ...
 
     # -- war rooms ------------------------------------------------------------------------------------------------

@@ -46,6 +46,10 @@ class Refused(UserError):
         self.subject = subject
 
 
+# What is said to someone: a message, or a function of the catalogue that writes it in the reader's language.
+Say = Message | Callable[[Texts], Message]
+
+
 @dataclass
 class Context:
     command: Command
@@ -58,13 +62,21 @@ class Context:
     # What each subject puts on a sitting's agenda (bot.forum.agenda.AgendaSource), composed in bot.app.
     agenda_sources: Sequence[Any] = ()
     events: list[DomainEvent] = field(default_factory=list)
+    # The catalogue for what everyone reads (a channel): the default language, whatever the speaker's own (`t`).
+    channel_texts: Texts | None = None
+    changed: bool = False  # something was written down (the Homes that show it are drawn anew)
 
     @property
     def actor(self) -> str:
         return self.person.key if self.person else f"user:{self.command.user_id}"
 
+    @property
+    def shared(self) -> Texts:
+        return self.channel_texts or self.t
+
     def record(self, kind: str, subject: str, **data: object) -> None:
         self.uow.events.record(Event(self.clock.now(), self.actor, kind, subject, dict(data)))
+        self.changed = True
 
     def emit(self, event: DomainEvent) -> None:
         self.events.append(event)
@@ -72,13 +84,21 @@ class Context:
     def reply(self, message: Message) -> None:
         self.emit(Answered(message))
 
-    def post(self, channel: str, message: Message) -> None:
-        self.emit(Posted(channel, message))
+    def post(self, channel: str, message: Say) -> None:
+        """A post in a channel: given as a function of the catalogue, it is written in the channel's language."""
+        self.emit(Posted(channel, message if isinstance(message, Message) else message(self.shared)))
 
-    def direct(self, person: Person, message: Message) -> None:
-        """A direct message to a directory person, by their chat account or their e-mail address."""
+    def direct(self, person: Person, message: Say) -> None:
+        """A direct message to a directory person, by their chat account or their e-mail address; given as a
+        function of the catalogue, it is written in the language that person reads."""
         if person.slack_user or person.email:
-            self.emit(Messaged(person.slack_user, message, person.email))
+            self.emit(Messaged(person.slack_user, message if isinstance(message, Message)
+                               else message(self.texts_of(person))))
+
+    def texts_of(self, person: Person | None) -> Texts:
+        """The catalogue a person reads: their remembered language, else the channels' one."""
+        known = self.uow.languages.get(person.slack_user) if person and person.slack_user else None
+        return Texts(known.lang) if known else self.shared
 
     def require_person(self) -> Person:
         if self.person is None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FieldKind = Literal["text", "multiline", "select", "multiselect"]
+# "person": someone on the platform (Slack's user picker), handed back as their platform user id.
+FieldKind = Literal["text", "multiline", "select", "multiselect", "person"]
 
 
 @dataclass(frozen=True)

@@ -194,8 +194,35 @@ def separated(spans: Iterable[Span | Inline | str], separator: str = ", ") -> Sp
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class Section:
+    """A part of a page: a heading and its items, each item with buttons of its own; `empty` is shown when there
+    are no items."""
+
+    heading: Message
+    items: tuple[Message, ...] = ()
+    empty: Message | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page the platform shows on its own (a person's Home): sections, in order."""
+
+    sections: tuple[Section, ...] = ()
+
+    def plain(self) -> str:
+        out: list[str] = []
+        for section in self.sections:
+            out.append(section.heading.plain())
+            out.extend(item.plain() for item in section.items)
+            if not section.items and section.empty is not None:
+                out.append(section.empty.plain())
+        return "\n".join(out)
+
+
 # The outbox keeps messages as JSON until they are delivered.
 MESSAGE = TypeAdapter(Message)
+PAGE = TypeAdapter(Page)
 
 
 def to_json(message: Message) -> dict:
@@ -204,3 +231,7 @@ def to_json(message: Message) -> dict:
 
 def from_json(data: dict) -> Message:
     return MESSAGE.validate_python(data)
+
+
+def page_json(page: Page) -> dict:
+    return PAGE.dump_python(page, mode="json")

@@ -108,6 +108,7 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "declare": _rule("permission.declare", _.HOLDER, _.OVERSIGHT),
         "list": _MEMBER,
         "update": _rule("permission.incident_parties", _.INVOLVED, _.HOLDER, _.OVERSIGHT),
+        "note": _rule("permission.incident_parties", _.INVOLVED, _.HOLDER, _.OVERSIGHT),
         "role": _INCIDENT_LEADS,
         "invite": _INCIDENT_LEADS,
         "severity": _INCIDENT_LEADS,

@@ -13,6 +13,7 @@ from bot.events import Event
 from bot.forum.records import ForumStore
 from bot.inbox import InboxStore
 from bot.incident.records import IncidentStore
+from bot.native.records import HomeStore, LanguageStore, LiveStore
 
 
 class DirectoryStore(Protocol):
@@ -61,6 +62,9 @@ class UnitOfWork(Protocol):
     incidents: IncidentStore
     disagreements: DisagreementStore
     inbox: InboxStore
+    live: LiveStore
+    homes: HomeStore
+    languages: LanguageStore
 
     def __enter__(self) -> UnitOfWork: ...
 

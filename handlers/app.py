@@ -18,12 +18,13 @@ from bot.app import FORMS, Samverkan
 from bot.chat import Command
 from bot.incident.timeline import joined, mark
 from bot.telemetry import SILENT, Telemetry, following, new_request_id, request_id
+from handlers import actions, forms, home, shortcuts
 from handlers.payloads import MemberJoined, ReactionAdded, SlashCommandPayload, ViewSubmissionPayload
 
 log = logging.getLogger(__name__)
 
 
-Handoff = Callable[[int, Command], None]
+Handoff = actions.Handoff
 
 
 def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work: Executor, handoff: Handoff,
@@ -38,8 +39,11 @@ def build_bolt_app(core: Samverkan, client: WebClient, signing_secret: str, work
     for name in core.sets:
         app.command(f"/{name}")(_command_listener(core, handoff))
     for action in FORMS:
-        app.view(action)(_submission_listener(core, handoff))
+        app.view(action)(forms.validating(core, _submission_listener(core, handoff)))
     _event_listeners(app, core, work)
+    actions.register(app, core, handoff, _accept)
+    home.register(app, core, work)
+    shortcuts.register(app, core, work)
     return app
 
 

@@ -86,3 +86,74 @@ class MemberJoined(BaseModel):
     model_config = ConfigDict(extra="ignore")
     user: str
     channel: str
+
+
+class _Channel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(max_length=100)
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    action_id: str = Field(max_length=255)
+    value: str = Field(default="", max_length=2000)
+
+
+class BlockActionsPayload(BaseModel):
+    """A click on a button: in a message (with its channel and a response URL) or on a Home (with neither)."""
+
+    model_config = ConfigDict(extra="ignore")
+    user: _User
+    actions: list[_Action] = Field(min_length=1, max_length=25)
+    channel: _Channel | None = None
+    response_url: str | None = Field(default=None, max_length=1000)
+    trigger_id: str | None = Field(default=None, max_length=200)
+
+    @property
+    def channel_id(self) -> str | None:
+        return self.channel.id if self.channel else None
+
+
+class _Team(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str | None = None
+    domain: str | None = Field(default=None, max_length=100)
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    text: str = Field(default="", max_length=40000)
+    ts: str = Field(max_length=40)
+
+
+class MessageShortcutPayload(BaseModel):
+    """A message shortcut: which, by whom, on what message, where."""
+
+    model_config = ConfigDict(extra="ignore")
+    callback_id: str = Field(max_length=255)
+    user: _User
+    channel: _Channel
+    message: _Message
+    trigger_id: str = Field(max_length=200)
+    response_url: str | None = Field(default=None, max_length=1000)
+    team: _Team | None = None
+
+    @property
+    def text(self) -> str:
+        # Slack escapes &, < and > in what was written; the core keeps the characters.
+        return unescape(self.message.text)
+
+    @property
+    def link(self) -> str:
+        """The message's permalink, as Slack writes them, from the workspace's domain (no round trip)."""
+        domain = self.team.domain if self.team else None
+        if not domain or not domain.replace("-", "").isalnum():
+            return ""
+        return f"https://{domain}.slack.com/archives/{self.channel.id}/p{self.message.ts.replace('.', '')}"
+
+
+class AppHomeOpened(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user: str = Field(max_length=100)
+    tab: str = "home"
+    view: dict[str, Any] | None = None

@@ -13,10 +13,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.chat import Command, NameTaken
 from bot.forms import Form
-from bot.message import Message
+from bot.message import Message, Page
 from bot.telemetry import SILENT, Telemetry
 from handlers.slack_client import retry_handlers, send_to_response_url, web_client
-from handlers.slack_render import blocks, modal, mrkdwn, neutralise
+from handlers.slack_render import blocks, home_view, modal, mrkdwn, neutralise
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,9 @@ class SlackChat:
             if answer.status_code < 300:
                 return
             log.warning("response_url answered %s; falling back to chat.postEphemeral", answer.status_code)
-        self.client.chat_postEphemeral(channel=to.channel_id, user=to.user_id, text=text, blocks=shown)
+        # A click on a Home, or a form sent from one, has no channel: the answer goes to the app's own conversation.
+        channel = self._direct_channel(to.channel_id) if to.channel_id.startswith(("U", "W")) else to.channel_id
+        self.client.chat_postEphemeral(channel=channel, user=to.user_id, text=text, blocks=shown)
 
     def post(self, channel: str, message: Message, key: str | None = None) -> str:
         answer = self.client.chat_postMessage(channel=channel, text=mrkdwn(message), blocks=blocks(message),
@@ -98,6 +100,23 @@ class SlackChat:
                 return str(message.get("ts", ""))
         return None
 
+    def update(self, channel_or_user: str, ref: str, message: Message) -> bool:
+        channel = self._resolve(channel_or_user)
+        if channel is None:
+            return False
+        try:
+            # Blocks always: without them Slack would keep the buttons the message had.
+            self.client.chat_update(channel=channel, ts=ref, text=mrkdwn(message),
+                                    blocks=blocks(message, always=True))
+        except SlackApiError as exc:
+            if exc.response.get("error") in _GONE:
+                return False
+            raise
+        return True
+
+    def publish_home(self, user_id: str, page: Page) -> None:
+        self.client.views_publish(user_id=user_id, view=home_view(page))
+
     def _resolve(self, channel_or_user: str) -> str | None:
         if channel_or_user in self._channel_ids:
             return self._channel_ids[channel_or_user]
@@ -121,18 +140,26 @@ class SlackChat:
             raise
         return str(answer["user"]["id"])
 
-    def email_of(self, user_id: str) -> str | None:
-        def fetch() -> str | None:
+    def _user(self, user_id: str) -> dict[str, Any]:
+        """users.info, with the locale: one call tells both a person's e-mail address and their language."""
+        def fetch() -> dict[str, Any]:
             try:
-                answer = self.client.users_info(user=user_id)
+                answer = self.client.users_info(user=user_id, include_locale=True)
             except SlackApiError as exc:
                 if exc.response.get("error") == "user_not_found":
-                    return None
+                    return {}
                 raise
-            email = (answer.get("user") or {}).get("profile", {}).get("email")
-            return str(email) if email else None
+            return dict(answer.get("user") or {})
 
-        return self._cached("email", user_id, fetch)
+        return dict(self._cached("user", user_id, fetch))
+
+    def email_of(self, user_id: str) -> str | None:
+        email = (self._user(user_id).get("profile") or {}).get("email")
+        return str(email) if email else None
+
+    def locale_of(self, user_id: str) -> str | None:
+        locale = self._user(user_id).get("locale")
+        return str(locale) if locale else None
 
     def usergroup_members(self, usergroup: str) -> list[str]:
         def fetch() -> list[str]:
@@ -234,3 +261,6 @@ _PERMANENT = {
     "cannot_invite_bot", "ura_max_channels", "missing_scope", "channel_not_found", "is_archived",
     "invalid_user_id", "no_user", "external_limited_invite_only", "team_not_found",
 }
+
+# A message that can no longer be updated: kept current no more, not retried.
+_GONE = {"message_not_found", "channel_not_found", "cant_update_message", "is_archived", "edit_window_closed"}

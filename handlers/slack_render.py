@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from bot.forms import Form, FormField
-from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Strong, Text
+from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Page, Strong, Text
 
 # What a person may keep in their text: a mention of one person, a channel, a link. Everything else in angle
 # brackets is Slack's markup for special mentions and is taken apart.
@@ -63,6 +63,12 @@ def _plain(text: str) -> str:
     return _BROADCAST.sub(lambda m: _defanged(m.group(1)), escape(text))
 
 
+def safe_plain(text: str) -> str:
+    """A person's text for a `plain_text` field (a label, a header, a button, a form's starting value): Slack shows
+    it as written, and what would be a broadcast mention in mrkdwn is taken apart all the same."""
+    return html.unescape(neutralise(text))
+
+
 def unescape(text: str) -> str:
     """Slack's escaping of what a person typed (&amp; &lt; &gt;) undone: the core keeps the characters."""
     return html.unescape(text) if "&" in text else text
@@ -102,9 +108,10 @@ SECTION_LIMIT = 3000
 BUTTON_LIMIT = 75
 
 
-def blocks(message: Message) -> list[dict[str, Any]] | None:
-    """Block Kit for a message with buttons; None for plain text, which needs no blocks."""
-    if not message.buttons:
+def blocks(message: Message, always: bool = False) -> list[dict[str, Any]] | None:
+    """Block Kit for a message with buttons; None for plain text, which needs no blocks, unless `always` (an update
+    must send blocks, or the buttons the message had would stay)."""
+    if not message.buttons and not always:
         return None
     sections: list[dict[str, Any]] = []
     chunk = ""
@@ -115,14 +122,45 @@ def blocks(message: Message) -> list[dict[str, Any]] | None:
         chunk = f"{chunk}\n{line}" if chunk else line[:SECTION_LIMIT]
     if chunk.strip():
         sections.append(_section(chunk))
-    buttons = []
+    if not message.buttons:
+        return sections or [_section(" ")]
+    return [*sections, {"type": "actions", "elements": _buttons(message)}]
+
+
+def _buttons(message: Message) -> list[dict[str, Any]]:
+    """A button's action id is its action (a row of the permission matrix); two of the same action in one block
+    (two reports to deliver) are told apart by a suffix the click handler takes off again."""
+    elements = []
+    seen: dict[str, int] = {}
     for button in message.buttons[:25]:
-        element: dict[str, Any] = {"type": "button", "action_id": button.action, "value": button.value[:2000],
-                                   "text": {"type": "plain_text", "text": button.label[:BUTTON_LIMIT]}}
+        n = seen[button.action] = seen.get(button.action, 0) + 1
+        label = safe_plain(button.label)[:BUTTON_LIMIT] or "–"
+        element: dict[str, Any] = {"type": "button", "action_id": button.action if n == 1 else f"{button.action}:{n}",
+                                   "value": button.value[:2000], "text": {"type": "plain_text", "text": label}}
         if button.style:
             element["style"] = button.style
-        buttons.append(element)
-    return [*sections, {"type": "actions", "elements": buttons}]
+        elements.append(element)
+    return elements
+
+
+# Slack shows at most this many blocks on a Home tab.
+HOME_BLOCKS = 100
+
+
+def home_view(page: Page) -> dict[str, Any]:
+    """A person's Home: each section a header, its items (text and their buttons), a divider between sections."""
+    shown: list[dict[str, Any]] = []
+    for n, section in enumerate(page.sections):
+        if n:
+            shown.append({"type": "divider"})
+        heading = section.heading.plain(markup=False)
+        if heading:
+            shown.append({"type": "header", "text": {"type": "plain_text", "text": safe_plain(heading)[:150]}})
+        for item in section.items:
+            shown.extend(blocks(item, always=True) or [])
+        if not section.items and section.empty is not None:
+            shown.append({"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn(section.empty)[:3000]}]})
+    return {"type": "home", "blocks": shown[:HOME_BLOCKS]}
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -134,7 +172,7 @@ def modal(form: Form) -> dict[str, Any]:
     import json
 
     def plain(text: str, limit: int = 75) -> dict[str, str]:
-        return {"type": "plain_text", "text": text[:limit] or "–"}
+        return {"type": "plain_text", "text": safe_plain(text)[:limit] or "–"}
 
     return {
         "type": "modal", "callback_id": form.action, "private_metadata": json.dumps(form.context)[:3000],
@@ -150,10 +188,17 @@ def _input(field: FormField, plain: Any) -> dict[str, Any]:
         if field.max_length:
             element["max_length"] = field.max_length
         if field.initial:
-            element["initial_value"] = field.initial
+            element["initial_value"] = safe_plain(field.initial)[:field.max_length or 3000]
+    elif field.kind == "person":
+        element.update(type="users_select")
+        if field.initial:
+            element["initial_user"] = field.initial
     else:
-        element.update(type="static_select" if field.kind == "select" else "multi_static_select",
-                       options=[{"text": plain(c.label), "value": c.value[:150]} for c in field.choices][:100])
+        options = [{"text": plain(c.label), "value": c.value[:150]} for c in field.choices][:100]
+        element.update(type="static_select" if field.kind == "select" else "multi_static_select", options=options)
+        chosen = next((o for o in options if o["value"] == field.initial), None) if field.initial else None
+        if chosen is not None and field.kind == "select":
+            element["initial_option"] = chosen
     return {"type": "input", "block_id": field.name, "label": plain(field.label, 2000), "optional": field.optional,
             "element": element}
 
@@ -169,7 +214,10 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str | list[str]]:
             if not isinstance(element, dict):
                 continue
             chosen, one, typed = element.get("selected_options"), element.get("selected_option"), element.get("value")
-            if isinstance(chosen, list):
+            user = element.get("selected_user")
+            if isinstance(user, str):
+                values[block_id] = user
+            elif isinstance(chosen, list):
                 values[block_id] = [str(o.get("value", "")) for o in chosen if isinstance(o, dict)]
             elif isinstance(one, dict):
                 values[block_id] = str(one.get("value", ""))

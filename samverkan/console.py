@@ -12,8 +12,9 @@ from bot.chat import Command, NameTaken
 from bot.clock import STOCKHOLM, ManualClock
 from bot.directory.people import Person
 from bot.forms import Form
-from bot.i18n import Lang, Texts
-from bot.message import Message
+from bot.i18n import LANGUAGES, Lang, Texts
+from bot.message import Button, Message, Page
+from bot.native import buttons, home, language
 from bot.ports import UnitOfWorkFactory
 from samverkan.settings import Settings
 from samverkan.wiring import Runtime, build
@@ -39,6 +40,10 @@ class ConsoleChat:
         self._channels: dict[str, str] = {}  # name -> id; in the console a channel's id is its #name
         self._messages: dict[str, str] = {}  # reference -> text
         self.people: list[Person] = []
+        # Buttons are numbered choices: those of what was said to whoever is at the keyboard (`me`), since they last
+        # typed something, are pressed by typing their number.
+        self.me: str | None = None
+        self.choices: list[Button] = []
         self.refresh()
 
     def refresh(self) -> None:
@@ -46,12 +51,26 @@ class ConsoleChat:
         with self.unit_of_work() as uow:
             self.people = list(uow.directory.people())
 
-    def _say(self, where: str, message: Message) -> str:
+    def _say(self, where: str, message: Message, mine: bool = True) -> str:
         body = message.plain().replace("\n", "\n    ")
         print(f"[{where}] Samverkan: {body}", file=self.out, flush=True)
+        self.show_buttons(message.buttons, mine)
         ref = f"{where}/{len(self._messages) + 1}"
         self._messages[ref] = message.plain()
         return ref
+
+    def show_buttons(self, shown: tuple[Button, ...], mine: bool = True, indent: str = "    ") -> None:
+        """Numbered when whoever is at the keyboard may press them (typing the number); others' only named."""
+        if not shown:
+            return
+        labels = []
+        for button in shown:
+            if mine:
+                self.choices.append(button)
+                labels.append(f"[{len(self.choices)}] {button.label}")
+            else:
+                labels.append(f"[{button.label}]")
+        print(indent + "  ".join(labels), file=self.out, flush=True)
 
     def _keep(self, where: str, key: str | None, ref: str) -> str:
         if key:
@@ -66,10 +85,27 @@ class ConsoleChat:
 
     def direct(self, user_id: str, message: Message, key: str | None = None) -> str:
         names = {console_user_id(p): p.name for p in self.people}
-        return self._keep(user_id, key, self._say(f"DM → {names.get(user_id, user_id)}", message))
+        return self._keep(user_id, key, self._say(f"DM → {names.get(user_id, user_id)}", message,
+                                                  mine=user_id == self.me))
 
     def find_posted(self, channel_or_user: str, key: str) -> str | None:
         return self._posted.get((channel_or_user, key))
+
+    def update(self, channel_or_user: str, ref: str, message: Message) -> bool:
+        """A message kept current: printed again, marked as the same message updated."""
+        names = {console_user_id(p): p.name for p in self.people}
+        where = f"DM → {names[channel_or_user]}" if channel_or_user in names else channel_or_user
+        self._messages[ref] = message.plain()
+        body = message.plain().replace("\n", "\n    ")
+        print(f"[{where}, {self.t.text('console.updated')}] Samverkan: {body}", file=self.out, flush=True)
+        self.show_buttons(message.buttons, mine=channel_or_user == self.me or channel_or_user not in names)
+        return True
+
+    def publish_home(self, user_id: str, page: Page) -> None:
+        pass  # no Home tab in a terminal: /home draws it when asked
+
+    def locale_of(self, user_id: str) -> str | None:
+        return None  # a terminal has no locale to tell: SAMVERKAN_LANG, or /lang
 
     def find_user_by_email(self, email: str) -> str | None:
         return None  # no Slack behind the console: people added by e-mail stay e-mail contacts
@@ -137,6 +173,7 @@ class Console:
 
     def welcome(self) -> None:
         self._print(self.t.text("console.welcome"))
+        self._print(self.t.text("console.native"))
 
     def say(self, line: str) -> bool:
         """Handles one typed line; False when the user wants to leave."""
@@ -157,6 +194,12 @@ class Console:
                     self._print(f"  {p.key:<20} {p.name} ({p.party})")
             case "/clock" | "/klocka":
                 self._clock(rest.strip())
+            case "/home" | "/hem" | "/start":
+                self._home()
+            case "/lang" | "/språk" | "/sprak":
+                self._lang(rest.strip().lower())
+            case _ if word.isdigit():
+                self._press(int(word))
             case _ if word.startswith("/") and word[1:].lower() in self.runtime.core.sets:
                 self._command(word[1:].lower(), rest)
             case _:
@@ -172,6 +215,10 @@ class Console:
             self._print(self.t.text("console.who_unknown", word=word))
             return
         self.me = found
+        self.chat.me = console_user_id(found)
+        self.chat.choices = []
+        # The console speaks the language of whoever is at the keyboard.
+        self.t = self.chat.t = Texts(language.of(self.runtime.core, console_user_id(found)))
         party = self.runtime.model.party(found.party)
         self._print(self.t.text("console.now_as", name=found.name,
                                 party=party.name(self.t.lang) if party else found.party))
@@ -195,11 +242,59 @@ class Console:
         if self.me is None:
             self._print(self.t.text("console.pick_first"))
             return
-        command = Command(name=name, text=text.strip(), user_id=console_user_id(self.me), channel_id=CHANNEL,
-                          received_at=self.clock.now())
+        self._run(Command(name=name, text=text.strip(), user_id=console_user_id(self.me), channel_id=CHANNEL,
+                          received_at=self.clock.now()))
+
+    def _run(self, command: Command) -> None:
         self.chat.refresh()
+        self.chat.choices = []
         self.runtime.core.handle(command)
         self.chat.refresh()
+
+    def _press(self, number: int) -> None:
+        """A numbered choice: the button's command, as a click in Slack is; a button that needs a form is answered
+        with the words to type instead."""
+        if self.me is None:
+            self._print(self.t.text("console.pick_first"))
+            return
+        if not 1 <= number <= len(self.chat.choices):
+            self._print(self.t.text("console.no_choice", number=number))
+            return
+        button = self.chat.choices[number - 1]
+        command = buttons.click(button.action, button.value, console_user_id(self.me), CHANNEL, self.clock.now())
+        if command is not None:
+            self._run(command)
+
+    def _home(self) -> None:
+        """The person's Home, as Slack's Home tab shows it, with its buttons as numbered choices."""
+        if self.me is None:
+            self._print(self.t.text("console.pick_first"))
+            return
+        core = self.runtime.core
+        user = console_user_id(self.me)
+        t = Texts(language.of(core, user))
+        with core.unit_of_work(read_only=True) as uow:
+            page = home.compose(home.Snapshot(core, uow, self.clock.now()), uow.directory.by_key(self.me.key), t)
+        self.chat.choices = []
+        for section in page.sections:
+            self._print(section.heading.plain())
+            for item in section.items:
+                self._print("  • " + item.plain().replace("\n", "\n    "))
+                self.chat.show_buttons(item.buttons, indent="      ")
+            if not section.items and section.empty is not None:
+                self._print("  " + section.empty.plain())
+
+    def _lang(self, word: str) -> None:
+        if self.me is None:
+            self._print(self.t.text("console.pick_first"))
+            return
+        if word not in LANGUAGES:
+            self._print(self.t.text("console.lang_usage"))
+            return
+        lang: Lang = word  # type: ignore[assignment]
+        language.choose(self.runtime.core, console_user_id(self.me), lang)
+        self.t = self.chat.t = Texts(lang)
+        self._print(self.t.text("console.lang_set"))
 
 
 def open_console(settings: Settings, clock: ManualClock, out: TextIO = sys.stdout) -> Console:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UtcDateTime
@@ -319,3 +319,50 @@ class InboxRow(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # What the platform delivered it as (its trigger), so a redelivery is recognised; None when it has none.
     delivery: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class LiveMessageRow(Base):
+    """A message the bot keeps current in place (bot.native.records.LiveMessage): where it is, what it showed."""
+
+    __tablename__ = "live_message"
+    __table_args__ = (
+        UniqueConstraint("channel", "ref"),
+        # A change redraws the subject's messages that may still change: the settled ones are never read again.
+        Index("ix_live_message_subject_settled", "subject", "settled"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(80))
+    viewer: Mapped[str] = mapped_column(String(120), default="")
+    channel: Mapped[str] = mapped_column(String(100))
+    ref: Mapped[str] = mapped_column(String(40))
+    lang: Mapped[str] = mapped_column(String(8))
+    head: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    hash: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class HomeViewRow(Base):
+    """The Home a person was last shown, as a hash: it is published again only when it changed."""
+
+    __tablename__ = "home_view"
+
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    person: Mapped[str | None] = mapped_column(String(80))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UserLanguageRow(Base):
+    """The language a person reads: from the platform's locale when first seen, or as they chose it."""
+
+    __tablename__ = "user_language"
+
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

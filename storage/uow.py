@@ -14,6 +14,7 @@ from storage.events import SqlEventLog
 from storage.forum import SqlForumStore
 from storage.inbox import SqlInboxStore
 from storage.incidents import SqlIncidentStore
+from storage.native import SqlHomeStore, SqlLanguageStore, SqlLiveStore
 
 
 class SqlUnitOfWork:
@@ -33,6 +34,9 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidentStore(self.session)
         self.disagreements = SqlDisagreementStore(self.session)
         self.inbox = SqlInboxStore(self.session)
+        self.live = SqlLiveStore(self.session)
+        self.homes = SqlHomeStore(self.session)
+        self.languages = SqlLanguageStore(self.session)
         return self
 
     def __exit__(

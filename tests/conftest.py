@@ -151,6 +151,7 @@ def fake_slack_server() -> Iterator:  # type: ignore[type-arg]
 def fake_slack(fake_slack_server):  # type: ignore[no-untyped-def]
     fake_slack_server.reset()
     fake_slack_server.users.clear()
+    fake_slack_server.locales.clear()
     fake_slack_server.delay = 0.0
     return fake_slack_server
 

@@ -208,8 +208,8 @@ def test_stats_follow_up_what_climbed(talk: Dialogue) -> None:
     figures = talk.say("eva.lind", "/disagreement stats")
     assert "2 totalt, 1 öppna" in figures
     assert "• Övergripande tjänsteforum: Leverantören 1, Staden (Stadens Centrala Beställarorganisation) 1" in figures
-    assert "• Övergripande tjänsteforum: 0.0 dagar (1 avgjorda)" in figures
-    assert "• Leverantören: 1 (varav 1 begärda av parten)" in figures
+    assert "• Övergripande tjänsteforum: 0.0 dagar (1 avgjord)" in figures  # not "1 avgjorda"
+    assert "• Leverantören: 1 (varav 1 begärd av parten)" in figures
     assert "*Uppföljning i Kontraktsforum: eskalerade frågor* (1)" in figures and f"{d2} Andra frågan" in figures
     assert talk.say(PER, "/disagreement stats") == "Inga oenigheter att räkna på."
 

@@ -34,10 +34,13 @@ SCOPES = {
     "pins_add": "pins:write",
     # views.open needs no scope of its own: the trigger of a slash command (hence `commands`) is what allows it.
     "views_open": "commands",
+    "chat_update": "chat:write",
+    # views.publish needs no scope: the Home tab must be enabled (features.app_home, checked below).
+    "views_publish": None,
 }
 
-# The events the bot listens to, and the scope Slack requires to deliver each.
-EVENTS = {"reaction_added": "reactions:read", "member_joined_channel": "groups:read"}
+# The events the bot listens to, and the scope Slack requires to deliver each (None: no scope, a feature).
+EVENTS = {"reaction_added": "reactions:read", "member_joined_channel": "groups:read", "app_home_opened": None}
 
 
 def manifest_commands() -> set[str]:
@@ -56,22 +59,41 @@ def test_every_command_url_is_the_events_endpoint_and_escapes_mentions() -> None
 
 
 def test_the_manifest_subscribes_to_exactly_the_events_the_app_listens_to() -> None:
-    from handlers import app
+    import handlers
 
-    source = Path(inspect.getfile(app)).read_text(encoding="utf-8")
+    folder = Path(inspect.getfile(handlers)).parent
+    source = "".join(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.py")))
     listened = set(re.findall(r'@app\.event\("(\w+)"\)', source))
     assert listened == set(EVENTS)
     assert set(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == listened
-    assert {EVENTS[e] for e in listened} <= set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert {EVENTS[e] for e in listened} - {None} <= set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert MANIFEST["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")
+    # app_home_opened comes only with the Home tab enabled, and the Home is published there.
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_manifest_lists_exactly_the_message_shortcuts_the_app_answers() -> None:
+    from bot.native.shortcuts import SHORTCUTS
+
+    listed = MANIFEST["features"]["shortcuts"]
+    assert {s["callback_id"] for s in listed} == set(SHORTCUTS)
+    for shortcut in listed:
+        assert shortcut["type"] == "message" and len(shortcut["name"]) <= 24 and shortcut["description"]
+
+
+def test_interactivity_reaches_the_events_endpoint() -> None:
+    # Buttons, forms, their errors and the shortcuts all come as interactivity payloads.
+    interactivity = MANIFEST["settings"]["interactivity"]
+    assert interactivity["is_enabled"] is True and interactivity["request_url"].endswith("/slack/events")
 
 
 def test_the_scopes_cover_every_web_api_method_the_bot_calls() -> None:
     source = Path(inspect.getfile(SlackChat)).read_text(encoding="utf-8")
     called = {method for method in SCOPES if f".{method}(" in source}
     assert called == set(SCOPES), "a Web API method is called that this test has no scope for"
+    assert set(re.findall(r"\.client\.(\w+)\(", source)) <= set(SCOPES), "a Web API method this test does not know"
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    assert {SCOPES[m] for m in called} | {"commands"} <= scopes
+    assert {SCOPES[m] for m in called} - {None} | {"commands"} <= scopes
 
 
 @pytest.mark.slow

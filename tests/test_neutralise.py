@@ -91,6 +91,32 @@ def test_user_text_never_notifies_a_channel(slack_app: SlackAppServer, path: str
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_user_text_never_notifies_from_a_home_or_a_message_kept_current(slack_app: SlackAppServer) -> None:
+    """The same text on the paths that redraw it: a notice updated in place (chat.update), a Home
+    (views.publish), a form's label (views.open) and the action kept current in its channel."""
+    from tests.fakes.slack_http import Interactions
+
+    fake, act = slack_app.fake, Interactions(slack_app)
+    slack_app.ask("/disagreement", f"open city nivå=kontraktsforum Lurig {INJECTED}", JOHAN)
+    slack_app.ask("/disagreement", f"propose D-1 Lurig {INJECTED}", "U01KARINBG")
+    act.click(JOHAN, "disagreement.reject", "D-1", channel=f"D{JOHAN}")
+    fake.wait_for("views.open")
+    slack_app.ask("/forum", f"action kontraktsforum johan.ek 2027-02-01 Lurig {INJECTED}", "U01KARINBG")
+    slack_app.ask("/forum", "done A-1", JOHAN)
+    for user in (JOHAN, "U01KARINBG"):
+        act.home_opened(user)
+    fake.wait_for("views.publish", 2)
+    fake.wait_for("chat.update", 2)
+    said = [t for method in ("chat.update", "views.publish", "views.open") for call in fake.calls_to(method)
+            for t in texts(call.params)]
+    assert sum("Lurig" in t for t in said) >= 3, "the text never reached Slack on these paths"
+    for text_ in said:
+        for forbidden in FORBIDDEN:
+            assert forbidden not in text_, f"{forbidden!r} reached Slack: {text_!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_bots_own_mentions_still_notify(slack_app: SlackAppServer) -> None:
     slack_app.fake.usergroups["S02SDJOUR"] = [SDJOUR]
     slack_app.ask("/incident", 'declare "WLAN nere" wlan 1', EVA)

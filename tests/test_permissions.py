@@ -107,6 +107,7 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("incident", "declare"): Scenario('declare "Skrivarna står" service-desk 3', DECLARING),
     ("incident", "list"): Scenario("list", NOTHING),
     ("incident", "update"): Scenario("update MI-1 Switchen felsöks", INCIDENT, SETUP_INCIDENT),
+    ("incident", "note"): Scenario("note MI-1 Switchen i hus B blinkar rött", INCIDENT, SETUP_INCIDENT),
     ("incident", "role"): Scenario("role MI-1 kommunikation maria.sund", INCIDENT, SETUP_INCIDENT),
     ("incident", "invite"): Scenario("invite MI-1 maria.sund", INCIDENT, SETUP_INCIDENT),
     ("incident", "severity"): Scenario("severity MI-1 2", INCIDENT, SETUP_INCIDENT),

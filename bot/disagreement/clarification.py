@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from bot.commands import Context, UserError
 from bot.disagreement import escalation
-from bot.disagreement.commands import _entry, _party_name, _tell_concerned, _text, disagreement, named
+from bot.disagreement.commands import _entry, _tell_concerned, _text, disagreement, named
 from bot.disagreement.records import Disagreement
+from bot.model import parties
 
 
 @disagreement.add("clarify", "klargör", "klargor", "klargörande",
@@ -23,7 +24,8 @@ def clarify(ctx: Context, d: Disagreement) -> None:
     made = ctx.uow.disagreements.clarify(d.id, boundary, person.key, ctx.clock.now())
     _entry(ctx, d, "clarified", boundary)
     escalation.withdraw(ctx.uow, d)
-    _tell_concerned(ctx, d, ctx.t("disagreement.clarified_posted", ref=d.ref, title=d.title, text=boundary,
-                                  clarification=made.ref, parties=escalation.parties_text(ctx.model, d, ctx.t),
-                                  leader=_party_name(ctx, d.led_by), by=person.name))
+    leader = d.led_by
+    _tell_concerned(ctx, d, lambda t: t("disagreement.clarified_posted", ref=d.ref, title=d.title, text=boundary,
+                                        clarification=made.ref, parties=escalation.parties_text(ctx.model, d, t),
+                                        leader=parties.name(ctx.model, leader, t.lang), by=person.name))
     ctx.reply(ctx.t("disagreement.clarified", ref=d.ref, clarification=made.ref, text=boundary))

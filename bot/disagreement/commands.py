@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Callable
 
 from bot import bounds
-from bot.commands import CommandSet, Context, Hidden, UserError
+from bot.commands import CommandSet, Context, Hidden, Say, UserError
 from bot.directory.lookup import find_party
 from bot.directory.people import Person
 from bot.disagreement import escalation, ladder
@@ -15,8 +15,12 @@ from bot.disagreement.records import Disagreement, Entry, NewDisagreement, Propo
 from bot.disagreement.stats import figures
 from bot.domain_events import FormWanted
 from bot.forms import Choice, Form, FormField, Submission
-from bot.message import Message, Strong, Text, join, separated
+from bot.i18n import Texts
+from bot.message import Strong, Text, join, separated
 from bot.model import parties
+from bot.model.schema import GovernanceModel
+from bot.native import forms as native_forms
+from bot.native import live
 
 disagreement = CommandSet("disagreement")
 
@@ -65,18 +69,29 @@ def _entry(ctx: Context, d: Disagreement, kind: str, text: str = "") -> None:
     ctx.record(f"disagreement.{kind}", d.ref, text=text[:300])
 
 
-def _tell(ctx: Context, news: list[tuple[Person, Message]], besides: Person) -> None:
+def _tell(ctx: Context, news: list[tuple[Person, Say]], besides: Person) -> None:
     """Direct messages only: nothing about a disagreement is posted where people who may not see it read."""
     for someone, text in news:
         if someone.key != besides.key:
             ctx.direct(someone, text)
 
 
-def _tell_concerned(ctx: Context, d: Disagreement, text: Message) -> None:
+def _notices(ctx: Context, d: Disagreement, news: list[tuple[Person, Say]], besides: Person) -> None:
+    """The notices of a disagreement arriving at a level: directly to each reader, kept current in place (its
+    level, the proposal, whom it waits for, and the reader's buttons), superseding the reader's earlier one."""
+    about = live.subject("disagreement", d.id)
+    for someone, text in news:
+        if someone.key != besides.key:
+            live.notify(ctx, about, text, person=someone)
+    live.changed(ctx, about)
+
+
+def _tell_concerned(ctx: Context, d: Disagreement, text: Say) -> None:
     person = ctx.require_person()
     proposer = ctx.uow.directory.by_key(d.proposal.by) if d.proposal else None
     _tell(ctx, [(p, text) for p in escalation.concerned(ctx.model, ctx.uow, d, [proposer] if proposer else [])],
           besides=person)
+    live.changed(ctx, live.subject("disagreement", d.id))
 
 
 def _text(ctx: Context, usage: str) -> str:
@@ -126,20 +141,28 @@ def open_command(ctx: Context) -> None:
 
 
 def opening_form(ctx: Context) -> Form:
-    t, model = ctx.t, ctx.model
+    return opening_form_for(ctx.model, ctx.t, ctx.command.channel_id)
+
+
+def opening_form_for(model: GovernanceModel, t: Texts, channel: str, title: str = "", description: str = "",
+                     link: str = "") -> Form:
+    """The form, empty, or (the message shortcut "Raise as disagreement") filled in from a message, whose link
+    goes into the description when the form is sent."""
     levels = [r.forum for r in model.ladder.rungs] if model.ladder else []
+    context = {"channel": channel, **({"link": link} if link else {})}
     return Form("disagreement.open", t.text("disagreement.form.heading"), t.text("disagreement.form.submit"),
                 t.text("disagreement.form.close"), (
                     FormField("counterparty", t.text("disagreement.form.counterparty"), "select",
                               choices=tuple(Choice(p.key, p.name(t.lang)) for p in model.parties)),
-                    FormField("title", t.text("disagreement.form.title"), max_length=TITLE_MAX),
+                    FormField("title", t.text("disagreement.form.title"), max_length=TITLE_MAX,
+                              initial=title[:TITLE_MAX] or None),
                     FormField("description", t.text("disagreement.form.description"), "multiline", optional=True,
-                              max_length=DESCRIPTION_MAX),
+                              max_length=DESCRIPTION_MAX, initial=description[:DESCRIPTION_MAX] or None),
                     FormField("service", t.text("disagreement.form.service"), "select", optional=True,
                               choices=tuple(Choice(s.key, s.name(t.lang)) for s in model.services)),
                     FormField("level", t.text("disagreement.form.level"), "select", optional=True,
                               choices=tuple(Choice(key, f.name(t.lang)) for key in levels if (f := model.forum(key)))),
-                ), {"channel": ctx.command.channel_id})
+                ), context)
 
 
 def opening_words(submission: Submission) -> str:
@@ -149,7 +172,10 @@ def opening_words(submission: Submission) -> str:
         words.append(f"nivå={level}")
     if service := submission.text("service"):
         words.append(f"tjänst={service}")
-    if description := submission.text("description"):
+    description = submission.text("description")
+    if link := submission.context.get("link", ""):
+        description = f"{description}\n{link}" if description else link  # the message it was raised from
+    if description:
         words.append(f"beskrivning={description}")
     words.append(submission.text("title") or "-")
     return shlex.join(words)
@@ -188,8 +214,8 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
                                                   catalogue, service, now, deadline, led_by))
     _entry(ctx, d, "opened", title)
     escalation.plan(ctx.uow, d)
-    news = escalation.announce(ctx.model, ctx.uow, d, ctx.t, ctx.t("disagreement.reason_opened", by=person.name))
-    _tell(ctx, news, besides=person)
+    news = escalation.announce(ctx.model, ctx.uow, d, lambda t: t("disagreement.reason_opened", by=person.name))
+    _notices(ctx, d, list(news), besides=person)
     if led_by:
         ctx.reply(ctx.t("disagreement.opened_led", ref=d.ref, title=title,
                         forum=escalation.level_name(ctx.model, d, ctx.t), leader=_party_name(ctx, led_by)))
@@ -281,9 +307,9 @@ def escalate(ctx: Context, d: Disagreement) -> None:
     if moved is None:  # the sweep moved it a moment ago
         raise UserError("disagreement.moved_meanwhile", ref=d.ref)
     ctx.record("disagreement.escalated", d.ref, reason=reason[:300], to=moved.forum)
-    news = escalation.announce(ctx.model, ctx.uow, moved, ctx.t, ctx.t("disagreement.reason_manual", by=person.name,
-                                                                      reason=reason))
-    _tell(ctx, news, besides=person)
+    news = escalation.announce(ctx.model, ctx.uow, moved, lambda t: t("disagreement.reason_manual",
+                                                                       by=person.name, reason=reason))
+    _notices(ctx, moved, list(news), besides=person)
     key = "disagreement.went_formal" if moved.state == "formal" else "disagreement.escalated"
     ctx.reply(ctx.t(key, ref=d.ref, forum=escalation.level_name(ctx.model, moved, ctx.t)))
 
@@ -291,14 +317,20 @@ def escalate(ctx: Context, d: Disagreement) -> None:
 # -- settling ----------------------------------------------------------------------------------------------------
 @disagreement.add("propose", "föreslå", "foresla", "förslag", subject=named("disagreement.usage.propose"))
 def propose(ctx: Context, d: Disagreement) -> None:
+    if not ctx.args and ctx.command.trigger_id:
+        # A click on Propose (or the bare words, where the platform has forms): the form asks for the text.
+        if d.proposal is not None:
+            raise UserError("disagreement.already_proposed", ref=d.ref, text=d.proposal.text)
+        ctx.emit(FormWanted(native_forms.proposal(ctx, d.ref, d.title)))
+        return
     text = _text(ctx, "disagreement.usage.propose")
     person = ctx.require_person()
     if d.proposal is not None:
         raise UserError("disagreement.already_proposed", ref=d.ref, text=d.proposal.text)
     ctx.uow.disagreements.save_proposal(d.id, Proposal(text, person.key, person.party, ctx.clock.now()))
     _entry(ctx, d, "proposed", text)
-    _tell_concerned(ctx, d, ctx.t("disagreement.proposed_posted", ref=d.ref, title=d.title, text=text,
-                                  by=person.name))
+    _tell_concerned(ctx, d, lambda t: t("disagreement.proposed_posted", ref=d.ref, title=d.title, text=text,
+                                        by=person.name))
     ctx.reply(ctx.t("disagreement.proposed", ref=d.ref))
 
 
@@ -320,6 +352,7 @@ def accept(ctx: Context, d: Disagreement) -> None:
     _entry(ctx, d, "accepted", proposal.text)
     waiting = [p for p in d.parties if p not in proposal.accepted]
     if waiting:
+        live.changed(ctx, live.subject("disagreement", d.id))
         ctx.reply(ctx.t("disagreement.accepted_waiting", ref=d.ref,
                         waiting=", ".join(_party_name(ctx, p) for p in waiting)))
         return
@@ -327,21 +360,27 @@ def accept(ctx: Context, d: Disagreement) -> None:
     ctx.uow.disagreements.settle(d.id, now)
     _entry(ctx, d, "settled", proposal.text)
     escalation.withdraw(ctx.uow, d)
-    _tell_concerned(ctx, d, ctx.t("disagreement.settled_posted", ref=d.ref, title=d.title, text=proposal.text,
-                                  parties=escalation.parties_text(ctx.model, d, ctx.t)))
+    _tell_concerned(ctx, d, lambda t: t("disagreement.settled_posted", ref=d.ref, title=d.title,
+                                        text=proposal.text, parties=escalation.parties_text(ctx.model, d, t)))
     ctx.reply(ctx.t("disagreement.settled", ref=d.ref, text=proposal.text))
 
 
 @disagreement.add("reject", "avvisa", "avslå", subject=named("disagreement.usage.reject"))
 def reject(ctx: Context, d: Disagreement) -> None:
+    if not ctx.args and ctx.command.trigger_id:
+        # A click on Reject: the form asks for the reason.
+        if d.proposal is None:
+            raise UserError("disagreement.no_proposal", ref=d.ref)
+        ctx.emit(FormWanted(native_forms.rejection(ctx, d.ref, d.proposal.text)))
+        return
     reason = _text(ctx, "disagreement.usage.reject")
     person = ctx.require_person()
     if d.proposal is None:
         raise UserError("disagreement.no_proposal", ref=d.ref)
     ctx.uow.disagreements.save_proposal(d.id, None)
     _entry(ctx, d, "rejected", reason)
-    _tell_concerned(ctx, d, ctx.t("disagreement.rejected_posted", ref=d.ref, title=d.title, reason=reason,
-                                  by=person.name))
+    _tell_concerned(ctx, d, lambda t: t("disagreement.rejected_posted", ref=d.ref, title=d.title, reason=reason,
+                                        by=person.name))
     ctx.reply(ctx.t("disagreement.rejected", ref=d.ref))
 
 

@@ -3,7 +3,7 @@ without a settlement. Either way it happens once: the store moves it only from t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -12,10 +12,11 @@ from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement, Entry
 from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.calendar import next_sitting
-from bot.i18n import Texts
-from bot.message import Message, Span, Text, separated
+from bot.i18n import Lang, Texts
+from bot.message import Message, Span, Text, separated, to_json
 from bot.model import parties
 from bot.model.schema import GovernanceModel
+from bot.native import language, live
 from bot.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -125,36 +126,54 @@ def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: It
     return list(told.values())
 
 
-def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts,
-             reason: Message) -> list[tuple[Person, Message]]:
-    """What the parties are told when a disagreement arrives at a level (or goes formal)."""
-    parties_named = parties_text(model, d, t)
-    attendees = attendance(model, uow, d, t)
+# What a person is told, written in the language they read: a function of their catalogue.
+Writer = Callable[[Texts], Message]
+
+
+def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement,
+             reason: Writer) -> list[tuple[Person, Writer]]:
+    """What the parties are told when a disagreement arrives at a level (or goes formal): the notice, kept current
+    (bot.native.views), written for each reader in their language. Call the writers inside the transaction."""
     forum = model.sitting_forum(d.forum)
     sitting = next_sitting(forum, d.level_since, uow.forum.changes(d.forum)) if forum and forum.convenes else None
-    when = t.when(sitting.start) if sitting else t("disagreement.no_sitting")
-    if d.state == "formal":
-        text = t("disagreement.formal_posted", ref=d.ref, title=d.title, parties=parties_named, reason=reason)
-    elif d.led_by:
-        # The City is named first and notified: it leads the question (section 8.10).
-        text = t("disagreement.led_posted", ref=d.ref, title=d.title, parties=parties_named,
-                 forum=level_name(model, d, t), reason=reason, sitting=when,
-                 leader=parties.name(model, d.led_by, t.lang),
-                 leaders=separated(mention(p) for p in leaders(model, uow, d)) or t("disagreement.no_leader"),
+
+    def write(t: Texts) -> Message:
+        parties_named = parties_text(model, d, t)
+        when = t.when(sitting.start) if sitting else t("disagreement.no_sitting")
+        if d.state == "formal":
+            return t("disagreement.formal_posted", ref=d.ref, title=d.title, parties=parties_named, reason=reason(t))
+        attendees = attendance(model, uow, d, t)
+        if d.led_by:
+            # The City is named first and notified: it leads the question (section 8.10).
+            return t("disagreement.led_posted", ref=d.ref, title=d.title, parties=parties_named,
+                     forum=level_name(model, d, t), reason=reason(t), sitting=when,
+                     leader=parties.name(model, d.led_by, t.lang),
+                     leaders=separated(mention(p) for p in leaders(model, uow, d)) or t("disagreement.no_leader"),
+                     attendees=attendees)
+        return t("disagreement.escalated_posted", ref=d.ref, title=d.title, parties=parties_named,
+                 forum=level_name(model, d, t), level=d.level + 1, levels=len(d.path), reason=reason(t),
+                 sitting=when, deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"),
                  attendees=attendees)
-    else:
-        text = t("disagreement.escalated_posted", ref=d.ref, title=d.title, parties=parties_named,
-                 forum=level_name(model, d, t), level=d.level + 1, levels=len(d.path), reason=reason, sitting=when,
-                 deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"),
-                 attendees=attendees)
-    return [(person, text) for person in concerned(model, uow, d)]
+
+    return [(person, write) for person in concerned(model, uow, d)]
 
 
-def awaiting(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts) -> list[tuple[Person, Message]]:
+def awaiting(model: GovernanceModel, uow: UnitOfWork, d: Disagreement) -> list[tuple[Person, Writer]]:
     """A question between suppliers whose sitting passed unsettled: it does not climb; the City clarifies it."""
-    text = t("disagreement.awaiting_posted", ref=d.ref, title=d.title, parties=parties_text(model, d, t),
-             forum=level_name(model, d, t), leader=parties.name(model, d.led_by or "", t.lang))
-    return [(person, text) for person in concerned(model, uow, d)]
+    def write(t: Texts) -> Message:
+        return t("disagreement.awaiting_posted", ref=d.ref, title=d.title, parties=parties_text(model, d, t),
+                 forum=level_name(model, d, t), leader=parties.name(model, d.led_by or "", t.lang))
+
+    return [(person, write) for person in concerned(model, uow, d)]
+
+
+Written = list[tuple[Person, Message, Lang]]
+
+
+def _written(uow: UnitOfWork, default: Lang, news: list[tuple[Person, Writer]]) -> Written:
+    """Each notice written in its reader's language, inside the transaction that read the disagreement."""
+    texts = language.texts_for(uow, [p.slack_user for p, _ in news], default)
+    return [(person, write(texts[person.slack_user]), texts[person.slack_user].lang) for person, write in news]
 
 
 def _stamp(instant: datetime) -> str:
@@ -165,6 +184,10 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
     t = core.texts
     model = core.model
     disagreement_id, level = int(duty.payload["id"]), int(duty.payload["level"])
+
+    def unsettled(t: Texts) -> Message:
+        return t("disagreement.reason_unsettled")
+
     with core.unit_of_work() as uow:
         d = uow.disagreements.get(disagreement_id, lock=True)
         if d is None:
@@ -180,31 +203,39 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
             if d.led_by:
                 # Between suppliers nothing climbs: the City is told that its clarification is awaited.
                 if any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
-                    news = awaiting(model, uow, d, t) if once.recovering else []
-                    return _deliver(news, once) if news else "dropped"
+                    news = _written(uow, core.lang, awaiting(model, uow, d)) if once.recovering else []
+                    return _deliver(core, d, news, once) if news else "dropped"
                 uow.disagreements.set_deadline(d.id, None)
                 uow.disagreements.append(Entry(d.id, now, BOT, "", "awaiting", d.level, d.forum,
                                                t.text("disagreement.reason_unsettled"), duty.key))
-                news = awaiting(model, uow, d, t)
+                news = _written(uow, core.lang, awaiting(model, uow, d))
                 uow.commit()
-                return _deliver(news, once)
+                return _deliver(core, d, news, once)
             moved = climb(model, uow, d, now, BOT, "", t.text("disagreement.reason_unsettled"), ref=duty.key)
             if moved is None:
                 return "dropped"
-            news = announce(model, uow, moved, t, t("disagreement.reason_unsettled"))
+            news = _written(uow, core.lang, announce(model, uow, moved, unsettled))
             uow.commit()
         elif once.recovering and any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
             # This duty moved it and its performer died before saying so: say it now; OnceChat skips what was said.
-            news = (awaiting(model, uow, d, t) if d.led_by
-                    else announce(model, uow, d, t, t("disagreement.reason_unsettled")))
+            news = _written(uow, core.lang, awaiting(model, uow, d) if d.led_by
+                            else announce(model, uow, d, unsettled))
         else:
             return "dropped"  # settled, or moved on by a person, since it was planned
-    return _deliver(news, once)
+    return _deliver(core, d, news, once)
 
 
-def _deliver(news: list[tuple[Person, Message]], once: OnceChat) -> Outcome:
-    for person, text in news:
+def _deliver(core: Samverkan, d: Disagreement, news: Written, once: OnceChat) -> Outcome:
+    """Each reader's notice, kept current from now on; the notices it supersedes, and every other of the
+    disagreement's, are drawn anew once all are out (the level changed)."""
+    about = live.subject("disagreement", d.id)
+    for person, text, lang in news:
         user = person.slack_user or (once.chat.find_user_by_email(person.email) if person.email else None)
         if user:
-            once.direct(user, text, part=person.key)
+            live.deliver(core, once, about, person.key, user, True, to_json(text), lang, part=person.key,
+                         redraw=False)
+    live.refresh(core, about)
+    from bot.native import home  # what waits for whom has changed
+
+    home.wanted(core)
     return "done"

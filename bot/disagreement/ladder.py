@@ -159,3 +159,14 @@ def representatives(model: GovernanceModel, forum: Forum, party: str, people: It
     """Who must attend the forum for the party (its speaker there: pass the speaker's people)."""
     representing = model.ladder.representative_roles if model.ladder else []
     return seat_holders(model, forum, party, people, representing)
+
+
+def answering(model: GovernanceModel, d: Disagreement, party: str) -> tuple[str, list[str], bool]:
+    """Who may accept or reject a settlement for the party at the disagreement's level, as `answers_for` decides
+    it: (the party that speaks for it there, the roles that answer, whether its authorised approvers answer)."""
+    forum = level_forum(model, d)
+    speaker = parties.speaker(model, forum, party)
+    roles = parties.required_roles(model, forum, speaker)
+    if roles:
+        return speaker, sorted(roles), False
+    return speaker, list(model.ladder.representative_roles if model.ladder else []), True

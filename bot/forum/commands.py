@@ -9,14 +9,17 @@ from bot import bounds
 from bot.commands import CommandSet, Context, UserError
 from bot.directory.lookup import require_person
 from bot.directory.people import mention
-from bot.domain_events import CalendarChanged
+from bot.domain_events import CalendarChanged, FormWanted
 from bot.forum import standing
 from bot.forum.calendar import Change, Sitting, next_sitting, sittings
 from bot.forum.records import Action
 from bot.forum.reminders import compose
 from bot.forum.when import at, local_date, parse_date, parse_time
+from bot.i18n import Texts
 from bot.message import Message, bullets, join, phrase
 from bot.model.schema import Forum
+from bot.native import forms as native_forms
+from bot.native import live
 
 forum = CommandSet("forum")
 
@@ -134,6 +137,10 @@ def agenda_command(ctx: Context, found: Forum) -> None:
     sitting = next_sitting(found, now, ctx.uow.forum.changes(found.key)) if found.convenes else None
     if sitting is None and not found.continuous:
         raise UserError("forum.not_sitting", forum=found.name(ctx.t.lang))
+    if len(ctx.args) == 1 and ctx.args[0].lower() in ("add", "lägg") and ctx.command.trigger_id:
+        # A click on a reminder's "Add agenda item" (or the bare words, where the platform has forms).
+        ctx.emit(FormWanted(native_forms.agenda_item(ctx.t, ctx.command.channel_id, found)))
+        return
     if len(ctx.args) >= 2 and ctx.args[0].lower() in ("add", "lägg"):
         text = bounds.text(" ".join(ctx.args[1:]), bounds.TEXT)
         if sitting is None:
@@ -166,8 +173,9 @@ def move(ctx: Context, found: Forum) -> None:
     change = Change(found.key, "move", sitting.original, start, ctx.actor, ctx.clock.now())
     ctx.uow.forum.save_change(change)
     ctx.record("forum.sitting_moved", found.key, original=sitting.original.isoformat(), start=start.isoformat())
-    _announce(ctx, found, ctx.t("forum.moved", forum=found.name(ctx.t.lang), old=ctx.t.when(sitting.start),
-                                new=ctx.t.when(start), by=ctx.require_person().name))
+    by = ctx.require_person().name
+    _announce(ctx, found, lambda t: t("forum.moved", forum=found.name(t.lang), old=t.when(sitting.start),
+                                      new=t.when(start), by=by))
 
 
 @forum.add("cancel", "ställ", "stall", subject=forum_named("forum.usage.cancel"))
@@ -181,8 +189,9 @@ def cancel(ctx: Context, found: Forum) -> None:
         withdrawn = ctx.uow.forum.withdraw_extra(found.key, day)
         if withdrawn:
             ctx.record("forum.extra_withdrawn", found.key, starts=[w.isoformat() for w in withdrawn])
-            _announce(ctx, found, ctx.t("forum.extra_withdrawn", forum=found.name(ctx.t.lang), date=day.isoformat(),
-                                        by=ctx.require_person().name))
+            by = ctx.require_person().name
+            _announce(ctx, found, lambda t: t("forum.extra_withdrawn", forum=found.name(t.lang),
+                                              date=day.isoformat(), by=by))
             return
     sitting = _sitting_on(ctx, found, ctx.args[0])
     if not sitting.held:
@@ -191,8 +200,9 @@ def cancel(ctx: Context, found: Forum) -> None:
         raise UserError("forum.in_the_past", when=ctx.t.when(sitting.start))
     ctx.uow.forum.save_change(Change(found.key, "cancel", sitting.original, None, ctx.actor, ctx.clock.now()))
     ctx.record("forum.sitting_cancelled", found.key, original=sitting.original.isoformat())
-    _announce(ctx, found, ctx.t("forum.cancelled", forum=found.name(ctx.t.lang), when=ctx.t.when(sitting.start),
-                                by=ctx.require_person().name))
+    by = ctx.require_person().name
+    _announce(ctx, found, lambda t: t("forum.cancelled", forum=found.name(t.lang), when=t.when(sitting.start),
+                                      by=by))
 
 
 @forum.add("extra", subject=forum_named("forum.usage.extra"))
@@ -203,14 +213,15 @@ def extra(ctx: Context, found: Forum) -> None:
     require_planned(ctx, start)
     ctx.uow.forum.save_change(Change(found.key, "extra", None, start, ctx.actor, ctx.clock.now()))
     ctx.record("forum.extra_sitting", found.key, start=start.isoformat())
-    _announce(ctx, found, ctx.t("forum.extra_added", forum=found.name(ctx.t.lang), when=ctx.t.when(start),
-                                by=ctx.require_person().name))
+    by = ctx.require_person().name
+    _announce(ctx, found, lambda t: t("forum.extra_added", forum=found.name(t.lang), when=t.when(start), by=by))
 
 
-def _announce(ctx: Context, found: Forum, text: Message) -> None:
-    """A changed date is news for the forum's channel; its reminders are planned anew."""
+def _announce(ctx: Context, found: Forum, text: Callable[[Texts], Message]) -> None:
+    """A changed date is news for the forum's channel (in its language, and to whoever changed it in theirs); its
+    reminders are planned anew."""
     ctx.post(found.channel, text)
-    ctx.reply(text)
+    ctx.reply(text(ctx.t))
     ctx.emit(CalendarChanged())
 
 
@@ -222,8 +233,8 @@ def decision(ctx: Context, found: Forum) -> None:
     text = bounds.text(" ".join(ctx.args), bounds.TEXT)
     made = ctx.uow.forum.add_decision(found.key, text, ctx.actor, ctx.clock.now())
     ctx.record("forum.decision", found.key, decision=made.id, text=text)
-    ctx.post(found.channel, ctx.t("forum.decision_posted", forum=found.name(ctx.t.lang), text=text,
-                                  by=ctx.require_person().name))
+    by = ctx.require_person().name
+    ctx.post(found.channel, lambda t: t("forum.decision_posted", forum=found.name(t.lang), text=text, by=by))
     ctx.reply(ctx.t("forum.decision_recorded", ref=f"B-{made.id}"))
 
 
@@ -240,8 +251,10 @@ def action(ctx: Context, found: Forum) -> None:
     text = bounds.text(" ".join(ctx.args[2:]), bounds.TEXT)
     made = ctx.uow.forum.add_action(found.key, owner.key, due, text, ctx.actor, ctx.clock.now())
     ctx.record("forum.action", found.key, action=made.id, owner=owner.key, due=due.isoformat(), text=text)
-    ctx.post(found.channel, ctx.t("forum.action_posted", ref=made.ref, forum=found.name(ctx.t.lang),
-                                  owner=mention(owner), due=due.isoformat(), text=text))
+    # Kept current in the channel: its Done button until it is done.
+    live.notify(ctx, live.subject("action", made.id), lambda t: t(
+        "forum.action_posted", ref=made.ref, forum=found.name(t.lang), owner=mention(owner), due=due.isoformat(),
+        text=text), channel=found.channel)
     ctx.reply(ctx.t("forum.action_recorded", ref=made.ref, owner=owner.name, due=due.isoformat()))
     ctx.emit(CalendarChanged())
 
@@ -252,6 +265,7 @@ def done(ctx: Context, found: Action) -> None:
         raise UserError("forum.action_already_done", ref=found.ref)
     ctx.uow.forum.finish_action(found.id, ctx.clock.now())
     ctx.record("forum.action_done", found.forum, action=found.id)
+    live.changed(ctx, live.subject("action", found.id))
     ctx.reply(ctx.t("forum.action_done", ref=found.ref, text=found.text))
 
 

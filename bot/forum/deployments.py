@@ -71,9 +71,9 @@ def announce(ctx: Context, service: Service) -> None:
         agenda_sitting = next_sitting(coordination, now, ctx.uow.forum.changes(coordination.key)) if late else sitting
         wheres.append(ctx.t("deploy.on_agenda", forum=coordination.name(ctx.t.lang),
                             when=ctx.t.when(agenda_sitting.start)) if agenda_sitting else ctx.t("deploy.no_sitting"))
-        ctx.post(coordination.channel, ctx.t("deploy.posted", ref=made.ref, service=service.name(ctx.t.lang),
-                                             when=ctx.t.when(when), what=what, by=person.name,
-                                             late=ctx.t("deploy.late_mark") if late else ""))
+        ctx.post(coordination.channel, lambda t, late=late: t(
+            "deploy.posted", ref=made.ref, service=service.name(t.lang), when=t.when(when), what=what,
+            by=person.name, late=t("deploy.late_mark") if late else ""))
     ctx.reply(ctx.t("deploy.announced", ref=made.ref, where=join(wheres),
                     late=ctx.t("deploy.late_note") if any_late else ""))
 
@@ -114,6 +114,6 @@ def cancel_deployment(ctx: Context, found: Deployment) -> None:
     ctx.record("deploy.cancelled", found.ref)
     service = ctx.model.service(found.service)
     for coordination in announcing_forums(ctx.model, service) if service else []:
-        ctx.post(coordination.channel, ctx.t("deploy.cancelled_posted", ref=found.ref, what=found.what,
-                                             by=person.name))
+        ctx.post(coordination.channel, lambda t: t("deploy.cancelled_posted", ref=found.ref, what=found.what,
+                                                   by=person.name))
     ctx.reply(ctx.t("deploy.cancelled", ref=found.ref))

@@ -14,9 +14,10 @@ from bot.forum.agenda import AgendaSource, agenda
 from bot.forum.calendar import Change, Sitting, previous_sitting, sittings
 from bot.forum.when import at, parse_offset
 from bot.i18n import Texts
-from bot.message import Message, Span, Text, join, line, numbered, phrase, separated
+from bot.message import Button, Message, Span, Text, join, line, numbered, phrase, separated, to_json
 from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel
+from bot.native import language, live
 from bot.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -106,10 +107,36 @@ def perform_reminder(core: Samverkan, duty: Duty, now: datetime, once: OnceChat)
         late = now - duty.due > LATE
         text = compose(core.agenda_sources, core.model, uow, forum, sitting, now, t, late)
         subscribers = [p for p in map(uow.directory.by_key, uow.forum.subscribers(forum.key)) if p and p.slack_user]
-    once.post(forum.channel, text)
+        # Each subscriber reads it in their language, with the report their party owes to deliver from it.
+        texts = language.texts_for(uow, [p.slack_user for p in subscribers], core.lang)
+        written = {t.lang: text}
+        personal = {}
+        for person in subscribers:
+            theirs = texts[person.slack_user]
+            if theirs.lang not in written:
+                written[theirs.lang] = compose(core.agenda_sources, core.model, uow, forum, sitting, now, theirs, late)
+            personal[person.key] = written[theirs.lang].with_buttons(
+                *buttons(uow, core.model, forum, sitting, theirs, person))
+    once.post(forum.channel, text.with_buttons(*buttons(uow, core.model, forum, sitting, t)))
     for person in subscribers:
-        once.direct(person.slack_user or "", text, part=person.key)
+        once.direct(person.slack_user or "", personal[person.key], part=person.key)
     return "done"
+
+
+def buttons(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting: Sitting, t: Texts,
+            reader: Person | None = None) -> list[Button]:
+    """A reminder's buttons: "Add agenda item" for everyone; for a reader whose party owes a report for the
+    sitting that is not in yet, "Deliver report". A cancelled sitting has nothing to prepare."""
+    if not sitting.held:
+        return []
+    found = [Button(t.text("native.button.add_agenda_item"), "forum.agenda", f"{forum.key} add")]
+    if reader is not None:
+        delivered = {r.report for r in uow.forum.delivered_reports(forum.key, sitting.original)}
+        found.extend(Button(t.text("native.button.deliver_report_named", report=report.name(t.lang)), "forum.report",
+                            f"{forum.key} {report.key}", "primary")
+                     for report in forum.reports
+                     if parties.of(model, reader.party, report.owner) and report.key not in delivered)
+    return found
 
 
 def _superseded(forum: Forum, sitting: Sitting, duty: Duty, now: datetime) -> bool:
@@ -194,10 +221,16 @@ def perform_action_due(core: Samverkan, duty: Duty, now: datetime, once: OnceCha
             return "dropped"
         owner = uow.directory.by_key(action.owner)
         forum = core.model.sitting_forum(action.forum)
-    text = t("forum.action_due", ref=action.ref, text=action.text, due=action.due.isoformat(),
-             forum=forum.name(t.lang) if forum else action.forum)
+        lang = language.remembered(uow, owner.slack_user if owner else None, core.lang)
+
+    def text(t: Texts) -> Message:
+        return t("forum.action_due", ref=action.ref, text=action.text, due=action.due.isoformat(),
+                 forum=forum.name(t.lang) if forum else action.forum)
+
     if owner and owner.slack_user:
-        once.direct(owner.slack_user, text)
+        # Kept current in place: its Done button until it is done.
+        live.deliver(core, once, live.subject("action", action.id), owner.key, owner.slack_user, True,
+                     to_json(text(Texts(lang))), lang)
     elif forum:
-        once.post(forum.channel, phrase(mention(owner) if owner else action.owner, text, separator=": "))
+        once.post(forum.channel, phrase(mention(owner) if owner else action.owner, text(t), separator=": "))
     return "done"

@@ -16,6 +16,7 @@ from bot import bounds
 from bot.clock import STOCKHOLM
 from bot.commands import Context, UserError
 from bot.directory.people import Person
+from bot.domain_events import FormWanted
 from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.calendar import Sitting, is_working_day, next_sitting, sittings
 from bot.forum.commands import find_forum, forum
@@ -24,9 +25,11 @@ from bot.forum.reminders import HORIZON, current_sitting
 from bot.forum.seats import chair_people, representatives, tell
 from bot.forum.when import parse_offset
 from bot.i18n import Texts
-from bot.message import Inline, Link, Message, Text
+from bot.message import Button, Inline, Link, Message, Text
 from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel, Report
+from bot.native import forms as native_forms
+from bot.native import language
 from bot.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -95,6 +98,10 @@ def owed_named(ctx: Context) -> OwedReport:
 
 @forum.add("report", "rapport", "rapportera", subject=owed_named)
 def deliver(ctx: Context, owed: OwedReport) -> None:
+    if not ctx.args and ctx.command.trigger_id:
+        # A click on "Deliver report" (or the bare words, where the platform has forms): the form asks for it.
+        ctx.emit(FormWanted(native_forms.report(ctx, owed.forum, owed.report.key, owed.report.name(ctx.t.lang))))
+        return
     text = as_delivered(bounds.text(" ".join(ctx.args), bounds.TEXT))
     if not text:
         raise UserError("forum.usage.report")
@@ -107,13 +114,14 @@ def deliver(ctx: Context, owed: OwedReport) -> None:
                                  now)
     ctx.record("forum.report_delivered", owed.forum.key, report=owed.report.key, sitting=sitting.uid,
                text=text[:300])
+    is_late = now > due_at(owed.report, sitting)
+    ctx.post(owed.forum.channel, lambda t: t(
+        "forum.report.posted", report=owed.report.name(t.lang), forum=owed.forum.name(t.lang),
+        when=t.when(sitting.start), by=person.name, content=content(text),
+        late=t("forum.report.late_mark") if is_late else ""))
     t = ctx.t
-    late = t("forum.report.late_mark") if now > due_at(owed.report, sitting) else ""
-    ctx.post(owed.forum.channel, t("forum.report.posted", report=owed.report.name(t.lang),
-                                   forum=owed.forum.name(t.lang), when=t.when(sitting.start), by=person.name,
-                                   content=content(text), late=late))
     ctx.reply(t("forum.report.delivered", report=owed.report.name(t.lang), forum=owed.forum.name(t.lang),
-                when=t.when(sitting.start), late=late))
+                when=t.when(sitting.start), late=t("forum.report.late_mark") if is_late else ""))
 
 
 # -- on the agenda -----------------------------------------------------------------------------------------------
@@ -212,9 +220,15 @@ def perform_due(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> O
         found, report, sitting = owed
         owners = representatives(model, found, report.owner, uow.directory.people(report.owner),
                                  _representing(model), always_someone=True)
-    tell(once, found, owners, t("forum.report.due_soon", report=report.name(t.lang), forum=found.name(t.lang),
-                          when=t.when(sitting.start), due=t.when(due_at(report, sitting)), key=found.key,
-                          report_key=report.key))
+        texts = language.texts_for(uow, [p.slack_user for p in owners], core.lang)
+
+    def due_soon(t: Texts) -> Message:
+        return t("forum.report.due_soon", report=report.name(t.lang), forum=found.name(t.lang),
+                 when=t.when(sitting.start), due=t.when(due_at(report, sitting)), key=found.key,
+                 report_key=report.key).with_buttons(
+            Button(t.text("native.button.deliver_report"), "forum.report", f"{found.key} {report.key}", "primary"))
+
+    tell(once, found, owners, due_soon(t), {p.key: due_soon(texts[p.slack_user]) for p in owners})
     return "done"
 
 
@@ -232,8 +246,14 @@ def perform_missing(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) 
                 if party.oversight and parties.attends(model, found, party.key):
                     told.extend(representatives(model, found, party.key, uow.directory.people(party.key),
                                                 _representing(model), always_someone=True))
-    text = t("forum.report.missing", report=report.name(t.lang), owner=parties.name(model, report.owner, t.lang),
-             forum=found.name(t.lang), when=t.when(sitting.start), due=t.when(due_at(report, sitting)))
-    tell(once, found, list({p.key: p for p in told}.values()), text)
+        told = list({p.key: p for p in told}.values())
+        texts = language.texts_for(uow, [p.slack_user for p in told], core.lang)
+
+    def missing(t: Texts) -> Message:
+        return t("forum.report.missing", report=report.name(t.lang),
+                 owner=parties.name(model, report.owner, t.lang), forum=found.name(t.lang),
+                 when=t.when(sitting.start), due=t.when(due_at(report, sitting)))
+
+    tell(once, found, told, missing(t), {p.key: missing(texts[p.slack_user]) for p in told})
     return "done"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot.directory.people import Person, mention
 from bot.duties import OnceChat
@@ -39,14 +39,16 @@ def chair_people(model: GovernanceModel, forum: Forum, people_of, representing: 
     return list(found.values())
 
 
-def tell(once: OnceChat, forum: Forum, people: Sequence[Person], text: Message) -> None:
-    """Tells each person directly; a seat filled by a team (a user group such as the Service Desk's rota), which
-    has no inbox of its own, is told by a mention in the forum's channel instead."""
+def tell(once: OnceChat, forum: Forum, people: Sequence[Person], text: Message,
+         written: Mapping[str, Message] | None = None) -> None:
+    """Tells each person directly (in `written[person.key]`, their own language, when given); a seat filled by a
+    team (a user group such as the Service Desk's rota), which has no inbox of its own, is told by a mention in the
+    forum's channel instead."""
     unreachable: list[Person] = []
     for person in people:
         user = person.slack_user or (once.chat.find_user_by_email(person.email) if person.email else None)
         if user:
-            once.direct(user, text, part=person.key)
+            once.direct(user, (written or {}).get(person.key, text), part=person.key)
         elif person.slack_usergroup:
             unreachable.append(person)
     if unreachable:

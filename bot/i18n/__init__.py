@@ -3,7 +3,9 @@
 A catalogue text is a small template: `{name}` is a value, `*…*` is emphasis, `` `…` `` a command as typed, and a
 line starting with "• " a list item. The template is parsed before the values go in, so a value is never read as
 markup: a title typed as "*<!channel>*" stays those characters. A text with plural forms is a mapping of Babel's
-plural categories (`one`, `other`) and is chosen by its `count` value.
+plural categories (`one`, `other`) and is chosen by its `count` value. A text that shows more numbers than one
+chooses each one's words in place, as ICU MessageFormat writes it: `{days, plural, one {# dag} other {# dagar}}`
+(`#` is the number; Babel's rules for the language say which form it takes).
 """
 
 from __future__ import annotations
@@ -74,26 +76,39 @@ class _Slot:
 
 @dataclass(frozen=True)
 class _Strong:
-    tokens: tuple[str | _Slot, ...]
+    tokens: tuple[str | _Slot | _Plural, ...]
 
 
 @dataclass(frozen=True)
 class _Code:
-    tokens: tuple[str | _Slot, ...]
+    tokens: tuple[str | _Slot | _Plural, ...]
 
 
-_Token = str | _Slot | _Strong | _Code
+@dataclass(frozen=True)
+class _Plural:
+    """A number and the words that go with it, by plural category: `{days, plural, one {# dag} other {# dagar}}`."""
+
+    name: str
+    forms: tuple[tuple[str, str], ...]
+
+
+_Token = str | _Slot | _Plural | _Strong | _Code
 _MARK = re.compile(r"\*([^*\n]+)\*|`([^`\n]+)`")
-_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_CATEGORY = r"(?:zero|one|two|few|many|other)"
+_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)(?:, plural,((?:\s*" + _CATEGORY + r"\s*\{[^{}]*\})+)\s*)?\}")
+_FORM = re.compile(r"(" + _CATEGORY + r")\s*\{([^{}]*)\}")
 
 
-def _slots(text: str) -> tuple[str | _Slot, ...]:
-    out: list[str | _Slot] = []
+def _slots(text: str) -> tuple[str | _Slot | _Plural, ...]:
+    out: list[str | _Slot | _Plural] = []
     at = 0
     for m in _SLOT.finditer(text):
         if m.start() > at:
             out.append(text[at:m.start()])
-        out.append(_Slot(m.group(1)))
+        if m.group(2) is None:
+            out.append(_Slot(m.group(1)))
+        else:
+            out.append(_Plural(m.group(1), tuple((f.group(1), f.group(2)) for f in _FORM.finditer(m.group(2)))))
         at = m.end()
     if at < len(text):
         out.append(text[at:])
@@ -138,28 +153,37 @@ def as_span(value: Value) -> Span:
             return (Text(str(value)),)
 
 
-def _fill(tokens: tuple[str | _Slot, ...], values: dict[str, object]) -> Span:
+def _fill(tokens: tuple[str | _Slot | _Plural, ...], values: dict[str, object], locale: Locale | None) -> Span:
     out: list[Inline] = []
     for token in tokens:
         if isinstance(token, _Slot):
             out.extend(as_span(values[token.name]))  # type: ignore[arg-type]
+        elif isinstance(token, _Plural):
+            out.append(Text(_plural(token, values[token.name], locale)))
         elif token:
             out.append(Text(token))
     return tuple(out)
 
 
-def render(source: str, values: dict[str, object]) -> Message:
+def _plural(token: _Plural, value: object, locale: Locale | None) -> str:
+    forms = dict(token.forms)
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    category = locale.plural_form(number) if locale is not None and number is not None else "other"
+    return (forms.get(category) or forms.get("other", "#")).replace("#", str(value))
+
+
+def render(source: str, values: dict[str, object], locale: Locale | None = None) -> Message:
     lines = []
     for bullet, tokens in _template(source):
         parts: list[Inline] = []
         for token in tokens:
             match token:
                 case _Strong(inner):
-                    parts.append(Strong(_fill(inner, values)))
+                    parts.append(Strong(_fill(inner, values, locale)))
                 case _Code(inner):
-                    parts.append(Code(plain(_fill(inner, values))))
-                case _Slot() | str():
-                    parts.extend(_fill((token,), values))
+                    parts.append(Code(plain(_fill(inner, values, locale))))
+                case _Slot() | _Plural() | str():
+                    parts.extend(_fill((token,), values, locale))
         lines.append(Line(tuple(parts), bullet))
     return Message(tuple(lines))
 
@@ -174,7 +198,7 @@ class Texts:
 
     def __call__(self, key: str, /, **values: object) -> Message:
         # A missing key is a programming error; the catalogue test keeps both languages complete.
-        return render(self._source(key, values), values)
+        return render(self._source(key, values), values, self._locale)
 
     def text(self, key: str, /, **values: object) -> str:
         """The same text as plain characters: for a channel topic, a form's label, a button."""

@@ -31,6 +31,7 @@ from bot.incident.people import mention_actor
 from bot.incident.records import Incident, Member, MemberState
 from bot.incident.roster import city_contacts, reached_through
 from bot.message import ChannelLink, Message, join
+from bot.native import live
 from bot.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -151,7 +152,8 @@ class Assembly:
             assert channel
             with self.core.unit_of_work(read_only=True) as uow:
                 members = uow.incidents.members(self.id)
-                brief_text = brief(uow, self.core, incident, self.t, members)
+                # The brief with its buttons, as it is kept current in place (bot.native.views).
+                brief_text = live.draw(self.core, uow, live.subject("incident", incident.id), None, self.t)
                 announcement_text = announcement(uow, incident, self.t)
                 city = [p.slack_user for p in city_contacts(uow, self.core.model) if p.slack_user]
             pending = [m for m in members if m.state == "pending"]
@@ -172,6 +174,20 @@ class Assembly:
             # The invitations need only the channel: they go out while the brief and the announcement do.
             invited = self._invite(pool, channel, pending, lookups)
             self._settle(wave, invited, channel, done, resumed)
+        self._keep_brief_current(channel, brief_text)
+        from bot.native import home  # the war room's channel shows on its people's Homes
+
+        home.wanted(self.core)
+
+    def _keep_brief_current(self, channel: str, shown: Message) -> None:
+        """The pinned brief is edited in place when roles, severity or parties change: its reference is written
+        down, and anything that changed while it was being posted is drawn in at once."""
+        with self.core.unit_of_work(read_only=True) as uow:
+            posted = uow.incidents.steps(self.id).get("brief")
+        if posted and posted.get("ref"):
+            about = live.subject("incident", self.id)
+            live.track(self.core, about, "", channel, posted["ref"], self.t.lang, None, shown)
+            live.refresh(self.core, about)
 
     def _settle(self, wave: dict[str, Future[dict[str, Any]]], invited: Callable[[], dict[str, MemberOutcome]],
                 channel: str, done: dict[str, dict[str, Any]], resumed: bool) -> None:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot import bounds, permissions
-from bot.commands import CommandSet, Context, Hidden, UserError
+from bot.commands import CommandSet, Context, Hidden, Say, UserError
 from bot.directory.lookup import find_person, parse_reference
 from bot.directory.people import Person
 from bot.domain_events import FormWanted, WorkPlanned
@@ -25,6 +25,8 @@ from bot.incident.report import report
 from bot.incident.roster import default_commander, service_people, war_room_people
 from bot.message import ChannelLink, Inline, Message, join
 from bot.model.schema import MajorIncidents, Service
+from bot.native import forms as native_forms
+from bot.native import live
 
 incident = CommandSet("incident")
 
@@ -100,11 +102,26 @@ def member(found: Incident, person: Person, at) -> Member:  # type: ignore[no-un
                   person.email, person.external, asked_at=at)
 
 
-def say_in_room(ctx: Context, found: Incident, text: Message, announce: bool = False) -> None:
+def say_in_room(ctx: Context, found: Incident, text: Say, announce: bool = False) -> None:
+    """In the war room (and the announcement channel), in the channels' language."""
     if found.channel_id:
         ctx.post(found.channel_id, text)
     if announce:
         ctx.post(settings(ctx).announcement_channel, text)
+
+
+def brief_changed(ctx: Context, found: Incident) -> None:
+    """Roles, severity, parties or state changed: the pinned brief is edited in place."""
+    live.changed(ctx, live.subject("incident", found.id))
+
+
+def form_instead(ctx: Context, form: Callable[[], Form]) -> bool:
+    """A click on one of the brief's buttons (or the bare words, where the platform has forms): the form asks for
+    what the words would have said."""
+    if ctx.args or not ctx.command.trigger_id:
+        return False
+    ctx.emit(FormWanted(form()))
+    return True
 
 
 def start(ctx: Context, duty: Duty) -> None:
@@ -202,8 +219,8 @@ def declare(ctx: Context, mi: MajorIncidents) -> None:
         commander=commander.key if commander else ctx.actor))
     ctx.uow.incidents.add_members([member(found, someone, now)
                                    for someone in [*war_room_people(ctx.uow, ctx.model, services), person]])
-    log(ctx, found, "declared", ctx.t.text("incident.timeline.declared", title=title, severity=severity,
-                                      services=", ".join(services) or "–"))
+    log(ctx, found, "declared", ctx.shared.text("incident.timeline.declared", title=title, severity=severity,
+                                                services=", ".join(services) or "–"))
     start(ctx, assembly_duty(found.id, 0, now))
     # The first reminder to post an update, planned with the declaration: nothing else in the calendar changed.
     ctx.uow.duties.plan(update_reminder(mi, found, now))
@@ -217,6 +234,8 @@ def _channel(found: Incident) -> Inline | str:
 # -- during ------------------------------------------------------------------------------------------------------
 @incident.add("update", "uppdatering", "lägesrapport", subject=incident_in("open"))
 def update(ctx: Context, found: Incident) -> None:
+    if form_instead(ctx, lambda: native_forms.update(ctx, found.ref, found.title)):
+        return
     text = bounds.text(" ".join(ctx.args), bounds.LONG_TEXT)
     if not text:
         raise UserError("incident.usage.update")
@@ -224,14 +243,28 @@ def update(ctx: Context, found: Incident) -> None:
     updated = replace(found, last_update_at=now)
     ctx.uow.incidents.save(updated)
     log(ctx, found, "update", text)
-    say_in_room(ctx, found, ctx.t("incident.update_posted", ref=found.ref, title=found.title, text=text,
-                                  by=mention_actor(ctx.uow, ctx.actor, "–")), announce=True)
+    by = mention_actor(ctx.uow, ctx.actor, "–")
+    say_in_room(ctx, found, lambda t: t("incident.update_posted", ref=found.ref, title=found.title, text=text,
+                                        by=by), announce=True)
     ctx.uow.duties.plan(update_reminder(settings(ctx), updated, now))
     ctx.reply(ctx.t("incident.update_done", ref=found.ref))
 
 
+@incident.add("note", "tidslinje", "anteckna", "timeline", subject=incident_in("open"))
+def note(ctx: Context, found: Incident) -> None:
+    """Something said elsewhere (a message marked with the shortcut "Add to the incident timeline") goes into the
+    war room's timeline, without being posted: the timeline is the record the report is written from."""
+    text = bounds.text(" ".join(ctx.args), bounds.LONG_TEXT)
+    if not text:
+        raise UserError("incident.usage.note")
+    log(ctx, found, "note", text)
+    ctx.reply(ctx.t("incident.noted", ref=found.ref))
+
+
 @incident.add("role", "roll", subject=incident_in("open"))
 def role(ctx: Context, found: Incident) -> None:
+    if form_instead(ctx, lambda: native_forms.role(ctx, found.ref, tuple(ROLES))):
+        return
     if len(ctx.args) != 2:
         raise UserError("incident.usage.role")
     wanted = ctx.args[0].lower()
@@ -248,10 +281,12 @@ def role(ctx: Context, found: Incident) -> None:
         ctx.uow.incidents.add_member(member(found, person, ctx.clock.now()))
     who = mention_actor(ctx.uow, holder, "–")
     label = ctx.t.text(f"incident.role.{which}")
-    log(ctx, found, "role", f"{label}: {person.name if person else holder}")
-    say_in_room(ctx, found, ctx.t("incident.role_set", ref=found.ref, role=label, who=who))
+    log(ctx, found, "role", f"{ctx.shared.text(f'incident.role.{which}')}: {person.name if person else holder}")
+    say_in_room(ctx, found, lambda t: t("incident.role_set", ref=found.ref, role=t.text(f"incident.role.{which}"),
+                                        who=who))
     if person:
         start(ctx, assembly_duty(found.id, len(ctx.uow.incidents.members(found.id)), ctx.clock.now()))
+    brief_changed(ctx, found)
     ctx.reply(ctx.t("incident.role_set", ref=found.ref, role=label, who=who))
 
 
@@ -281,12 +316,15 @@ def invite(ctx: Context, found: Incident) -> None:
     names = ", ".join(p.name for p in added)
     log(ctx, found, "invite", names)
     start(ctx, assembly_duty(found.id, len(ctx.uow.incidents.members(found.id)), now))
+    brief_changed(ctx, found)
     ctx.reply(ctx.t("incident.inviting", ref=found.ref, names=names))
 
 
 @incident.add("severity", "allvarlighetsgrad", "prio", subject=incident_in("open"))
 def severity(ctx: Context, found: Incident) -> None:
     mi = settings(ctx)
+    if form_instead(ctx, lambda: native_forms.severity(ctx, found.ref, found.severity, mi.severities)):
+        return
     level = bounds.number(ctx.args[0]) if len(ctx.args) == 1 else None
     if level is None or level not in mi.severities:
         raise UserError("incident.bad_severity", value=" ".join(ctx.args)[:20],
@@ -294,8 +332,9 @@ def severity(ctx: Context, found: Incident) -> None:
     changed = replace(found, severity=level)
     ctx.uow.incidents.save(changed)
     log(ctx, found, "severity", str(level))
-    say_in_room(ctx, found, ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity,
-                                  new=level), announce=True)
+    say_in_room(ctx, found, lambda t: t("incident.severity_set", ref=found.ref, title=found.title,
+                                        old=found.severity, new=level), announce=True)
+    brief_changed(ctx, found)
     ctx.uow.duties.plan(update_reminder(mi, changed, ctx.clock.now()))
     ctx.reply(ctx.t("incident.severity_set", ref=found.ref, title=found.title, old=found.severity, new=level))
 
@@ -303,14 +342,17 @@ def severity(ctx: Context, found: Incident) -> None:
 # -- close ----------------------------------------------------------------------------------------------------------
 @incident.add("resolve", "löst", "lost", subject=incident_in("open"))
 def resolve(ctx: Context, found: Incident) -> None:
+    if form_instead(ctx, lambda: native_forms.resolution(ctx, found.ref, found.title)):
+        return
     summary = bounds.text(" ".join(ctx.args), bounds.LONG_TEXT)
     if not summary:
         raise UserError("incident.usage.resolve")
     now = ctx.clock.now()
     ctx.uow.incidents.save(replace(found, resolved_at=now, summary=summary))
     log(ctx, found, "resolved", summary)
-    say_in_room(ctx, found, ctx.t("incident.resolved", ref=found.ref, title=found.title, summary=summary),
+    say_in_room(ctx, found, lambda t: t("incident.resolved", ref=found.ref, title=found.title, summary=summary),
                 announce=True)
+    brief_changed(ctx, found)
     ctx.reply(ctx.t("incident.resolved_reply", ref=found.ref))
 
 
@@ -322,7 +364,8 @@ def close(ctx: Context, found: Incident) -> None:
     log(ctx, found, "closed", "")
     closed = replace(found, closed_at=now)
     ctx.uow.incidents.save(closed)
-    say_in_room(ctx, found, report(ctx.uow, ctx.model, closed, ctx.t))
+    say_in_room(ctx, found, lambda t: report(ctx.uow, ctx.model, closed, t))
+    brief_changed(ctx, found)
     agenda = _problem_item(ctx, closed)
     if archive and found.channel_id:
         start(ctx, archive_duty(found.id, found.channel_id, now))
@@ -337,7 +380,7 @@ def _problem_item(ctx: Context, found: Incident) -> Message:
     sitting = next_sitting(forum, ctx.clock.now(), ctx.uow.forum.changes(forum.key))
     if sitting is None:
         return ctx.t("incident.no_problem_forum")
-    text = ctx.t.text("incident.problem_item", ref=found.ref, title=found.title, summary=found.summary)
+    text = ctx.shared.text("incident.problem_item", ref=found.ref, title=found.title, summary=found.summary)
     ctx.uow.forum.add_agenda_item(forum.key, sitting.original, text, ctx.actor, ctx.clock.now())
     return ctx.t("incident.problem_added", forum=forum.name(ctx.t.lang), when=ctx.t.when(sitting.start))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.chat import Command, NameTaken
 from bot.forms import Form
-from bot.message import Message
+from bot.message import Message, Page
 
 
 @dataclass
@@ -20,6 +20,9 @@ class RecordingChat:
     lookups: list[str] = field(default_factory=list)
     keys: dict[str, set[str]] = field(default_factory=dict)  # channel or user -> keys of what was posted there
     refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel or user, key) -> the reference
+    updates: list[tuple[str, str, Message]] = field(default_factory=list)  # (channel or user, reference, message)
+    homes: dict[str, list[Page]] = field(default_factory=dict)  # user id -> every Home published to them
+    locales: dict[str, str] = field(default_factory=dict)  # user id -> locale, as the platform knows it
 
     def reply(self, to: Command, message: Message) -> None:
         self.replies.append((to.user_id, message.plain()))
@@ -43,6 +46,16 @@ class RecordingChat:
 
     def find_posted(self, channel_or_user: str, key: str) -> str | None:
         return self.refs.get((channel_or_user, key))
+
+    def update(self, channel_or_user: str, ref: str, message: Message) -> bool:
+        self.updates.append((channel_or_user, ref, message))
+        return True
+
+    def publish_home(self, user_id: str, page: Page) -> None:
+        self.homes.setdefault(user_id, []).append(page)
+
+    def locale_of(self, user_id: str) -> str | None:
+        return self.locales.get(user_id)
 
     def was_posted(self, channel_or_user: str, key: str) -> bool:
         return self.find_posted(channel_or_user, key) is not None

@@ -66,6 +66,7 @@ class FakeSlack:
         self.socket_mode_url = ""  # where apps.connections.open sends a Socket Mode client
         self.calls: list[Call] = []
         self.users: dict[str, str] = {}  # user id -> e-mail
+        self.locales: dict[str, str] = {}  # user id -> locale (sv-SE, en-GB), for users.info with include_locale
         self.faults: dict[str, deque[Fault]] = {}
         self.channels: dict[str, str] = {}  # name -> id
         # Granted to every token: sent, as Slack does, in the x-oauth-scopes header of every Web API answer.
@@ -91,6 +92,7 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}  # user group id -> user ids
         self.refuse: dict[str, str] = {}  # user id or e-mail -> the error Slack gives when inviting them
         self.views: list[dict[str, Any]] = []
+        self.homes: dict[str, dict[str, Any]] = {}  # user id -> the Home view last published
         self._ts = 0
 
     # -- life cycle ---------------------------------------------------------------------------------------------
@@ -255,6 +257,23 @@ class FakeSlack:
                 view = params.get("view")
                 self.views.append(json.loads(view) if isinstance(view, str) else dict(view or {}))
                 return {"ok": True, "view": {"id": f"V{len(self.views)}"}}
+            case "views.publish":
+                view = params.get("view")
+                view = json.loads(view) if isinstance(view, str) else dict(view or {})
+                if view.get("type") != "home" or len(view.get("blocks") or []) > 100:
+                    return {"ok": False, "error": "invalid_arguments"}
+                self.homes[str(params.get("user_id", ""))] = view
+                return {"ok": True, "view": {"id": f"VH{len(self.homes)}", "type": "home"}}
+            case "chat.update":
+                ts = str(params.get("ts", ""))
+                found = next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+                if found is None:
+                    return {"ok": False, "error": "message_not_found"}
+                found["text"] = params.get("text")
+                blocks = params.get("blocks")
+                found["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
+                found["edited"] = found.get("edited", 0) + 1
+                return {"ok": True, "channel": channel, "ts": ts, "text": found["text"]}
         return None
 
     # -- the API ------------------------------------------------------------------------------------------------
@@ -271,6 +290,9 @@ class FakeSlack:
             case "chat.postMessage":
                 channel = self.channel_id(str(params.get("channel", "")))
                 message = {"type": "message", "text": params.get("text"), "ts": self._next_ts(), "user": "UBOT"}
+                if params.get("blocks"):
+                    blocks = params["blocks"]
+                    message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
                 if params.get("metadata"):
                     metadata = params["metadata"]
                     message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
@@ -302,7 +324,10 @@ class FakeSlack:
                 user = str(params.get("user", ""))
                 if user not in self.users:
                     return {"ok": False, "error": "user_not_found"}
-                return {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}
+                found = {"id": user, "profile": {"email": self.users[user]}}
+                if str(params.get("include_locale", "")).lower() in ("true", "1") and user in self.locales:
+                    found["locale"] = self.locales[user]
+                return {"ok": True, "user": found}
             case "respond":
                 return {"ok": True}
             case "views.open":

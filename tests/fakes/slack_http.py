@@ -4,8 +4,10 @@ requests the way Slack does."""
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -116,3 +118,88 @@ class SlackAppServer:
         response = self.command(command, text, user_id, token=token)
         assert response.status_code == 200, response.text
         return self.answer(token)
+
+
+# -- interactivity and events, as Slack posts them ----------------------------------------------------------------
+def trigger(user: str) -> str:
+    return f"{next(_TRIGGERS)}.{user}.{time.monotonic_ns()}"
+
+
+class Interactions:
+    """Clicks, forms, shortcuts and events, signed, against a SlackAppServer: what a person does in Slack's
+    interface, as the payloads Slack sends for it."""
+
+    def __init__(self, app: SlackAppServer) -> None:
+        self.app = app
+
+    def _payload(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.app.http.post("/slack/events", content=body, headers=signed_headers(body))
+
+    def event(self, event: dict[str, Any], event_id: str | None = None) -> httpx.Response:
+        body = json.dumps({"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+                           "event_id": event_id or f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
+                           "event": event})
+        return self.app.http.post("/slack/events", content=body,
+                                  headers={**signed_headers(body), "Content-Type": "application/json"})
+
+    def click(self, user: str, action_id: str, value: str, channel: str | None = None) -> str:
+        """A click on a button in a message in `channel`, or (without one) on the person's Home. Returns the
+        response URL's token (a message's click) or "" (a Home's, which has none)."""
+        token = f"click-{user}-{time.monotonic_ns()}" if channel else ""
+        payload: dict[str, Any] = {
+            "type": "block_actions", "team": {"id": "T1", "domain": "stockholm"}, "user": {"id": user},
+            "api_app_id": "A1", "trigger_id": trigger(user),
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
+                         "action_ts": f"{time.time():.6f}"}]}
+        if channel:
+            payload.update(channel={"id": channel}, response_url=self.app.fake.response_url(token),
+                           container={"type": "message", "channel_id": channel, "message_ts": "1.000001"})
+        else:
+            payload.update(container={"type": "view", "view_id": "VH1"}, view={"type": "home", "id": "VH1"})
+        response = self._payload(payload)
+        assert response.status_code == 200, response.text
+        return token
+
+    def submit(self, user: str, view: dict[str, Any], answers: dict[str, str | list[str]]) -> httpx.Response:
+        """The form `view` (as it was opened) sent back filled in, each answer shaped as its element sends it."""
+        values: dict[str, Any] = {}
+        for block in view["blocks"]:
+            name, element = block["block_id"], block["element"]
+            if name not in answers:
+                continue
+            answer = answers[name]
+            match element["type"]:
+                case "plain_text_input":
+                    values[name] = {"value": {"type": "plain_text_input", "value": answer}}
+                case "static_select":
+                    values[name] = {"value": {"type": "static_select", "selected_option": {"value": answer}}}
+                case "multi_static_select":
+                    values[name] = {"value": {"type": "multi_static_select",
+                                              "selected_options": [{"value": v} for v in answer]}}
+                case "users_select":
+                    values[name] = {"value": {"type": "users_select", "selected_user": answer}}
+        return self._payload({
+            "type": "view_submission", "team": {"id": "T1"}, "user": {"id": user}, "api_app_id": "A1",
+            "trigger_id": trigger(user),
+            "view": {"id": "V1", "type": "modal", "callback_id": view["callback_id"],
+                     "private_metadata": view.get("private_metadata", ""), "blocks": view["blocks"],
+                     "state": {"values": values}}})
+
+    def shortcut(self, user: str, callback_id: str, channel: str, text: str, ts: str) -> str:
+        """A message shortcut on a message; returns the response URL's token."""
+        token = f"shortcut-{user}-{time.monotonic_ns()}"
+        response = self._payload({
+            "type": "message_action", "callback_id": callback_id, "trigger_id": trigger(user),
+            "response_url": self.app.fake.response_url(token), "team": {"id": "T1", "domain": "stockholm"},
+            "user": {"id": user}, "channel": {"id": channel, "name": "samverkan"}, "message_ts": ts,
+            "message": {"type": "message", "text": text, "ts": ts, "user": "U0SOMEONE"}})
+        assert response.status_code == 200, response.text
+        return token
+
+    def home_opened(self, user: str, shown: bool = True) -> httpx.Response:
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home",
+                                 "event_ts": f"{time.time():.6f}"}
+        if shown:
+            event["view"] = {"id": "VH1", "type": "home"}
+        return self.event(event)
