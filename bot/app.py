@@ -179,9 +179,7 @@ class Samverkan:
         t = self.texts
         person = None
         try:
-            # Asking the chat platform who this is may take a round trip: never inside the transaction.
-            person = recognise(self.unit_of_work, self.chat, command.user_id, self.clock)
-            t = Texts(language.of(self, command.user_id))  # the person's own; may ask the platform, once
+            person, t = self._sender(command.user_id)
             with self.unit_of_work() as uow:
                 if not uow.inbox.take(entry, self.clock.now()):
                     return "elsewhere"  # another process did it
@@ -204,6 +202,18 @@ class Samverkan:
             log.exception("command /%s %r failed", command.name, command.text[:200])
             self._conclude(entry, command, [Answered(t("error.internal"))], failed=True)
             return "failed"
+
+    def _sender(self, user_id: str) -> tuple[Person | None, Texts]:
+        """Who sent the command, and in which language they read: one read for someone the directory knows and
+        whose language is remembered (nearly every command); otherwise the chat platform is asked, outside any
+        transaction, since that may take a round trip."""
+        with self.unit_of_work(read_only=True) as uow:
+            person = uow.directory.by_slack_user(user_id)
+            remembered = uow.languages.get(user_id)
+        if person is not None and remembered is not None:
+            return person, Texts(remembered.lang)
+        return (recognise(self.unit_of_work, self.chat, user_id, self.clock),
+                Texts(language.of(self, user_id)))  # the person's own; may ask the platform, once
 
     def _context(self, command: Command, uow: UnitOfWork, person, t: Texts) -> Context:  # type: ignore[no-untyped-def]
         return Context(command=command, args=split_words(command.text), model=self.model, t=t, uow=uow,

@@ -172,12 +172,14 @@ def say(app: SlackAppServer, line: str) -> str:
     return app.ask(command, words, user)
 
 
-DOMAIN_EXCLUDED = {"inbox"}
+# What any command writes whoever sends it: its inbox entry, and the language its sender reads, remembered the first
+# time they are seen.
+DOMAIN_EXCLUDED = {"inbox", "user_language"}
 
 
 def snapshot(app: SlackAppServer) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
-    """Every row of every table, but for what a refusal itself writes: its inbox entry, its answer's delivery
-    and its line in the event log."""
+    """Every row of every table, but for what a refusal itself writes: its inbox entry, the sender's language,
+    its answer's delivery and its line in the event log."""
     engine = app.runtime.engine
     rows: dict[str, list[tuple]] = {}  # type: ignore[type-arg]
     with engine.connect() as connection:

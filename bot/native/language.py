@@ -37,7 +37,11 @@ def of(core: Samverkan, user_id: str, fresh: bool = False) -> Lang:
         log.warning("could not read the locale of %s", user_id, exc_info=True)
         return known.lang if known else core.lang
     if told is None:
-        return known.lang if known else core.lang
+        if known is not None:
+            return known.lang
+        # The platform has no locale for them: the default is remembered (not as their choice), so that their next
+        # command need not ask again; opening their Home asks afresh.
+        told = core.lang
     if known is None or known.lang != told:
         with core.unit_of_work() as uow:
             uow.languages.remember(user_id, Language(told, False, core.clock.now()))
