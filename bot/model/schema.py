@@ -7,6 +7,7 @@ beside them, because the Swedish names are the ones written in the contract.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, datetime
 from datetime import time as dt_time
 from typing import Annotated, Literal
@@ -301,23 +302,10 @@ class GovernanceModel(Strict):
     @property
     def calendar(self) -> list[Forum]:
         """The forums that sit, with those held per service catalogue expanded into one forum per catalogue."""
-        expanded: list[Forum] = []
-        for forum in self.forums:
-            if not forum.per_catalogue:
-                expanded.append(forum)
-                continue
-            for cat in self.catalogues:
-                expanded.append(forum.model_copy(update={
-                    "key": f"{forum.key}-{cat.key}",
-                    "name": Label(sv=f"{forum.name.sv} – {cat.name.sv}", en=f"{forum.name.en} – {cat.name.en}"),
-                    "channel": f"{forum.channel}-{cat.key}",
-                    "per_catalogue": False,
-                    "attendees": _owners_only(forum.attendees, cat),
-                }))
-        return expanded
+        return list(_expanded(self.forums, self.catalogues)[0])
 
     def sitting_forum(self, key: str) -> Forum | None:
-        return next((f for f in self.calendar if f.key == key), None)
+        return _expanded(self.forums, self.catalogues)[1].get(key)
 
     def party_class(self, key: str) -> PartyClass | None:
         return next((c for c in self.party_classes if c.key == key), None)
@@ -333,6 +321,41 @@ class GovernanceModel(Strict):
 
     def service(self, key: str) -> Service | None:
         return next((s for s in self.services if s.key == key), None)
+
+
+# The expanded calendar, by the forums and catalogues it was made from: a model is frozen, and every command and duty
+# asks for its sittings, which copying each per-catalogue forum every time made a good part of an escalation's cost.
+# The entry keeps the lists it was made from, so their ids stand for them while it lives; a few models at most.
+_CALENDARS: dict[tuple[int, int], tuple[list[Forum], list[Catalogue], tuple[Forum, ...], dict[str, Forum]]] = {}
+_CALENDARS_KEPT = 16
+_CALENDARS_LOCK = threading.Lock()
+
+
+def _expanded(forums: list[Forum], catalogues: list[Catalogue]) -> tuple[tuple[Forum, ...], dict[str, Forum]]:
+    found = _CALENDARS.get((id(forums), id(catalogues)))
+    if found is not None and found[0] is forums and found[1] is catalogues:
+        return found[2], found[3]
+    expanded: list[Forum] = []
+    for forum in forums:
+        if not forum.per_catalogue:
+            expanded.append(forum)
+            continue
+        for cat in catalogues:
+            expanded.append(forum.model_copy(update={
+                "key": f"{forum.key}-{cat.key}",
+                "name": Label(sv=f"{forum.name.sv} – {cat.name.sv}", en=f"{forum.name.en} – {cat.name.en}"),
+                "channel": f"{forum.channel}-{cat.key}",
+                "per_catalogue": False,
+                "attendees": _owners_only(forum.attendees, cat),
+            }))
+    by_key: dict[str, Forum] = {}
+    for forum in expanded:
+        by_key.setdefault(forum.key, forum)  # the first of a key, as a search in order finds it
+    with _CALENDARS_LOCK:
+        while len(_CALENDARS) >= _CALENDARS_KEPT:
+            _CALENDARS.pop(next(iter(_CALENDARS)))
+        _CALENDARS[(id(forums), id(catalogues))] = (forums, catalogues, tuple(expanded), by_key)
+    return tuple(expanded), by_key
 
 
 def _owners_only(attendees: list[Attendee], catalogue: Catalogue) -> list[Attendee]:
