@@ -62,6 +62,10 @@ PERFORMERS = {
     reports.REPORT_MISSING: reports.perform_missing,
     standing.CONVENE: standing.perform_convene,
 }
+# Performers of many duties of a kind at once, which the sweep uses for what falls due together.
+BATCH_PERFORMERS = {
+    escalation.ESCALATE: escalation.perform_batch,
+}
 PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
@@ -102,8 +106,9 @@ class Samverkan:
         """A runner of this core's duties: the process's own, or (in tests) another process's on a shared
         database."""
         performers = {kind: _bound(performer, self) for kind, performer in PERFORMERS.items()}
+        batches = {kind: functools.partial(performer, self) for kind, performer in BATCH_PERFORMERS.items()}
         return DutyRunner(self.unit_of_work, chat, performers, self.clock, lease=lease, worker=worker,
-                          quiet=frozenset({bus.DELIVER}))
+                          quiet=frozenset({bus.DELIVER}), batches=batches)
 
     @property
     def texts(self) -> Texts:

@@ -3,9 +3,11 @@ PostgreSQL and SQLite alike."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +37,18 @@ class SqlDutyStore:
             return False
         return True
 
+    def plan_many(self, duties: Sequence[Duty]) -> None:
+        if not duties:
+            return
+        # One statement, and a key planned already (by anyone, in any state) is left as it is: ON CONFLICT DO
+        # NOTHING, which both databases have, instead of a look-up and a savepoint per duty.
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        self.session.execute(
+            insert(DutyRow).on_conflict_do_nothing(index_elements=[DutyRow.key]),
+            [{"key": d.key, "kind": d.kind, "due_at": d.due, "not_after": d.not_after, "payload": d.payload,
+              "state": "pending", "attempts": 0, "note": ""} for d in duties],
+        )
+
     def unplan(self, key: str) -> bool:
         result = self.session.execute(
             update(DutyRow).where(DutyRow.key == key, DutyRow.state == "pending").values(state="withdrawn")
@@ -60,6 +74,18 @@ class SqlDutyStore:
             .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=DutyRow.attempts + 1)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def claim_many(self, keys: Sequence[str], worker: str, now: datetime) -> set[str]:
+        if not keys:
+            return set()
+        # One conditional update for the batch: a duty someone else claimed (or gave back for later) since it was
+        # read is no longer pending and due, and is not among the keys returned.
+        result = self.session.execute(
+            update(DutyRow).where(DutyRow.key.in_(keys), DutyRow.state == "pending", DutyRow.due_at <= now)
+            .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=DutyRow.attempts + 1)
+            .returning(DutyRow.key).execution_options(synchronize_session=False)
+        )
+        return set(result.scalars())
 
     def renew(self, keys: list[str], worker: str, now: datetime) -> int:
         result = self.session.execute(
@@ -92,6 +118,21 @@ class SqlDutyStore:
             .values(state=outcome, finished_at=now, note=note[:300])
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def finish_many(self, outcomes: Mapping[str, tuple[Outcome, str]], worker: str, now: datetime) -> set[str]:
+        # One update for each outcome and note: nearly always one for the whole batch ("done", no note).
+        together: dict[tuple[Outcome, str], list[str]] = {}
+        for key, (outcome, note) in outcomes.items():
+            together.setdefault((outcome, note[:300]), []).append(key)
+        mine: set[str] = set()
+        for (outcome, note), keys in together.items():
+            result = self.session.execute(
+                update(DutyRow).where(DutyRow.key.in_(keys), DutyRow.state == "claimed", DutyRow.claimed_by == worker)
+                .values(state=outcome, finished_at=now, note=note)
+                .returning(DutyRow.key).execution_options(synchronize_session=False)
+            )
+            mine.update(result.scalars())
+        return mine
 
     def state(self, key: str) -> str | None:
         return self.session.scalar(select(DutyRow.state).where(DutyRow.key == key))

@@ -3,15 +3,16 @@ without a settlement. Either way it happens once: the store moves it only from t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.directory.people import Person, mention
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement, Entry
 from bot.duties import Duty, OnceChat, Outcome
-from bot.forum.calendar import next_sitting
+from bot.forum.calendar import Change, next_sitting
 from bot.i18n import Texts
 from bot.message import Message, Span, Text, separated
 from bot.model import parties
@@ -42,20 +43,27 @@ def withdraw(uow: UnitOfWork, d: Disagreement) -> None:
             uow.duties.unplan(key)
 
 
+def ascent(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: datetime, actor: str, party: str,
+           reason: str, ref: str = "") -> tuple[Disagreement, Entry]:
+    """One rung up, or into formal dispute from the top, as it will be once written: the disagreement moved and
+    the history entry that says so."""
+    if ladder.is_top(d):
+        moved = replace(d, level_since=now, deadline=None, state="formal", proposal=None)
+        return moved, Entry(d.id, now, actor, party, "formal", d.level, d.forum, reason, ref)
+    level = d.path[d.level + 1]
+    forum = ladder.sitting_forum(model, level, d.catalogue)
+    deadline = ladder.deadline(forum, level, now, uow.forum.changes(forum.key))
+    moved = replace(d, level=d.level + 1, forum=forum.key, level_since=now, deadline=deadline, proposal=None)
+    return moved, Entry(d.id, now, actor, party, "escalated", moved.level, forum.key, reason, ref)
+
+
 def climb(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: datetime, actor: str, party: str,
           reason: str, ref: str = "") -> Disagreement | None:
     """One rung up, or into formal dispute from the top; None when someone else moved it first."""
-    if ladder.is_top(d):
-        if not uow.disagreements.move(d.id, d.level, d.level, d.forum, now, None, state="formal"):
-            return None
-        uow.disagreements.append(Entry(d.id, now, actor, party, "formal", d.level, d.forum, reason, ref))
-    else:
-        level = d.path[d.level + 1]
-        forum = ladder.sitting_forum(model, level, d.catalogue)
-        deadline = ladder.deadline(forum, level, now, uow.forum.changes(forum.key))
-        if not uow.disagreements.move(d.id, d.level, d.level + 1, forum.key, now, deadline):
-            return None
-        uow.disagreements.append(Entry(d.id, now, actor, party, "escalated", d.level + 1, forum.key, reason, ref))
+    moved, entry = ascent(model, uow, d, now, actor, party, reason, ref)
+    if not uow.disagreements.move(d.id, d.level, moved.level, moved.forum, now, moved.deadline, state=moved.state):
+        return None
+    uow.disagreements.append(entry)
     moved = uow.disagreements.get(d.id)
     assert moved is not None
     plan(uow, moved)
@@ -162,44 +170,132 @@ def _stamp(instant: datetime) -> str:
 
 
 def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    result = perform_batch(core, [duty], now, {duty.key: once})[duty.key]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
+                  onces: Mapping[str, OnceChat]) -> dict[str, Outcome | Exception]:
+    """The escalations that fell due, together: their disagreements read and locked in one query, each decided as
+    if alone and in order, the moves, history entries and next steps written together in one transaction; then each
+    one's news said through its own OnceChat, so that one failure is retried alone and a recovering performer
+    skips what was said."""
     t = core.texts
     model = core.model
-    disagreement_id, level = int(duty.payload["id"]), int(duty.payload["level"])
+    outcomes: dict[str, Outcome | Exception] = {}
+    news: dict[str, list[tuple[Person, Message]]] = {}
+    unsettled = t.text("disagreement.reason_unsettled")
     with core.unit_of_work() as uow:
-        d = uow.disagreements.get(disagreement_id, lock=True)
-        if d is None:
-            return "dropped"
-        if d.is_open and d.level == level:
-            forum = ladder.sitting_forum(model, d.rung, d.catalogue)
-            due = ladder.deadline(forum, d.rung, d.level_since, uow.forum.changes(forum.key))
-            if due is not None and due > now:
-                # The sitting was moved later since this was planned: it still gets its chance.
-                uow.duties.plan(Duty(f"{duty_key(d.id, level)}:{_stamp(due)}", ESCALATE, due, payload=duty.payload))
-                uow.commit()
-                return "dropped"
-            if d.led_by:
-                # Between suppliers nothing climbs: the City is told that its clarification is awaited.
-                if any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
-                    news = awaiting(model, uow, d, t) if once.recovering else []
-                    return _deliver(news, once) if news else "dropped"
-                uow.disagreements.set_deadline(d.id, None)
-                uow.disagreements.append(Entry(d.id, now, BOT, "", "awaiting", d.level, d.forum,
-                                               t.text("disagreement.reason_unsettled"), duty.key))
-                news = awaiting(model, uow, d, t)
-                uow.commit()
-                return _deliver(news, once)
-            moved = climb(model, uow, d, now, BOT, "", t.text("disagreement.reason_unsettled"), ref=duty.key)
-            if moved is None:
-                return "dropped"
-            news = announce(model, uow, moved, t, t("disagreement.reason_unsettled"))
-            uow.commit()
-        elif once.recovering and any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
-            # This duty moved it and its performer died before saying so: say it now; OnceChat skips what was said.
-            news = (awaiting(model, uow, d, t) if d.led_by
-                    else announce(model, uow, d, t, t("disagreement.reason_unsettled")))
-        else:
-            return "dropped"  # settled, or moved on by a person, since it was planned
-    return _deliver(news, once)
+        found = dict(uow.disagreements.get_many(sorted({int(d.payload["id"]) for d in duties}), lock=True))
+        # Nothing here changes the directory or the agreed dates: the batch reads each party's people once.
+        seen = _Remembering(uow)
+        moves: list[tuple[int, Disagreement]] = []
+        entries: list[Entry] = []
+        plans: list[Duty] = []
+        for duty in duties:
+            once = onces[duty.key]
+            disagreement_id, level = int(duty.payload["id"]), int(duty.payload["level"])
+            d = found.get(disagreement_id)
+            if d is None:
+                outcomes[duty.key] = "dropped"
+            elif d.is_open and d.level == level:
+                forum = ladder.sitting_forum(model, d.rung, d.catalogue)
+                due = ladder.deadline(forum, d.rung, d.level_since, seen.forum.changes(forum.key))
+                if due is not None and due > now:
+                    # The sitting was moved later since this was planned: it still gets its chance.
+                    plans.append(Duty(f"{duty_key(d.id, level)}:{_stamp(due)}", ESCALATE, due,
+                                      payload=duty.payload))
+                    outcomes[duty.key] = "dropped"
+                elif d.led_by:
+                    # Between suppliers nothing climbs: the City is told that its clarification is awaited.
+                    if any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
+                        if once.recovering:
+                            news[duty.key] = awaiting(model, seen, d, t)
+                        else:
+                            outcomes[duty.key] = "dropped"
+                        continue
+                    uow.disagreements.set_deadline(d.id, None)
+                    found[d.id] = replace(d, deadline=None)
+                    entries.append(Entry(d.id, now, BOT, "", "awaiting", d.level, d.forum, unsettled, duty.key))
+                    news[duty.key] = awaiting(model, seen, d, t)
+                else:
+                    moved, entry = ascent(model, seen, d, now, BOT, "", unsettled, ref=duty.key)
+                    moves.append((d.level, moved))
+                    entries.append(entry)
+                    if moved.is_open and moved.deadline is not None:
+                        plans.append(Duty(duty_key(moved.id, moved.level), ESCALATE, moved.deadline,
+                                          payload={"id": moved.id, "level": moved.level}))
+                    found[d.id] = moved  # a second duty of this disagreement in the batch finds it moved
+                    news[duty.key] = announce(model, seen, moved, t, t("disagreement.reason_unsettled"))
+            elif once.recovering and any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
+                # This duty moved it and its performer died before saying so: say it now; OnceChat skips what was
+                # said.
+                news[duty.key] = (awaiting(model, seen, d, t) if d.led_by
+                                  else announce(model, seen, d, t, t("disagreement.reason_unsettled")))
+            else:
+                outcomes[duty.key] = "dropped"  # settled, or moved on by a person, since it was planned
+        # The rows are locked (and on SQLite the database is), so each is still where it was read: all move.
+        if moves and uow.disagreements.move_many(moves) != len(moves):
+            raise RuntimeError("a disagreement moved under its lock")
+        uow.disagreements.append_many(entries)
+        uow.duties.plan_many(plans)
+        uow.commit()
+    for duty in duties:
+        if duty.key in news:
+            try:
+                outcomes[duty.key] = _deliver(news[duty.key], onces[duty.key])
+            except Exception as exc:
+                outcomes[duty.key] = exc
+    return outcomes
+
+
+class _Remembering:
+    """A unit of work whose directory and agreed dates are read once per party, person and forum: for a batch,
+    which changes neither."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self.directory = _Directory(uow)
+        self.forum = _Dates(uow)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+
+class _Directory:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._directory = uow.directory
+        self._people: dict[str | None, list[Person]] = {}
+        self._by_key: dict[str, Person | None] = {}
+
+    def people(self, party: str | None = None) -> list[Person]:
+        if party not in self._people:
+            self._people[party] = list(self._directory.people(party))
+        return self._people[party]
+
+    def by_key(self, key: str) -> Person | None:
+        if key not in self._by_key:
+            self._by_key[key] = self._directory.by_key(key)
+        return self._by_key[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._directory, name)
+
+
+class _Dates:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._forum = uow.forum
+        self._changes: dict[str | None, list[Change]] = {}
+
+    def changes(self, forum: str | None = None) -> list[Change]:
+        if forum not in self._changes:
+            self._changes[forum] = list(self._forum.changes(forum))
+        return self._changes[forum]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._forum, name)
 
 
 def _deliver(news: list[tuple[Person, Message]], once: OnceChat) -> Outcome:
