@@ -10,11 +10,19 @@ import re
 import threading
 from datetime import date, datetime
 from datetime import time as dt_time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Lang = Literal["sv", "en"]
+
+
+class _HasKey(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+_Keyed = TypeVar("_Keyed", bound=_HasKey)
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
@@ -308,19 +316,19 @@ class GovernanceModel(Strict):
         return _expanded(self.forums, self.catalogues)[1].get(key)
 
     def party_class(self, key: str) -> PartyClass | None:
-        return next((c for c in self.party_classes if c.key == key), None)
+        return _keyed(self.party_classes).get(key)
 
     def party(self, key: str) -> Party | None:
-        return next((p for p in self.parties if p.key == key), None)
+        return _keyed(self.parties).get(key)
 
     def role(self, key: str) -> Role | None:
-        return next((r for r in self.roles if r.key == key), None)
+        return _keyed(self.roles).get(key)
 
     def forum(self, key: str) -> Forum | None:
-        return next((f for f in self.forums if f.key == key), None)
+        return _keyed(self.forums).get(key)
 
     def service(self, key: str) -> Service | None:
-        return next((s for s in self.services if s.key == key), None)
+        return _keyed(self.services).get(key)
 
 
 # The expanded calendar, by the forums and catalogues it was made from: a model is frozen, and every command and duty
@@ -356,6 +364,25 @@ def _expanded(forums: list[Forum], catalogues: list[Catalogue]) -> tuple[tuple[F
             _CALENDARS.pop(next(iter(_CALENDARS)))
         _CALENDARS[(id(forums), id(catalogues))] = (forums, catalogues, tuple(expanded), by_key)
     return tuple(expanded), by_key
+
+
+_KEYED: dict[int, tuple[list[Any], dict[str, Any]]] = {}
+
+
+def _keyed(items: list[_Keyed]) -> dict[str, _Keyed]:
+    """The model's entries of one kind by key (the first of a key, as a search in order finds it), made once per
+    list: a party, a forum or a role is looked up many times for every message."""
+    found = _KEYED.get(id(items))
+    if found is not None and found[0] is items:
+        return found[1]
+    index: dict[str, _Keyed] = {}
+    for item in items:
+        index.setdefault(item.key, item)
+    with _CALENDARS_LOCK:
+        while len(_KEYED) >= 8 * _CALENDARS_KEPT:
+            _KEYED.pop(next(iter(_KEYED)))
+        _KEYED[id(items)] = (items, index)
+    return index
 
 
 def _owners_only(attendees: list[Attendee], catalogue: Catalogue) -> list[Attendee]:
