@@ -276,10 +276,10 @@ class DutyRunner:
         with self.unit_of_work() as uow:
             mine = uow.duties.finish_many({d.key: (outcome, note) for d, outcome, note in finished}, self.worker,
                                           now)
-            for duty, outcome, note in finished:
-                if duty.key in mine and (duty.kind not in self.quiet or outcome != "done"):
-                    uow.events.record(Event(now, self.worker, f"duty.{outcome}", duty.key[:300],
-                                            {"kind": duty.kind, "due": duty.due.isoformat(), "note": note}))
+            uow.events.record_many([Event(now, self.worker, f"duty.{outcome}", duty.key[:300],
+                                          {"kind": duty.kind, "due": duty.due.isoformat(), "note": note})
+                                    for duty, outcome, note in finished
+                                    if duty.key in mine and (duty.kind not in self.quiet or outcome != "done")])
             uow.commit()
         return sum(1 for d, outcome, _ in finished if outcome == "done" and d.key in mine)
 

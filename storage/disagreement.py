@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, union_all, update
+from sqlalchemy import Row, bindparam, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.disagreement.records import (
@@ -46,12 +47,13 @@ class SqlDisagreementStore:
     def get_many(self, ids: Sequence[int], lock: bool = False) -> Mapping[int, Disagreement]:
         if not ids:
             return {}
-        # In id order, so that two batches locking rows of the same disagreements cannot wait for each other.
-        query = select(DisagreementRow).where(DisagreementRow.id.in_(ids)).order_by(DisagreementRow.id)
+        # Plain rows, not ORM objects: a batch has many. In id order, so that two batches locking rows of the same
+        # disagreements cannot wait for each other.
+        table = DisagreementRow.__table__
+        query = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
         if lock:
             query = query.with_for_update()
-        rows = self.session.scalars(query.execution_options(populate_existing=True))
-        return {row.id: _disagreement(row) for row in rows}
+        return {row.id: _disagreement(row) for row in self.session.execute(query)}
 
     def move(self, disagreement_id: int, from_level: int, to_level: int, forum: str, since: datetime,
              deadline: datetime | None, state: State = "open") -> bool:
@@ -128,7 +130,7 @@ class SqlDisagreementStore:
 
     def append_many(self, entries: Sequence[Entry]) -> None:
         if entries:
-            self.session.execute(insert(DisagreementEntryRow), [
+            self.session.execute(insert(DisagreementEntryRow.__table__), [
                 {"disagreement_id": e.disagreement, "at": e.at, "actor": e.actor, "party": e.party, "kind": e.kind,
                  "level": e.level, "forum": e.forum, "text": e.text, "ref": e.ref} for e in entries])
 
@@ -183,7 +185,7 @@ class SqlDisagreementStore:
         return [_entry(row) for row in self.session.scalars(query)]
 
 
-def _disagreement(row: DisagreementRow) -> Disagreement:
+def _disagreement(row: DisagreementRow | Row[Any]) -> Disagreement:
     proposal = None
     if row.proposal_text is not None:
         proposal = Proposal(row.proposal_text, row.proposal_by or "", row.proposal_party or "",

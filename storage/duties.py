@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,8 +44,9 @@ class SqlDutyStore:
         # One statement, and a key planned already (by anyone, in any state) is left as it is: ON CONFLICT DO
         # NOTHING, which both databases have, instead of a look-up and a savepoint per duty.
         insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        table = DutyRow.__table__
         self.session.execute(
-            insert(DutyRow).on_conflict_do_nothing(index_elements=[DutyRow.key]),
+            insert(table).on_conflict_do_nothing(index_elements=[table.c.key]),
             [{"key": d.key, "kind": d.kind, "due_at": d.due, "not_after": d.not_after, "payload": d.payload,
               "state": "pending", "attempts": 0, "note": ""} for d in duties],
         )
@@ -64,9 +66,11 @@ class SqlDutyStore:
         return _duty(row) if row is not None else None
 
     def due(self, now: datetime, limit: int) -> list[Duty]:
-        query = (select(DutyRow).where(DutyRow.state == "pending", DutyRow.due_at <= now)
-                 .order_by(DutyRow.due_at, DutyRow.id).limit(limit))
-        return [_duty(row) for row in self.session.scalars(query)]
+        # Plain rows, not ORM objects: a sweep reads up to a batch of them.
+        table = DutyRow.__table__
+        query = (select(table).where(table.c.state == "pending", table.c.due_at <= now)
+                 .order_by(table.c.due_at, table.c.id).limit(limit))
+        return [_duty(row) for row in self.session.execute(query)]
 
     def claim(self, key: str, worker: str, now: datetime) -> bool:
         result = self.session.execute(
@@ -80,11 +84,7 @@ class SqlDutyStore:
             return set()
         # One conditional update for the batch: a duty someone else claimed (or gave back for later) since it was
         # read is no longer pending and due, and is not among the keys returned.
-        result = self.session.execute(
-            update(DutyRow).where(DutyRow.key.in_(keys), DutyRow.state == "pending", DutyRow.due_at <= now)
-            .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=DutyRow.attempts + 1)
-            .returning(DutyRow.key).execution_options(synchronize_session=False)
-        )
+        result = self.session.execute(_CLAIM_MANY, {"keys": list(keys), "worker": worker, "now": now})
         return set(result.scalars())
 
     def renew(self, keys: list[str], worker: str, now: datetime) -> int:
@@ -126,11 +126,8 @@ class SqlDutyStore:
             together.setdefault((outcome, note[:300]), []).append(key)
         mine: set[str] = set()
         for (outcome, note), keys in together.items():
-            result = self.session.execute(
-                update(DutyRow).where(DutyRow.key.in_(keys), DutyRow.state == "claimed", DutyRow.claimed_by == worker)
-                .values(state=outcome, finished_at=now, note=note)
-                .returning(DutyRow.key).execution_options(synchronize_session=False)
-            )
+            result = self.session.execute(_FINISH_MANY, {"keys": keys, "worker": worker, "now": now,
+                                                         "outcome": outcome, "note": note})
             mine.update(result.scalars())
         return mine
 
@@ -138,6 +135,28 @@ class SqlDutyStore:
         return self.session.scalar(select(DutyRow.state).where(DutyRow.key == key))
 
 
-def _duty(row: DutyRow) -> Duty:
+# The batch statements, made once: the keys are one expanding parameter. They find the rows by their keys: the
+# state is compared as `state || ''`, which no index has, for with a list of keys SQLite (which keeps no statistics)
+# would otherwise read every pending duty along the (state, due_at) index.
+_DUTY = DutyRow.__table__
+_STATE = _DUTY.c.state + ""
+_CLAIM_MANY = (
+    update(_DUTY)
+    .where(_DUTY.c.key.in_(bindparam("keys", expanding=True)), _STATE == "pending",
+           _DUTY.c.due_at <= bindparam("now"))
+    .values(state="claimed", claimed_by=bindparam("worker"), claimed_at=bindparam("now"),
+            attempts=_DUTY.c.attempts + 1)
+    .returning(_DUTY.c.key)
+)
+_FINISH_MANY = (
+    update(_DUTY)
+    .where(_DUTY.c.key.in_(bindparam("keys", expanding=True)), _STATE == "claimed",
+           _DUTY.c.claimed_by == bindparam("worker"))
+    .values(state=bindparam("outcome"), finished_at=bindparam("now"), note=bindparam("note"))
+    .returning(_DUTY.c.key)
+)
+
+
+def _duty(row: DutyRow | Row[Any]) -> Duty:
     return Duty(key=row.key, kind=row.kind, due=row.due_at, not_after=row.not_after, payload=dict(row.payload),
                 attempts=row.attempts)
