@@ -104,11 +104,12 @@ def leaders(model: GovernanceModel, uow: UnitOfWork, d: Disagreement) -> list[Pe
     return ladder.representatives(model, forum, d.led_by, uow.directory.people(d.led_by))
 
 
-def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts) -> Span:
-    """Who must attend the level's forum for each party, mentioned."""
+def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts,
+               attending: dict[str, list[Person]] | None = None) -> Span:
+    """Who must attend the level's forum for each party (`attending`, when the caller has it), mentioned."""
     parts: list[Span] = []
     spoken = speakers(model, d)
-    for key, people in representatives(model, uow, d).items():
+    for key, people in (attending if attending is not None else representatives(model, uow, d)).items():
         name = parties.name(model, key, t.lang)
         if spoken[key] != key:
             name = t.text("disagreement.represented", party=name, speaker=parties.name(model, spoken[key], t.lang))
@@ -117,12 +118,14 @@ def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Text
     return separated(parts, " · ")
 
 
-def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: Iterable[Person] = ()) -> list[Person]:
+def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: Iterable[Person] = (),
+              attending: dict[str, list[Person]] | None = None) -> list[Person]:
     """Who is told about a disagreement, always directly: a forum's channel is read by whoever is in it, and a
     dispute is the business of its parties (and of the City's oversight) alone. Its parties' representatives at
-    the level, the City's people who lead it or attend for the oversight, whoever raised it, and the people named
-    alongside."""
-    reached = [*leaders(model, uow, d), *(p for people in representatives(model, uow, d).values() for p in people)]
+    the level (`attending`, when the caller has them), the City's people who lead it or attend for the oversight,
+    whoever raised it, and the people named alongside."""
+    attending = attending if attending is not None else representatives(model, uow, d)
+    reached = [*leaders(model, uow, d), *(p for people in attending.values() for p in people)]
     forum = model.sitting_forum(d.forum)
     if forum is not None:
         for party in model.parties:
@@ -137,7 +140,8 @@ def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts,
              reason: Message) -> list[tuple[Person, Message]]:
     """What the parties are told when a disagreement arrives at a level (or goes formal)."""
     parties_named = parties_text(model, d, t)
-    attendees = attendance(model, uow, d, t)
+    attending = representatives(model, uow, d)
+    attendees = attendance(model, uow, d, t, attending)
     forum = model.sitting_forum(d.forum)
     sitting = next_sitting(forum, d.level_since, uow.forum.changes(d.forum)) if forum and forum.convenes else None
     when = t.when(sitting.start) if sitting else t("disagreement.no_sitting")
@@ -155,7 +159,7 @@ def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts,
                  forum=level_name(model, d, t), level=d.level + 1, levels=len(d.path), reason=reason, sitting=when,
                  deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"),
                  attendees=attendees)
-    return [(person, text) for person in concerned(model, uow, d)]
+    return [(person, text) for person in concerned(model, uow, d, attending=attending)]
 
 
 def awaiting(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts) -> list[tuple[Person, Message]]:

@@ -184,12 +184,33 @@ def _representable(instant: datetime, length: timedelta) -> bool:
 _LOOKS = (timedelta(days=40), timedelta(days=100), timedelta(days=200))
 
 
+# The latest answers of next_sitting, by the forum (its identity: the entry keeps it, so the id stands for it), the
+# instant, the agreed dates and the rest: a sweep asks the same of many disagreements at once.
+_NEXT: dict[tuple[object, ...], tuple[Forum, Sitting | None]] = {}
+_NEXT_KEPT = 512
+_NEXT_LOCK = threading.Lock()
+
+
 def next_sitting(forum: Forum, now: datetime, changes: Iterable[Change] = (), horizon_days: int = 400,
                  held_only: bool = True) -> Sitting | None:
-    """The first sitting (held, unless told) that starts in the horizon. Looked for in growing windows: the
-    sittings of a window and of the next together are the sittings of both, unless an agreed move crosses the
-    border between them, and then the whole horizon is reckoned at once."""
+    """The first sitting (held, unless told) that starts in the horizon."""
     changes = tuple(changes)
+    key = (id(forum), now, changes, horizon_days, held_only)
+    kept = _NEXT.get(key)
+    if kept is not None and kept[0] is forum:
+        return kept[1]
+    found = _next_sitting(forum, now, changes, horizon_days, held_only)
+    with _NEXT_LOCK:
+        while len(_NEXT) >= _NEXT_KEPT:
+            _NEXT.pop(next(iter(_NEXT)))
+        _NEXT[key] = (forum, found)
+    return found
+
+
+def _next_sitting(forum: Forum, now: datetime, changes: tuple[Change, ...], horizon_days: int,
+                  held_only: bool) -> Sitting | None:
+    """Looked for in growing windows: the sittings of a window and of the next together are the sittings of both,
+    unless an agreed move crosses the border between them, and then the whole horizon is reckoned at once."""
     end = now + timedelta(days=horizon_days)
     borders = [now + look for look in _LOOKS if now + look < end]
     if any(c.kind == "move" and c.original and c.start and (c.original < border) != (c.start < border)
