@@ -66,11 +66,9 @@ class SqlDutyStore:
         return _duty(row) if row is not None else None
 
     def due(self, now: datetime, limit: int) -> list[Duty]:
-        # Plain rows, not ORM objects: a sweep reads up to a batch of them.
-        table = DutyRow.__table__
-        query = (select(table).where(table.c.state == "pending", table.c.due_at <= now)
-                 .order_by(table.c.due_at, table.c.id).limit(limit))
-        return [_duty(row) for row in self.session.execute(query)]
+        # Plain rows, not ORM objects: a sweep reads up to a batch of them; every second, so the statement is
+        # made once.
+        return [_duty(row) for row in self.session.execute(_DUE, {"now": now, "limit": limit})]
 
     def claim(self, key: str, worker: str, now: datetime) -> bool:
         result = self.session.execute(
@@ -95,9 +93,8 @@ class SqlDutyStore:
         return result.rowcount  # type: ignore[attr-defined]
 
     def stale(self, claimed_before: datetime, limit: int) -> list[tuple[Duty, datetime]]:
-        query = (select(DutyRow).where(DutyRow.state == "claimed", DutyRow.claimed_at < claimed_before)
-                 .order_by(DutyRow.claimed_at).limit(limit))
-        return [(_duty(row), row.claimed_at) for row in self.session.scalars(query) if row.claimed_at]
+        rows = self.session.execute(_STALE, {"before": claimed_before, "limit": limit})
+        return [(_duty(row), row.claimed_at) for row in rows if row.claimed_at]
 
     def reclaim(self, key: str, worker: str, now: datetime, claimed_at: datetime) -> bool:
         result = self.session.execute(
@@ -140,6 +137,10 @@ class SqlDutyStore:
 # would otherwise read every pending duty along the (state, due_at) index.
 _DUTY = DutyRow.__table__
 _STATE = _DUTY.c.state + ""
+_DUE = (select(_DUTY).where(_DUTY.c.state == "pending", _DUTY.c.due_at <= bindparam("now"))
+        .order_by(_DUTY.c.due_at, _DUTY.c.id).limit(bindparam("limit")))
+_STALE = (select(_DUTY).where(_DUTY.c.state == "claimed", _DUTY.c.claimed_at < bindparam("before"))
+          .order_by(_DUTY.c.claimed_at).limit(bindparam("limit")))
 _CLAIM_MANY = (
     update(_DUTY)
     .where(_DUTY.c.key.in_(bindparam("keys", expanding=True)), _STATE == "pending",
