@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from bot.chat import ChatPort
 from bot.clock import Clock
@@ -125,6 +125,11 @@ Performer = Callable[[Duty, datetime, OnceChat], Outcome]
 BatchPerformer = Callable[[Sequence[Duty], datetime, Mapping[str, OnceChat]], Mapping[str, "Outcome | Exception"]]
 
 
+class Look(NamedTuple):
+    stale: list[tuple[Duty, datetime]]
+    due: list[Duty]
+
+
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, 8 ... seconds after the `attempts`-th failure, at most a minute: a Slack hiccup heals in seconds,
     an outage is not hammered."""
@@ -190,12 +195,20 @@ class DutyRunner:
             return set(self._held)
 
     # -- sweeping -------------------------------------------------------------------------------------------------
-    def sweep(self) -> int:
-        """Performs every duty due now that nobody else has; returns how many this worker performed."""
+    def look(self, uow: Any) -> Look:
+        """What a sweep would do now, read in the caller's unit of work: the claims of dead performers to take
+        over and the duties due."""
+        return Look(uow.duties.stale(self.clock.now() - self.lease, self.batch),
+                    uow.duties.due(self.clock.now(), self.batch))
+
+    def sweep(self, look: Look | None = None) -> int:
+        """Performs every duty due now that nobody else has, as `look` found them if given (read just before, in
+        a transaction of the caller's); returns how many this worker performed."""
         done = 0
-        with self.unit_of_work(read_only=True) as uow:
-            stale = uow.duties.stale(self.clock.now() - self.lease, self.batch)
-            due = uow.duties.due(self.clock.now(), self.batch)
+        if look is None:
+            with self.unit_of_work(read_only=True) as uow:
+                look = self.look(uow)
+        stale, due = look
         for duty, claimed_at in stale:
             # Each claim is dated when it is made: a sweep that has run for a while must not look old.
             if self._claim(lambda uow, d=duty, c=claimed_at: uow.duties.reclaim(d.key, self.worker, self.clock.now(),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
@@ -49,6 +51,16 @@ class EventLog(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Glance:
+    """What the scheduler's tick must know every second, read in one statement."""
+
+    calendar: int  # the calendar's version (ForumStore.calendar_version)
+    waiting: bool  # a command received before then still waits: its process died
+    due: bool  # a pending duty is due
+    stale: bool  # a claim was last renewed before then: its performer died
+
+
 class UnitOfWork(Protocol):
     """One transaction. Use cases change things through it and never commit: whoever opened it does."""
 
@@ -67,6 +79,11 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
+
+    def glance(self, now: datetime, received_before: datetime, claimed_before: datetime) -> Glance:
+        """Whether there is anything for a tick to do, and the calendar's version: one read where the answers
+        are nearly always "nothing" and the same version."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UtcDateTime
@@ -157,6 +157,15 @@ class MarkRow(Base):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CounterRow(Base):
+    """A number bumped in the transaction of a change, so that other processes see at a glance that it happened."""
+
+    __tablename__ = "counter"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class IncidentRow(Base):
