@@ -28,8 +28,13 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._sessions()
         if self._read_only:
-            # Said before the transaction begins: on SQLite a reader then takes no write lock.
-            self.session.connection(execution_options={READ_ONLY: True})
+            # Said before the transaction begins: on SQLite a reader then takes no write lock. On PostgreSQL, where
+            # every statement of a transaction sees the latest commits anyway (READ COMMITTED), a reader runs
+            # without one: no BEGIN and no ROLLBACK, two round trips fewer for the tick every second.
+            options: dict[str, object] = {READ_ONLY: True}
+            if self.session.get_bind().dialect.name == "postgresql":
+                options["isolation_level"] = "AUTOCOMMIT"
+            self.session.connection(execution_options=options)
         self.directory = SqlDirectoryStore(self.session)
         self.events = SqlEventLog(self.session)
         self.duties = SqlDutyStore(self.session)
