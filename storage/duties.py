@@ -57,8 +57,10 @@ class SqlDutyStore:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    def pending_keys(self, prefix: str) -> set[str]:
+    def pending_keys(self, prefix: str, kind: str | None = None) -> set[str]:
         query = select(DutyRow.key).where(DutyRow.state == "pending", DutyRow.key.startswith(prefix, autoescape=True))
+        if kind is not None:
+            query = query.where(DutyRow.kind == kind)
         return set(self.session.scalars(query))
 
     def get(self, key: str) -> Duty | None:

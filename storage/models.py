@@ -68,8 +68,9 @@ class EventRow(Base):
 
 class DutyRow(Base):
     __tablename__ = "duty"
-    # The sweep reads only pending rows in due order: its cost follows the number due, not the number planned.
-    __table_args__ = (Index("ix_duty_state_due", "state", "due_at"),)
+    # The sweep reads only pending rows in due order: its cost follows the number due, not the number planned. A
+    # planner reads its own kind's pending rows, not every pending row.
+    __table_args__ = (Index("ix_duty_state_due", "state", "due_at"), Index("ix_duty_kind_state", "kind", "state"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)

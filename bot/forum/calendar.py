@@ -57,6 +57,14 @@ class Sitting:
         return f"{self.forum}-{self.original.strftime('%Y%m%dT%H%MZ')}"
 
 
+def by_forum(changes: Iterable[Change]) -> dict[str, list[Change]]:
+    """Every forum's agreed dates, from all of them read at once."""
+    found: dict[str, list[Change]] = {}
+    for change in changes:
+        found.setdefault(change.forum, []).append(change)
+    return found
+
+
 @cache
 def _holidays(year: int) -> dict[date, str]:
     official = holidays.Sweden(years=year, include_sundays=False, language="sv")

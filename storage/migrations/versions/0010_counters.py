@@ -1,6 +1,7 @@
 """Counters that other processes read to know that something changed: `calendar` is bumped in the transaction of
 every change reminders are planned from (CalendarChanged), so each process's per-second tick plans anew only when
-it moved, with one read of one row.
+it moved, with one read of one row. And an index by which a planner reads the pending duties of its own kind, not
+every pending duty (escalations waiting for their sittings are most of them).
 
 Revision ID: 0010
 Revises: 0008
@@ -24,7 +25,9 @@ def upgrade() -> None:
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_counter")),
     )
+    op.create_index("ix_duty_kind_state", "duty", ["kind", "state"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_duty_kind_state", table_name="duty")
     op.drop_table("counter")
