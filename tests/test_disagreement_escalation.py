@@ -113,6 +113,30 @@ def test_a_runner_that_dies_mid_way_is_finished_by_another_without_posting_twice
     assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
 
 
+@pytest.mark.parametrize("death", [ConnectionError, Killed], ids=["slack-fails", "kill-9"])
+def test_a_batch_stopped_half_way_is_finished_by_another_telling_each_person_once(
+        dialogue: Dialogue, clock: ManualClock, death: type[BaseException]) -> None:
+    # The sweep escalates the three together (one claim, one transaction), then tells each one's people in turn:
+    # it stops at the sixth message, the first disagreement told, the second half told, the third not at all.
+    refs = [opened(dialogue, f"Fråga {n}") for n in range(3)]
+    before = {ref: len(told_about(dialogue, ref)) for ref in refs}
+    clock.set(PAST_DEADLINE)
+    dying = dialogue.core.duty_runner(Crashing(dialogue.chat, 6, death), worker="dies", lease=timedelta(minutes=2))
+    if death is Killed:
+        with pytest.raises(Killed):
+            dying.sweep()
+    else:
+        assert dying.sweep() == 1  # the first is done; the others are given back, to be tried again in seconds
+    assert [level(dialogue, ref) for ref in refs] == [2, 2, 2]  # all moved, in the one transaction
+    survivor = dialogue.core.duty_runner(dialogue.chat, worker="survives", lease=timedelta(minutes=2))
+    clock.advance(timedelta(minutes=3) if death is Killed else timedelta(seconds=2))
+    assert survivor.sweep() == (3 if death is Killed else 2)
+    for ref in refs:
+        told = told_about(dialogue, ref)[before[ref]:]
+        assert sorted(told) == sorted({"U01KARINBG", "U02ALIHASN", "U02JOHANEK", "U01EVALIND"}), ref  # each once
+        assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
+
+
 def test_a_person_escalating_withdraws_the_sweeps_step(dialogue: Dialogue, clock: ManualClock) -> None:
     ref = opened(dialogue)
     clock.set(PAST_DEADLINE)
