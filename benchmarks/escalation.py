@@ -5,9 +5,9 @@
 For each stored count it bulk-inserts that many open disagreements (with their pending escalation duties and an
 "opened" history entry) of which 1,000 are past their deadline, times sweeping until nothing is due (the core's
 own duty runner, batches of 200, a chat that answers at once: no Slack latency), checks that each of the 1,000 moved
-up once with its history entry, its next duty, its duty log entry and its messages, times the empty sweep, and times
-`/disagreement list` for a party that sees 5,000 of them (first page and the last). PostgreSQL is started from the
-installed binaries, as the tests do.
+up once with its history entry, its next duty, its duty log entry and its messages, times the empty sweep (the duty
+runner's) and the empty tick (the scheduler's, every second), and times `/disagreement list` for a party that sees
+5,000 of them (first page and the last). PostgreSQL is started from the installed binaries, as the tests do.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Figures:
     sweep_s: float
     sweep_cpu_s: float
     empty_ms: float
+    tick_ms: float
     list_ms: dict[str, float]
 
     @property
@@ -180,18 +181,24 @@ def run(backend: str, url_for: Callable[[int], str], stored_counts: list[int]) -
         warm(core)
         elapsed, cpu, done, sweeps = sweep(core)
         check(core, url)
-        empty = []
-        for _ in range(20):
+        empty, ticks = [], []
+        for _ in range(50):
             began = time.perf_counter()
             core.runner.sweep()
             empty.append(time.perf_counter() - began)
+        core.tick()  # its first plans the reminders
+        for _ in range(50):
+            began = time.perf_counter()
+            core.tick()
+            ticks.append(time.perf_counter() - began)
         figures = Figures(backend, stored, seeded, done, sweeps, elapsed, cpu, statistics.median(empty) * 1000,
-                          list_times(core))
+                          statistics.median(ticks) * 1000, list_times(core))
         target = TARGETS[backend]
         print(f"{backend:8} stored={stored:>7,} seeded in {seeded:5.1f} s | sweep of {done:,} due in {sweeps} sweeps: "
               f"{elapsed:5.2f} s, {figures.per_escalation_ms:.3f} ms per escalation (target {target:g} ms, "
               f"{figures.per_escalation_ms / target:.2f}x the target; this process's CPU "
-              f"{figures.cpu_per_escalation_ms:.3f} ms) | empty sweep {figures.empty_ms:.2f} ms | list "
+              f"{figures.cpu_per_escalation_ms:.3f} ms) | empty sweep {figures.empty_ms:.2f} ms, empty tick "
+              f"{figures.tick_ms:.2f} ms | list "
               f"for a party seeing {VISIBLE:,}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in figures.list_ms.items()),
               flush=True)
         results.append(figures)
