@@ -265,10 +265,13 @@ class Samverkan:
         (UnitOfWork.glance)."""
         now = self.clock.now()
         with self.unit_of_work(read_only=True) as uow:
-            seen = uow.glance(now, now - RECOVER_AFTER, now - self.runner.lease)
+            seen = uow.glance()
             version = seen.calendar
-            waiting = uow.inbox.waiting(now - RECOVER_AFTER, RECOVER_BATCH) if seen.waiting else []
-            look: Look | None = self.runner.look(uow) if seen.due or seen.stale else Look([], [])
+            waiting = (uow.inbox.waiting(now - RECOVER_AFTER, RECOVER_BATCH)
+                       if seen.oldest_waiting is not None and seen.oldest_waiting < now - RECOVER_AFTER else [])
+            due = seen.next_due is not None and seen.next_due <= now
+            stale = seen.oldest_claim is not None and seen.oldest_claim < now - self.runner.lease
+            look: Look | None = self.runner.look(uow) if due or stale else Look([], [])
         if not self.planned(version, now):
             try:
                 self.plan(now, version)

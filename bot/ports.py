@@ -56,9 +56,9 @@ class Glance:
     """What the scheduler's tick must know every second, read in one statement."""
 
     calendar: int  # the calendar's version (ForumStore.calendar_version)
-    waiting: bool  # a command received before then still waits: its process died
-    due: bool  # a pending duty is due
-    stale: bool  # a claim was last renewed before then: its performer died
+    oldest_waiting: datetime | None  # when the oldest command still waiting was received
+    next_due: datetime | None  # when the earliest pending duty is due
+    oldest_claim: datetime | None  # when the oldest claim was last dated
 
 
 class UnitOfWork(Protocol):
@@ -80,9 +80,9 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
-    def glance(self, now: datetime, received_before: datetime, claimed_before: datetime) -> Glance:
-        """Whether there is anything for a tick to do, and the calendar's version: one read where the answers
-        are nearly always "nothing" and the same version."""
+    def glance(self) -> Glance:
+        """Whether there may be anything for a tick to do, and the calendar's version: one read, along an index
+        each, where the answers are nearly always "nothing yet" and the same version."""
         ...
 
 

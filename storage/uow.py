@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from types import TracebackType
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ports import Glance
@@ -53,18 +52,21 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         self.session.commit()
 
-    def glance(self, now: datetime, received_before: datetime, claimed_before: datetime) -> Glance:
-        row = self.session.execute(_GLANCE, {"now": now, "received_before": received_before,
-                                             "claimed_before": claimed_before}).one()
-        return Glance(row.calendar or 0, bool(row.waiting), bool(row.due), bool(row.stale))
+    def glance(self) -> Glance:
+        row = self.session.execute(_GLANCE).one()
+        return Glance(row.calendar or 0, row.oldest_waiting, row.next_due, row.oldest_claim)
 
 
-# One statement, each part along its index: the counter's key, (state, received_at), (state, due_at) twice.
+# One statement with no parameters (so a prepared statement's plan is the one every time), each part the first entry
+# of an index: the counter's key, (state, received_at), (state, due_at), and the few claimed rows.
 _INBOX, _DUTY, _COUNTER = InboxRow.__table__, DutyRow.__table__, CounterRow.__table__
 _GLANCE = select(
-    select(_COUNTER.c.value).where(_COUNTER.c.name == CALENDAR).scalar_subquery().label("calendar"),
-    exists().where(_INBOX.c.state == "waiting", _INBOX.c.received_at < bindparam("received_before"))
-    .label("waiting"),
-    exists().where(_DUTY.c.state == "pending", _DUTY.c.due_at <= bindparam("now")).label("due"),
-    exists().where(_DUTY.c.state == "claimed", _DUTY.c.claimed_at < bindparam("claimed_before")).label("stale"),
+    select(_COUNTER.c.value).where(_COUNTER.c.name == literal(CALENDAR, literal_execute=True)).scalar_subquery()
+    .label("calendar"),
+    select(func.min(_INBOX.c.received_at)).where(_INBOX.c.state == literal("waiting", literal_execute=True))
+    .scalar_subquery().label("oldest_waiting"),
+    select(func.min(_DUTY.c.due_at)).where(_DUTY.c.state == literal("pending", literal_execute=True))
+    .scalar_subquery().label("next_due"),
+    select(func.min(_DUTY.c.claimed_at)).where(_DUTY.c.state == literal("claimed", literal_execute=True))
+    .scalar_subquery().label("oldest_claim"),
 )
