@@ -25,9 +25,9 @@ def upgrade() -> None:
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_counter")),
     )
-    op.create_index("ix_duty_kind_state", "duty", ["kind", "state"])
+    op.create_index("ix_duty_kind_state_due", "duty", ["kind", "state", "due_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_duty_kind_state", table_name="duty")
+    op.drop_index("ix_duty_kind_state_due", table_name="duty")
     op.drop_table("counter")
