@@ -37,7 +37,8 @@ from storage.models import DutyRow
 from storage.uow import SqlUnitOfWork
 from tests.fakes.recording_chat import RecordingChat
 
-START = datetime(2027, 1, 11, 9, 0, tzinfo=STOCKHOLM)
+# At night: no reminder falls due in the hour the quiet ticks cover, so they show the tick itself.
+START = datetime(2027, 1, 11, 1, 0, tzinfo=STOCKHOLM)
 EVA = "U01EVALIND"  # the City's chair of Kontraktsforum
 TARGET_MS = 1.0  # the tick with nothing changed (issue 12)
 PERIOD_MS = 1000.0  # the scheduler ticks every second: a change is planned by the next tick
@@ -112,13 +113,15 @@ def run(backend: str, url: str, ticks: int, changes: int, stored: int) -> None:
 
     # 1. Nothing changes: one tick a second.
     quiet, quiet_cpu = [], []
+    performed = 0
     for _ in range(ticks):
         clock.advance(timedelta(seconds=1))
         began, cpu = time.perf_counter(), time.process_time()
-        this.tick()
+        performed += this.tick()
         quiet_cpu.append(time.process_time() - cpu)
         quiet.append(time.perf_counter() - began)
     periodic = plans[0]
+    assert performed == 0, f"{performed} duties fell due in the quiet hour"
 
     # 2. Another process changes the calendar and dies before planning it: this process's next tick plans it.
     other.bus.replan = lambda: None  # type: ignore[method-assign]
