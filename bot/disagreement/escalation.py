@@ -183,18 +183,21 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
 def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
                   onces: Mapping[str, OnceChat]) -> dict[str, Outcome | Exception]:
     """The escalations that fell due, together: their disagreements read and locked in one query, each decided as
-    if alone and in order, the moves, history entries and next steps written together in one transaction; then each
-    one's news said through its own OnceChat, so that one failure is retried alone and a recovering performer
-    skips what was said."""
+    if alone and in order, the moves, history entries and next steps written together in one transaction; then
+    what each has to say is put into words (outside the transaction, which holds the disagreements' locks, and on
+    SQLite the write lock, only as long as it must) and said through its own OnceChat, so that one failure is
+    retried alone and a recovering performer skips what was said."""
     t = core.texts
     model = core.model
     outcomes: dict[str, Outcome | Exception] = {}
-    news: dict[str, list[tuple[Person, Message]]] = {}
+    # For each duty with something to say, the disagreement as it now stands and whether it climbed (announce)
+    # or waits for the City's clarification (awaiting).
+    tell: dict[str, tuple[Disagreement, bool]] = {}
     unsettled = t.text("disagreement.reason_unsettled")
     with core.unit_of_work() as uow:
         found = dict(uow.disagreements.get_many(sorted({int(d.payload["id"]) for d in duties}), lock=True))
-        # Nothing here changes the directory or the agreed dates: the batch reads each party's people once.
-        seen = _Remembering(uow)
+        dates = _Dates(uow)  # nothing here changes the agreed dates: each forum's are read once
+        deciding = _Remembering(uow, dates)
         moves: list[tuple[int, Disagreement]] = []
         entries: list[Entry] = []
         plans: list[Duty] = []
@@ -206,7 +209,7 @@ def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
                 outcomes[duty.key] = "dropped"
             elif d.is_open and d.level == level:
                 forum = ladder.sitting_forum(model, d.rung, d.catalogue)
-                due = ladder.deadline(forum, d.rung, d.level_since, seen.forum.changes(forum.key))
+                due = ladder.deadline(forum, d.rung, d.level_since, dates.changes(forum.key))
                 if due is not None and due > now:
                     # The sitting was moved later since this was planned: it still gets its chance.
                     plans.append(Duty(f"{duty_key(d.id, level)}:{_stamp(due)}", ESCALATE, due,
@@ -216,28 +219,27 @@ def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
                     # Between suppliers nothing climbs: the City is told that its clarification is awaited.
                     if any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
                         if once.recovering:
-                            news[duty.key] = awaiting(model, seen, d, t)
+                            tell[duty.key] = (d, False)
                         else:
                             outcomes[duty.key] = "dropped"
                         continue
                     uow.disagreements.set_deadline(d.id, None)
                     found[d.id] = replace(d, deadline=None)
                     entries.append(Entry(d.id, now, BOT, "", "awaiting", d.level, d.forum, unsettled, duty.key))
-                    news[duty.key] = awaiting(model, seen, d, t)
+                    tell[duty.key] = (found[d.id], False)
                 else:
-                    moved, entry = ascent(model, seen, d, now, BOT, "", unsettled, ref=duty.key)
+                    moved, entry = ascent(model, deciding, d, now, BOT, "", unsettled, ref=duty.key)
                     moves.append((d.level, moved))
                     entries.append(entry)
                     if moved.is_open and moved.deadline is not None:
                         plans.append(Duty(duty_key(moved.id, moved.level), ESCALATE, moved.deadline,
                                           payload={"id": moved.id, "level": moved.level}))
                     found[d.id] = moved  # a second duty of this disagreement in the batch finds it moved
-                    news[duty.key] = announce(model, seen, moved, t, t("disagreement.reason_unsettled"))
+                    tell[duty.key] = (moved, True)
             elif once.recovering and any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
                 # This duty moved it and its performer died before saying so: say it now; OnceChat skips what was
                 # said.
-                news[duty.key] = (awaiting(model, seen, d, t) if d.led_by
-                                  else announce(model, seen, d, t, t("disagreement.reason_unsettled")))
+                tell[duty.key] = (d, not d.led_by)
             else:
                 outcomes[duty.key] = "dropped"  # settled, or moved on by a person, since it was planned
         # The rows are locked (and on SQLite the database is), so each is still where it was read: all move.
@@ -246,6 +248,15 @@ def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
         uow.disagreements.append_many(entries)
         uow.duties.plan_many(plans)
         uow.commit()
+    if not tell:
+        return outcomes
+    news: dict[str, list[tuple[Person, Message]]] = {}
+    with core.unit_of_work(read_only=True) as uow:
+        # The batch's news read each party's people, each person and each forum's agreed dates once.
+        seen = _Remembering(uow, _Dates(uow))
+        for key, (d, climbed) in tell.items():
+            news[key] = announce(model, seen, d, t, t("disagreement.reason_unsettled")) if climbed else awaiting(
+                model, seen, d, t)
     for duty in duties:
         if duty.key in news:
             try:
@@ -259,10 +270,10 @@ class _Remembering:
     """A unit of work whose directory and agreed dates are read once per party, person and forum: for a batch,
     which changes neither."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, dates: _Dates) -> None:
         self._uow = uow
         self.directory = _Directory(uow)
-        self.forum = _Dates(uow)
+        self.forum = dates
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._uow, name)
