@@ -159,7 +159,7 @@ def run(backend: str, url: str, ticks: int, changes: int, stored: int) -> None:
           f"{percentile(quiet_cpu, 99) * 1000:.3f} ms)", flush=True)
     print(f"{backend:8} the tick after another process changed the calendar ({changes} changes, each planned by that "
           f"tick): median {changed:.1f} ms, max {max(after) * 1000:.1f} ms (within the {PERIOD_MS:g} ms period: "
-          f"{changed / PERIOD_MS:.3f}x) | a plan alone, as every tick did before: median "
+          f"{changed / PERIOD_MS:.3f}x) | a plan alone (what every tick cost when it planned on every call): median "
           f"{statistics.median(alone) * 1000:.1f} ms", flush=True)
 
 
