@@ -143,14 +143,15 @@ class DutyRunner:
     def __init__(self, store: Callable[[], Any], chat: ChatPort, performers: Mapping[str, Performer], clock: Clock,
                  lease: timedelta = timedelta(seconds=30), worker: str | None = None, batch: int = 200,
                  max_attempts: int = 8, quiet: frozenset[str] = frozenset(),
-                 batches: Mapping[str, BatchPerformer] | None = None) -> None:
+                 batches: Mapping[str, BatchPerformer] | None = None, part: int = 100) -> None:
         """`store` opens a unit of work that has `.duties`, `.events` and `.commit()`. Duties of `quiet` kinds
         (message deliveries) are written to the event log only when they fail. The sweep claims the due duties of
-        a kind that has a batch performer together, and performs and finishes them together."""
+        a kind that has a batch performer together, `part` at a time, and performs and finishes them together."""
         self.unit_of_work = store
         self.chat = chat
         self.performers = performers
         self.batches = dict(batches or {})
+        self.part = part
         self.clock = clock
         self.lease = lease
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
@@ -229,20 +230,26 @@ class DutyRunner:
         return done
 
     def _sweep_batch(self, kind: str, duties: list[Duty]) -> int:
-        """Claims the duties in one statement and performs those this worker won together."""
-        with self.unit_of_work() as uow:
-            won = uow.duties.claim_many([d.key for d in duties], self.worker, self.clock.now())
-            uow.commit()
-        mine = [d for d in duties if d.key in won]
-        if not mine:
-            return 0
-        with self._held_lock:
-            self._held.update(won)
-        try:
-            return self._run_batch(kind, mine)
-        finally:
+        """Claims the duties a part at a time, each part in one statement, and performs those this worker won
+        together. In parts, so that another process sweeping at the same time takes the parts this one has not
+        come to yet, instead of waiting while this one says everything."""
+        done = 0
+        for first in range(0, len(duties), self.part):
+            part = duties[first:first + self.part]
+            with self.unit_of_work() as uow:
+                won = uow.duties.claim_many([d.key for d in part], self.worker, self.clock.now())
+                uow.commit()
+            mine = [d for d in part if d.key in won]
+            if not mine:
+                continue
             with self._held_lock:
-                self._held.difference_update(won)
+                self._held.update(won)
+            try:
+                done += self._run_batch(kind, mine)
+            finally:
+                with self._held_lock:
+                    self._held.difference_update(won)
+        return done
 
     def _run_batch(self, kind: str, duties: list[Duty]) -> int:
         """As `_run`, for many duties of one kind: the same checks, one call of the batch performer, the failures
