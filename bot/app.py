@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Executor
@@ -26,7 +27,7 @@ from bot.disagreement import (
 from bot.disagreement import commands as disagreement_commands
 from bot.disagreement.commands import disagreement
 from bot.domain_events import Answered, DomainEvent
-from bot.duties import DutyRunner
+from bot.duties import DutyRunner, Look
 from bot.events import Event
 from bot.forms import Submission
 from bot.forum import agenda, reminders, reports, standing
@@ -69,6 +70,10 @@ PERFORMERS = {
     live.REFRESH: live.perform_refresh,
     home.REFRESH: home.perform_refresh,
 }
+# Performers of many duties of a kind at once, which the sweep uses for what falls due together.
+BATCH_PERFORMERS = {
+    escalation.ESCALATE: escalation.perform_batch,
+}
 PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan, home.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
@@ -78,6 +83,14 @@ FORMS = {
 }
 AGENDA_SOURCES = (agenda.added_items, standing.standing_items, reports.owed_reports, agenda.open_actions,
                   agenda.announced_deployments, disagreement_agenda.open_disagreements, major_incidents_since)
+
+
+# A command received this long ago and still waiting was left by a process that died; so many at a time.
+RECOVER_AFTER = timedelta(seconds=5)
+RECOVER_BATCH = 100
+# However quiet the calendar, reminders are planned anew this often: sittings come into the horizon as time passes.
+REPLAN_EVERY = timedelta(minutes=5)
+PLAN_RETRY = timedelta(seconds=30)
 
 
 class Samverkan:
@@ -106,14 +119,19 @@ class Samverkan:
         self.telemetry = telemetry
         self.runner = self.duty_runner(chat, worker, lease, group_finish=after is not None)
         self.bus = bus.Bus(self.runner, chat, self.plan, after)
+        # The calendar's version this process last planned from, and when; see tick().
+        self._planned: tuple[int, datetime] | None = None
+        self._planning = threading.Lock()
 
     def duty_runner(self, chat: ChatPort, worker: str | None = None,
                     lease: timedelta = timedelta(seconds=15), group_finish: bool = False) -> DutyRunner:
         """A runner of this core's duties: the process's own, or (in tests) another process's on a shared
         database."""
         performers = {kind: _bound(performer, self) for kind, performer in PERFORMERS.items()}
+        batches = {kind: functools.partial(performer, self) for kind, performer in BATCH_PERFORMERS.items()}
         return DutyRunner(self.unit_of_work, chat, performers, self.clock, lease=lease, worker=worker,
-                          quiet=frozenset({bus.DELIVER}), telemetry=self.telemetry, group_finish=group_finish)
+                          quiet=frozenset({bus.DELIVER}), telemetry=self.telemetry, group_finish=group_finish,
+                          batches=batches)
 
     @property
     def texts(self) -> Texts:
@@ -243,29 +261,67 @@ class Samverkan:
             uow.commit()
         self.bus.dispatch(events, duties, command)
 
-    def recover(self, older_than: timedelta = timedelta(seconds=5), limit: int = 100,
-                skip: set[int] | frozenset[int] = frozenset()) -> int:
+    def recover(self, older_than: timedelta = RECOVER_AFTER, limit: int = RECOVER_BATCH,
+                skip: set[int] | frozenset[int] = frozenset(), waiting: list[int] | None = None) -> int:
         """Processes commands that were received but never processed: their process died. `skip` are entries this
-        process holds and will get to."""
-        with self.unit_of_work() as uow:
-            waiting = [e for e in uow.inbox.waiting(self.clock.now() - older_than, limit) if e not in skip]
+        process holds and will get to; `waiting`, when given, the entries the caller found waiting."""
+        if waiting is None:
+            # Read-only: on SQLite it then takes no write lock; PostgreSQL still skips the rows being processed.
+            with self.unit_of_work(read_only=True) as uow:
+                waiting = uow.inbox.waiting(self.clock.now() - older_than, limit)
+        waiting = [e for e in waiting if e not in skip]
         for entry in waiting:
             log.warning("processing command %s, received by a process that stopped before it was done", entry)
             self.process(entry)
         return len(waiting)
 
     # -- what falls due -------------------------------------------------------------------------------------------
-    def plan(self, now: datetime | None = None) -> None:
-        """Writes down the duties that will fall due (reminders and the like). Idempotent."""
+    def plan(self, now: datetime | None = None, version: int | None = None) -> None:
+        """Writes down the duties that will fall due (reminders and the like). Idempotent. `version` is the
+        calendar's version the caller read before: the plan is at least as new as that."""
         now = now or self.clock.now()
+        if version is None:
+            with self.unit_of_work(read_only=True) as uow:
+                version = uow.forum.calendar_version()
         for planner in PLANNERS:
             planner(self, now)
+        with self._planning:
+            # Read before planning: a change committed meanwhile has a later version, and is planned next tick.
+            if self._planned is None or version >= self._planned[0]:
+                self._planned = (version, now)
 
-    def tick(self) -> int:
-        """Plans and performs what is due now; returns how many duties this process performed."""
-        self.plan()
-        self.recover()
-        return self.runner.sweep()
+    def planned(self, version: int, now: datetime) -> bool:
+        """Whether this process's plan still stands: made from this version of the calendar, within the last
+        REPLAN_EVERY (the horizon moves on as time passes)."""
+        planned = self._planned
+        return planned is not None and planned[0] == version and planned[1] <= now < planned[1] + REPLAN_EVERY
+
+    def tick(self, skip: set[int] | frozenset[int] = frozenset()) -> int:
+        """What the scheduler does every second; returns how many duties this process performed. It plans anew
+        when the calendar changed (in this process or another: its version is in the database) or REPLAN_EVERY
+        has passed, processes the commands of a process that died (but the entries in `skip`, this process's own
+        backlog) and performs what is due. When nothing changed and nothing is due that is one read of one statement
+        (UnitOfWork.glance)."""
+        now = self.clock.now()
+        with self.unit_of_work(read_only=True) as uow:
+            seen = uow.glance()
+            version = seen.calendar
+            waiting = (uow.inbox.waiting(now - RECOVER_AFTER, RECOVER_BATCH)
+                       if seen.oldest_waiting is not None and seen.oldest_waiting < now - RECOVER_AFTER else [])
+            due = seen.next_due is not None and seen.next_due <= now
+            stale = seen.oldest_claim is not None and seen.oldest_claim < now - self.runner.lease
+            look: Look | None = self.runner.look(uow) if due or stale else Look([], [])
+        if not self.planned(version, now):
+            try:
+                self.plan(now, version)
+            except Exception:
+                # Planning must not keep what is already due from being done; nor be tried again every second.
+                log.exception("could not plan what falls due; trying again in %s", PLAN_RETRY)
+                with self._planning:
+                    self._planned = (version, now - REPLAN_EVERY + PLAN_RETRY)
+            look = None  # what the plan made due is looked for again
+        self.recover(skip=skip, waiting=waiting)
+        return self.runner.sweep(look)
 
 
 def _bound(performer, core: Samverkan):  # type: ignore[no-untyped-def]

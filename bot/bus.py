@@ -4,6 +4,7 @@ A use case emits domain events while its transaction is open. Before the commit,
 a delivery duty in that same transaction: what the command has to say is then as durable as what it changed, and a
 process killed after the commit leaves the saying to the next sweep. After the commit, `dispatch` does the rest
 at once, outside any transaction: it delivers the messages, starts planned work, plans reminders anew, opens forms.
+A changed calendar is also written down as a new version of it, so that the other processes plan anew too.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ def _delivery(event: Answered | Posted | Messaged, command: Command | None, now:
 def persist(uow, events: Sequence[DomainEvent], command: Command | None, now: datetime,  # type: ignore[no-untyped-def]
             worker: str) -> list[Duty]:
     """Plans, in the open transaction, the duties the events stand for: one delivery per message, in order, claimed
-    by this worker, which delivers them the moment the transaction is committed (and the sweep if it dies first)."""
+    by this worker, which delivers them the moment the transaction is committed (and the sweep if it dies first).
+    A changed calendar bumps its version in the same transaction: every process's tick sees it and plans anew."""
     duties = []
+    changed = False
     for n, event in enumerate(events):
         if isinstance(event, Answered | Posted | Messaged):
             duty = _delivery(event, command, now, n)
@@ -52,6 +55,10 @@ def persist(uow, events: Sequence[DomainEvent], command: Command | None, now: da
             duties.append(duty)
         elif isinstance(event, WorkPlanned):
             duties.append(event.duty)
+        elif isinstance(event, CalendarChanged):
+            changed = True
+    if changed:
+        uow.forum.calendar_changed()
     return duties
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from bot.chat import ChatPort
 from bot.clock import Clock
@@ -46,16 +46,14 @@ class DutyStore(Protocol):
         with a key nobody else can have is added already claimed by that worker, which performs it at once."""
         ...
 
-    def plan_all(self, duties: Iterable[Duty]) -> int:
-        """`plan` for many at once (a planner's whole horizon), in one look and one insert; returns how many were
-        added."""
-        ...
-
     def unplan(self, key: str) -> bool:
         """Withdraws a duty that has not been claimed; True when withdrawn."""
         ...
 
-    def pending_keys(self, prefix: str) -> set[str]: ...
+    def pending_keys(self, prefix: str, kind: str | None = None) -> set[str]:
+        """The keys of pending duties that start with the prefix; `kind`, when the caller knows the duties' kind,
+        has them read among that kind's only."""
+        ...
 
     def get(self, key: str) -> Duty | None: ...
 
@@ -63,7 +61,16 @@ class DutyStore(Protocol):
         """Pending duties due by now, oldest first. Cost grows with the number due, not the number planned."""
         ...
 
+    def plan_many(self, duties: Sequence[Duty]) -> None:
+        """Adds, in one go, each duty whose key no duty has yet."""
+        ...
+
     def claim(self, key: str, worker: str, now: datetime) -> bool: ...
+
+    def claim_many(self, keys: Sequence[str], worker: str, now: datetime) -> set[str]:
+        """Claims, in one go, those of these duties that are still pending and due by now; returns their keys. Of
+        several workers claiming the same duty, exactly one gets it, as with `claim`."""
+        ...
 
     def renew(self, keys: list[str], worker: str, now: datetime) -> int:
         """Dates this worker's claims on these duties anew; returns how many it still holds."""
@@ -81,6 +88,10 @@ class DutyStore(Protocol):
 
     def finish(self, key: str, worker: str, outcome: Outcome, now: datetime, note: str = "") -> bool:
         """Records the outcome if this worker still holds the claim."""
+        ...
+
+    def finish_many(self, outcomes: Mapping[str, tuple[Outcome, str]], worker: str, now: datetime) -> set[str]:
+        """Records each duty's outcome and note where this worker still holds its claim; returns those keys."""
         ...
 
     def due_counts(self, now: datetime) -> dict[str, int]:
@@ -116,6 +127,16 @@ class OnceChat:
 
 # A performer does the duty's work in its own transactions and says, through OnceChat, what it has to say.
 Performer = Callable[[Duty, datetime, OnceChat], Outcome]
+# A batch performer does many duties of one kind at once: the work of all of them in one transaction (their reads
+# in bulk, their writes together), then what each has to say through its own OnceChat. It returns, by key, each
+# duty's outcome, or the exception that stopped that duty (which is then given back and tried again, as a
+# performer's exception is). An exception it raises stops them all.
+BatchPerformer = Callable[[Sequence[Duty], datetime, Mapping[str, OnceChat]], Mapping[str, "Outcome | Exception"]]
+
+
+class Look(NamedTuple):
+    stale: list[tuple[Duty, datetime]]
+    due: list[Duty]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -128,13 +149,17 @@ class DutyRunner:
     def __init__(self, store: Callable[[], Any], chat: ChatPort, performers: Mapping[str, Performer], clock: Clock,
                  lease: timedelta = timedelta(seconds=30), worker: str | None = None, batch: int = 200,
                  max_attempts: int = 8, quiet: frozenset[str] = frozenset(),
-                 telemetry: Telemetry = SILENT, group_finish: bool = False) -> None:
+                 telemetry: Telemetry = SILENT, group_finish: bool = False,
+                 batches: Mapping[str, BatchPerformer] | None = None, part: int = 100) -> None:
         """`store` opens a unit of work that has `.duties`, `.events` and `.commit()`. Duties of `quiet` kinds
         (message deliveries) are written to the event log only when they fail; with `group_finish` (a server)
-        their being done is written in groups (bot.finishing)."""
+        their being done is written in groups (bot.finishing). The sweep claims the due duties of a kind that has
+        a batch performer together, `part` at a time, and performs and finishes them together."""
         self.unit_of_work = store
         self.chat = chat
         self.performers = performers
+        self.batches = dict(batches or {})
+        self.part = part
         self.clock = clock
         self.lease = lease
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
@@ -187,22 +212,119 @@ class DutyRunner:
             return set(self._held)
 
     # -- sweeping -------------------------------------------------------------------------------------------------
-    def sweep(self) -> int:
-        """Performs every duty due now that nobody else has; returns how many this worker performed."""
+    def look(self, uow: Any) -> Look:
+        """What a sweep would do now, read in the caller's unit of work: the claims of dead performers to take
+        over and the duties due."""
+        return Look(uow.duties.stale(self.clock.now() - self.lease, self.batch),
+                    uow.duties.due(self.clock.now(), self.batch))
+
+    def sweep(self, look: Look | None = None) -> int:
+        """Performs every duty due now that nobody else has, as `look` found them if given (read just before, in
+        a transaction of the caller's); returns how many this worker performed."""
         done = 0
-        with self.unit_of_work(read_only=True) as uow:
-            stale = uow.duties.stale(self.clock.now() - self.lease, self.batch)
-            due = uow.duties.due(self.clock.now(), self.batch)
+        if look is None:
+            with self.unit_of_work(read_only=True) as uow:
+                look = self.look(uow)
+        stale, due = look
         for duty, claimed_at in stale:
             # Each claim is dated when it is made: a sweep that has run for a while must not look old.
             if self._claim(lambda uow, d=duty, c=claimed_at: uow.duties.reclaim(d.key, self.worker, self.clock.now(),
                                                                                 c)):
                 self.telemetry.claim_taken_over(duty.kind)
                 done += self._perform(duty, recovering=True)
+        batched: set[str] = set()
         for duty in due:
-            if self._claim(lambda uow, d=duty: uow.duties.claim(d.key, self.worker, self.clock.now())):
+            if duty.kind in self.batches:
+                # The first of a kind in due order brings the rest of its kind in this sweep with it.
+                if duty.kind not in batched:
+                    batched.add(duty.kind)
+                    done += self._sweep_batch(duty.kind, [d for d in due if d.kind == duty.kind])
+            elif self._claim(lambda uow, d=duty: uow.duties.claim(d.key, self.worker, self.clock.now())):
                 done += self._perform(duty, recovering=False)
         return done
+
+    def _sweep_batch(self, kind: str, duties: list[Duty]) -> int:
+        """Claims the duties a part at a time, each part in one statement, and performs those this worker won
+        together. In parts, so that another process sweeping at the same time takes the parts this one has not
+        come to yet, instead of waiting while this one says everything."""
+        done = 0
+        for first in range(0, len(duties), self.part):
+            part = duties[first:first + self.part]
+            with self.unit_of_work() as uow:
+                won = uow.duties.claim_many([d.key for d in part], self.worker, self.clock.now())
+                uow.commit()
+            mine = [d for d in part if d.key in won]
+            if not mine:
+                continue
+            with self._held_lock:
+                self._held.update(won)
+            try:
+                done += self._run_batch(kind, mine)
+            finally:
+                with self._held_lock:
+                    self._held.difference_update(won)
+        return done
+
+    def _run_batch(self, kind: str, duties: list[Duty]) -> int:
+        """As `_run`, for many duties of one kind: the same checks, one call of the batch performer, the failures
+        given back one by one and the outcomes recorded together."""
+        now = self.clock.now()
+        finished: dict[str, tuple[Duty, Outcome, str]] = {}
+        runnable = []
+        for duty in duties:
+            if duty.attempts >= self.max_attempts:
+                finished[duty.key] = (duty, "dropped", f"gave up after {duty.attempts} attempts")
+                log.error("dropped %s: %s", duty.key, finished[duty.key][2])
+            elif duty.not_after is not None and now >= duty.not_after:
+                finished[duty.key] = (duty, "dropped", "too late")
+                log.warning("dropped %s: too late", duty.key)
+            else:
+                runnable.append(duty)
+        failed: dict[str, tuple[Duty, Exception]] = {}
+        if runnable:
+            onces = {d.key: OnceChat(self.chat, d.key, d.attempts > 0) for d in runnable}
+            try:
+                results = self.batches[kind](runnable, now, onces)
+            except Exception as exc:
+                results = {d.key: exc for d in runnable}
+            for duty in runnable:
+                result = results.get(duty.key, RuntimeError(f"the batch performer said nothing of {duty.key}"))
+                if isinstance(result, Exception):
+                    failed[duty.key] = (duty, result)
+                else:
+                    finished[duty.key] = (duty, result, "")
+        if failed:
+            self._give_back(list(failed.values()))
+        return self._finish_many(list(finished.values()))
+
+    def _give_back(self, failures: list[tuple[Duty, Exception]]) -> None:
+        with self.unit_of_work() as uow:
+            for duty, exc in failures:
+                retry_at = self.clock.now() + backoff(duty.attempts)
+                log.warning("duty %s failed (attempt %d), retrying at %s: %s", duty.key, duty.attempts,
+                            retry_at.isoformat(), exc, exc_info=exc)
+                uow.duties.retry(duty.key, self.worker, retry_at, f"{type(exc).__name__}: {exc}"[:300])
+            uow.commit()
+        now = self.clock.now()
+        for duty, _ in failures:
+            self.telemetry.duty_done(duty.kind, "retry", (now - duty.due).total_seconds())
+
+    def _finish_many(self, finished: list[tuple[Duty, Outcome, str]]) -> int:
+        if not finished:
+            return 0
+        now = self.clock.now()
+        with self.unit_of_work() as uow:
+            mine = uow.duties.finish_many({d.key: (outcome, note) for d, outcome, note in finished}, self.worker,
+                                          now)
+            uow.events.record_many([Event(now, self.worker, f"duty.{outcome}", duty.key[:300],
+                                          {"kind": duty.kind, "due": duty.due.isoformat(), "note": note})
+                                    for duty, outcome, note in finished
+                                    if duty.key in mine and (duty.kind not in self.quiet or outcome != "done")])
+            uow.commit()
+        for duty, outcome, _ in finished:
+            if duty.key in mine:
+                self.telemetry.duty_done(duty.kind, outcome, (now - duty.due).total_seconds())
+        return sum(1 for d, outcome, _ in finished if outcome == "done" and d.key in mine)
 
     def perform_planned(self, duty: Duty) -> int:
         """Performs one planned duty at once when this worker wins its claim: for work that should not wait for

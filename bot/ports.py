@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
@@ -43,6 +45,8 @@ class DirectoryStore(Protocol):
 class EventLog(Protocol):
     def record(self, event: Event) -> None: ...
 
+    def record_many(self, events: Sequence[Event]) -> None: ...
+
     def history(self, subject: str | None = None, kind_prefix: str = "", limit: int = 50) -> Sequence[Event]:
         """Newest first."""
         ...
@@ -50,6 +54,16 @@ class EventLog(Protocol):
     def subjects(self, kind: str) -> set[str]:
         """Every subject that has ever had an event of this kind."""
         ...
+
+
+@dataclass(frozen=True)
+class Glance:
+    """What the scheduler's tick must know every second, read in one statement."""
+
+    calendar: int  # the calendar's version (ForumStore.calendar_version)
+    oldest_waiting: datetime | None  # when the oldest command still waiting was received
+    next_due: datetime | None  # when the earliest pending duty is due
+    oldest_claim: datetime | None  # when the oldest claim was last dated
 
 
 class UnitOfWork(Protocol):
@@ -73,6 +87,11 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
+
+    def glance(self) -> Glance:
+        """Whether there may be anything for a tick to do, and the calendar's version: one read, along an index
+        each, where the answers are nearly always "nothing yet" and the same version."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

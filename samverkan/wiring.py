@@ -114,21 +114,18 @@ class Runtime:
 
     def start_scheduler(self) -> BackgroundScheduler:
         """APScheduler drives the clock; the database says what is due. Every process runs one, and the duties'
-        claims make sure each is done once. Missed duties are swept at once on start."""
+        claims make sure each is done once. The first tick, at once on start, plans and sweeps what was missed;
+        after that a tick plans only when the calendar changed or five minutes have passed (Samverkan.tick)."""
         self.core.runner.start_heartbeat()
         scheduler = BackgroundScheduler(timezone=UTC)
-        now = datetime.now(UTC)
-        scheduler.add_job(self.core.plan, IntervalTrigger(minutes=5), id="plan", next_run_time=now,
+        scheduler.add_job(self._tick, IntervalTrigger(seconds=1), id="tick", next_run_time=datetime.now(UTC),
                           max_instances=1, coalesce=True)
-        scheduler.add_job(self._sweep, IntervalTrigger(seconds=1), id="sweep",
-                          next_run_time=now + timedelta(seconds=1), max_instances=1, coalesce=True)
         scheduler.start()
         self.scheduler = scheduler
         return scheduler
 
-    def _sweep(self) -> None:
-        self.core.recover(skip=self.holding())
-        self.core.runner.sweep()
+    def _tick(self) -> None:
+        self.core.tick(skip=self.holding())
 
     def close(self) -> None:
         if self.scheduler is not None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, union_all, update
+from sqlalchemy import Row, bindparam, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.disagreement.records import (
@@ -43,6 +44,17 @@ class SqlDisagreementStore:
         row = self.session.scalars(query.execution_options(populate_existing=True)).first()
         return _disagreement(row) if row else None
 
+    def get_many(self, ids: Sequence[int], lock: bool = False) -> Mapping[int, Disagreement]:
+        if not ids:
+            return {}
+        # Plain rows, not ORM objects: a batch has many. In id order, so that two batches locking rows of the same
+        # disagreements cannot wait for each other.
+        table = DisagreementRow.__table__
+        query = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
+        if lock:
+            query = query.with_for_update()
+        return {row.id: _disagreement(row) for row in self.session.execute(query)}
+
     def move(self, disagreement_id: int, from_level: int, to_level: int, forum: str, since: datetime,
              deadline: datetime | None, state: State = "open") -> bool:
         current = self.session.get(DisagreementRow, disagreement_id)
@@ -58,6 +70,24 @@ class SqlDisagreementStore:
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def move_many(self, moves: Sequence[tuple[int, Disagreement]]) -> int:
+        if not moves:
+            return 0
+        table = DisagreementRow.__table__
+        # One statement executed for every row (executemany), with `move`'s conditions.
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("m_id"), table.c.level == bindparam("m_from"), table.c.state == "open")
+            .values(level=bindparam("m_level"), rung=bindparam("m_rung"), forum=bindparam("m_forum"),
+                    level_since=bindparam("m_since"), deadline=bindparam("m_deadline"), state=bindparam("m_state"),
+                    proposal_text=None, proposal_by=None, proposal_party=None, proposal_at=None, accepted=[])
+        )
+        result = self.session.execute(statement, [
+            {"m_id": d.id, "m_from": from_level, "m_level": d.level, "m_rung": d.path[d.level].forum,
+             "m_forum": d.forum, "m_since": d.level_since, "m_deadline": d.deadline, "m_state": d.state}
+            for from_level, d in moves])
+        return result.rowcount
 
     def save_proposal(self, disagreement_id: int, proposal: Proposal | None) -> None:
         values = ({"proposal_text": None, "proposal_by": None, "proposal_party": None, "proposal_at": None,
@@ -97,6 +127,12 @@ class SqlDisagreementStore:
             disagreement_id=entry.disagreement, at=entry.at, actor=entry.actor, party=entry.party, kind=entry.kind,
             level=entry.level, forum=entry.forum, text=entry.text, ref=entry.ref))
         self.session.flush()
+
+    def append_many(self, entries: Sequence[Entry]) -> None:
+        if entries:
+            self.session.execute(insert(DisagreementEntryRow.__table__), [
+                {"disagreement_id": e.disagreement, "at": e.at, "actor": e.actor, "party": e.party, "kind": e.kind,
+                 "level": e.level, "forum": e.forum, "text": e.text, "ref": e.ref} for e in entries])
 
     def history(self, disagreement_id: int) -> Sequence[Entry]:
         query = (select(DisagreementEntryRow).where(DisagreementEntryRow.disagreement_id == disagreement_id)
@@ -149,7 +185,7 @@ class SqlDisagreementStore:
         return [_entry(row) for row in self.session.scalars(query)]
 
 
-def _disagreement(row: DisagreementRow) -> Disagreement:
+def _disagreement(row: DisagreementRow | Row[Any]) -> Disagreement:
     proposal = None
     if row.proposal_text is not None:
         proposal = Proposal(row.proposal_text, row.proposal_by or "", row.proposal_party or "",

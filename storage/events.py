@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.events import Event
@@ -18,6 +18,12 @@ class SqlEventLog:
     def record(self, event: Event) -> None:
         self.session.add(EventRow(at=event.at, actor=event.actor, kind=event.kind, subject=event.subject,
                                   data=event.data))
+
+    def record_many(self, events: Sequence[Event]) -> None:
+        if events:
+            # One statement for them all, without reading back ids nobody needs.
+            self.session.execute(insert(EventRow.__table__), [{"at": e.at, "actor": e.actor, "kind": e.kind,
+                                                     "subject": e.subject, "data": e.data} for e in events])
 
     def history(self, subject: str | None = None, kind_prefix: str = "", limit: int = 50) -> Sequence[Event]:
         self.session.flush()

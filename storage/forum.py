@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from bot.forum.records import Action, AgendaItem, Decision, DeliveredReport, Dep
 from storage.models import (
     ActionRow,
     AgendaItemRow,
+    CounterRow,
     DecisionRow,
     DeploymentRow,
     ForumChangeRow,
@@ -22,6 +24,9 @@ from storage.models import (
     ReportRow,
     SubscriptionRow,
 )
+
+CALENDAR = "calendar"
+_CALENDAR_VERSION = select(CounterRow.__table__.c.value).where(CounterRow.__table__.c.name == CALENDAR)
 
 
 class SqlForumStore:
@@ -174,6 +179,17 @@ class SqlForumStore:
                 self.session.add(MarkRow(name=name, value=value))
         except IntegrityError:
             pass
+
+    def calendar_version(self) -> int:
+        return self.session.execute(_CALENDAR_VERSION).scalar() or 0
+
+    def calendar_changed(self) -> None:
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        counter = CounterRow.__table__
+        # One statement, the row made by the first change: of two changes at once, each adds its one.
+        statement = insert(counter).values(name=CALENDAR, value=1)
+        self.session.execute(statement.on_conflict_do_update(index_elements=[counter.c.name],
+                                                            set_={"value": counter.c.value + 1}))
 
 
 def _action(row: ActionRow) -> Action:

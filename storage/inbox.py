@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.chat import Command
 from storage.models import InboxRow
+
+_INBOX = InboxRow.__table__
+_WAITING = (select(_INBOX.c.id).where(_INBOX.c.state == "waiting", _INBOX.c.received_at < bindparam("before"))
+            .order_by(_INBOX.c.id).limit(bindparam("limit")))
+_WAITING_SKIP_LOCKED = _WAITING.with_for_update(skip_locked=True)  # being processed right now: not dead
 
 
 class SqlInboxStore:
@@ -62,11 +67,9 @@ class SqlInboxStore:
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     def waiting(self, received_before: datetime, limit: int) -> list[int]:
-        query = (select(InboxRow.id).where(InboxRow.state == "waiting", InboxRow.received_at < received_before)
-                 .order_by(InboxRow.id).limit(limit))
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)  # being processed right now: not dead
-        return list(self.session.scalars(query))
+        # Every process asks this every second: the statement is made once.
+        query = _WAITING_SKIP_LOCKED if self.session.get_bind().dialect.name == "postgresql" else _WAITING
+        return list(self.session.scalars(query, {"before": received_before, "limit": limit}))
 
     def backlog(self) -> int:
         return self.session.scalar(select(func.count()).select_from(InboxRow).where(InboxRow.state == "waiting")) or 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UtcDateTime
@@ -68,8 +68,11 @@ class EventRow(Base):
 
 class DutyRow(Base):
     __tablename__ = "duty"
-    # The sweep reads only pending rows in due order: its cost follows the number due, not the number planned.
-    __table_args__ = (Index("ix_duty_state_due", "state", "due_at"),)
+    # The sweep reads only pending rows in due order: its cost follows the number due, not the number planned. A
+    # planner reads its own kind's pending rows, not every pending row; by due time too, so that the entries a
+    # sweep's claims move (the earliest due of a kind) lie together, not one on every page.
+    __table_args__ = (Index("ix_duty_state_due", "state", "due_at"),
+                      Index("ix_duty_kind_state_due", "kind", "state", "due_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
@@ -157,6 +160,15 @@ class MarkRow(Base):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CounterRow(Base):
+    """A number bumped in the transaction of a change, so that other processes see at a glance that it happened."""
+
+    __tablename__ = "counter"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class IncidentRow(Base):

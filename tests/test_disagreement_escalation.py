@@ -6,6 +6,7 @@ import io
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -111,6 +112,64 @@ def test_a_runner_that_dies_mid_way_is_finished_by_another_without_posting_twice
     told = told_about(dialogue, ref)[before:]
     assert sorted(told) == sorted({"U01KARINBG", "U02ALIHASN", "U02JOHANEK", "U01EVALIND"})  # each once
     assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
+
+
+@pytest.mark.parametrize("death", [ConnectionError, Killed], ids=["slack-fails", "kill-9"])
+def test_a_batch_stopped_half_way_is_finished_by_another_telling_each_person_once(
+        dialogue: Dialogue, clock: ManualClock, death: type[BaseException]) -> None:
+    # The sweep escalates the three together (one claim, one transaction), then tells each one's people in turn:
+    # it stops at the sixth message, the first disagreement told, the second half told, the third not at all.
+    refs = [opened(dialogue, f"Fråga {n}") for n in range(3)]
+    before = {ref: len(told_about(dialogue, ref)) for ref in refs}
+    clock.set(PAST_DEADLINE)
+    dying = dialogue.core.duty_runner(Crashing(dialogue.chat, 6, death), worker="dies", lease=timedelta(minutes=2))
+    if death is Killed:
+        with pytest.raises(Killed):
+            dying.sweep()
+    else:
+        assert dying.sweep() == 1  # the first is done; the others are given back, to be tried again in seconds
+    assert [level(dialogue, ref) for ref in refs] == [2, 2, 2]  # all moved, in the one transaction
+    survivor = dialogue.core.duty_runner(dialogue.chat, worker="survives", lease=timedelta(minutes=2))
+    clock.advance(timedelta(minutes=3) if death is Killed else timedelta(seconds=2))
+    assert survivor.sweep() == (3 if death is Killed else 2)
+    for ref in refs:
+        told = told_about(dialogue, ref)[before[ref]:]
+        assert sorted(told) == sorted({"U01KARINBG", "U02ALIHASN", "U02JOHANEK", "U01EVALIND"}), ref  # each once
+        assert level(dialogue, ref) == 2 and escalations(dialogue, ref) == 1
+
+
+class Meanwhile(RecordingChat):
+    """Slack as seen by a process that takes its time: at its first message, another process sweeps."""
+
+    def __init__(self, shared: RecordingChat, meanwhile: Callable[[], None]) -> None:
+        super().__init__()
+        self.shared = shared
+        self.meanwhile: Callable[[], None] | None = meanwhile
+
+    def direct(self, user_id: str, message: Message, key: str | None = None) -> str:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+        return self.shared.direct(user_id, message, key)
+
+    def find_posted(self, channel_or_user: str, key: str) -> str | None:
+        return self.shared.find_posted(channel_or_user, key)
+
+
+def test_a_batch_is_claimed_a_part_at_a_time_and_another_process_takes_the_parts_not_yet_begun(
+        dialogue: Dialogue, clock: ManualClock) -> None:
+    refs = [opened(dialogue, f"Fråga {n}") for n in range(4)]
+    before = {ref: len(told_about(dialogue, ref)) for ref in refs}
+    clock.set(PAST_DEADLINE)
+    other = dialogue.core.duty_runner(dialogue.chat, worker="other")
+    other.part = 2
+    done: list[int] = []
+    slow = dialogue.core.duty_runner(Meanwhile(dialogue.chat, lambda: done.append(other.sweep())), worker="slow")
+    slow.part = 2
+    done.append(slow.sweep())
+    assert done == [2, 2]  # while the first telling its part, the other took the second
+    for ref in refs:
+        assert len(told_about(dialogue, ref)) - before[ref] == 4 and escalations(dialogue, ref) == 1
 
 
 def test_a_person_escalating_withdraws_the_sweeps_step(dialogue: Dialogue, clock: ManualClock) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.clock import STOCKHOLM
 from bot.forum.calendar import Change, is_working_day, next_sitting, sittings
@@ -99,3 +101,26 @@ def test_sitting_identity_is_stable_whatever_happens_to_it(model: GovernanceMode
     first = sittings(forum, NOW, YEAR)[0]
     moved = sittings(forum, NOW, YEAR, [Change(forum_key, "move", first.original, first.start + timedelta(days=1))])
     assert moved[0].uid == first.uid and moved[0].original == first.original
+
+
+def _whole_horizon(forum, now, changes, horizon_days=400):  # type: ignore[no-untyped-def]
+    # next_sitting as it was before it looked in windows: the whole horizon reckoned at once.
+    return next((s for s in sittings(forum, now, now + timedelta(days=horizon_days), changes) if s.held), None)
+
+
+@given(data=st.data())
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_the_next_sitting_looked_for_in_windows_is_the_one_of_the_whole_horizon(model: GovernanceModel,
+                                                                                data: st.DataObject) -> None:
+    forum = data.draw(st.sampled_from([f for f in model.calendar if f.sits]))
+    now = NOW + timedelta(minutes=data.draw(st.integers(0, 3 * 365 * 24 * 60)))
+    rule = sittings(forum, now - timedelta(days=60), now + timedelta(days=460))
+    changes = []
+    for _ in range(data.draw(st.integers(0, 4))):
+        kind = data.draw(st.sampled_from(["move", "cancel", "extra"]))
+        # Moves and extras land anywhere within a year either way: across the windows' borders too.
+        start = now + timedelta(hours=data.draw(st.integers(-24 * 60, 24 * 420)))
+        original = data.draw(st.sampled_from(rule)).original if rule and kind != "extra" else None
+        changes.append(Change(forum.key, kind, original, start if kind != "cancel" else None))
+    assert next_sitting(forum, now, changes) == _whole_horizon(forum, now, changes)

@@ -33,7 +33,8 @@ token = st.one_of(st.sampled_from(MEANINGFUL), st.sampled_from(WORDS),
 line = st.tuples(st.sampled_from(WORDS + ["help", "?", ""]), st.lists(token, max_size=8)).map(
     lambda parts: " ".join([parts[0], *parts[1]]))
 APOLOGY = ("Något gick fel", "Something went wrong")
-LOGGED_ELSEWHERE = {"inbox", "event", "alembic_version"}
+# Written by any command, whoever sends it: its inbox entry, its events, the sender's language once seen.
+LOGGED_ELSEWHERE = {"inbox", "event", "alembic_version", "user_language"}
 
 
 def state(dialogue: Dialogue) -> dict[str, list[tuple]]:  # type: ignore[type-arg]

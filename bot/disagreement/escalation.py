@@ -3,15 +3,16 @@ without a settlement. Either way it happens once: the store moves it only from t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.directory.people import Person, mention
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement, Entry
 from bot.duties import Duty, OnceChat, Outcome
-from bot.forum.calendar import next_sitting
+from bot.forum.calendar import Change, next_sitting
 from bot.i18n import Lang, Texts
 from bot.message import Message, Span, Text, separated, to_json
 from bot.model import parties
@@ -43,20 +44,27 @@ def withdraw(uow: UnitOfWork, d: Disagreement) -> None:
             uow.duties.unplan(key)
 
 
+def ascent(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: datetime, actor: str, party: str,
+           reason: str, ref: str = "") -> tuple[Disagreement, Entry]:
+    """One rung up, or into formal dispute from the top, as it will be once written: the disagreement moved and
+    the history entry that says so."""
+    if ladder.is_top(d):
+        moved = replace(d, level_since=now, deadline=None, state="formal", proposal=None)
+        return moved, Entry(d.id, now, actor, party, "formal", d.level, d.forum, reason, ref)
+    level = d.path[d.level + 1]
+    forum = ladder.sitting_forum(model, level, d.catalogue)
+    deadline = ladder.deadline(forum, level, now, uow.forum.changes(forum.key))
+    moved = replace(d, level=d.level + 1, forum=forum.key, level_since=now, deadline=deadline, proposal=None)
+    return moved, Entry(d.id, now, actor, party, "escalated", moved.level, forum.key, reason, ref)
+
+
 def climb(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: datetime, actor: str, party: str,
           reason: str, ref: str = "") -> Disagreement | None:
     """One rung up, or into formal dispute from the top; None when someone else moved it first."""
-    if ladder.is_top(d):
-        if not uow.disagreements.move(d.id, d.level, d.level, d.forum, now, None, state="formal"):
-            return None
-        uow.disagreements.append(Entry(d.id, now, actor, party, "formal", d.level, d.forum, reason, ref))
-    else:
-        level = d.path[d.level + 1]
-        forum = ladder.sitting_forum(model, level, d.catalogue)
-        deadline = ladder.deadline(forum, level, now, uow.forum.changes(forum.key))
-        if not uow.disagreements.move(d.id, d.level, d.level + 1, forum.key, now, deadline):
-            return None
-        uow.disagreements.append(Entry(d.id, now, actor, party, "escalated", d.level + 1, forum.key, reason, ref))
+    moved, entry = ascent(model, uow, d, now, actor, party, reason, ref)
+    if not uow.disagreements.move(d.id, d.level, moved.level, moved.forum, now, moved.deadline, state=moved.state):
+        return None
+    uow.disagreements.append(entry)
     moved = uow.disagreements.get(d.id)
     assert moved is not None
     plan(uow, moved)
@@ -97,11 +105,12 @@ def leaders(model: GovernanceModel, uow: UnitOfWork, d: Disagreement) -> list[Pe
     return ladder.representatives(model, forum, d.led_by, uow.directory.people(d.led_by))
 
 
-def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts) -> Span:
-    """Who must attend the level's forum for each party, mentioned."""
+def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Texts,
+               attending: dict[str, list[Person]] | None = None) -> Span:
+    """Who must attend the level's forum for each party (`attending`, when the caller has it), mentioned."""
     parts: list[Span] = []
     spoken = speakers(model, d)
-    for key, people in representatives(model, uow, d).items():
+    for key, people in (attending if attending is not None else representatives(model, uow, d)).items():
         name = parties.name(model, key, t.lang)
         if spoken[key] != key:
             name = t.text("disagreement.represented", party=name, speaker=parties.name(model, spoken[key], t.lang))
@@ -110,12 +119,14 @@ def attendance(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, t: Text
     return separated(parts, " · ")
 
 
-def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: Iterable[Person] = ()) -> list[Person]:
+def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: Iterable[Person] = (),
+              attending: dict[str, list[Person]] | None = None) -> list[Person]:
     """Who is told about a disagreement, always directly: a forum's channel is read by whoever is in it, and a
     dispute is the business of its parties (and of the City's oversight) alone. Its parties' representatives at
-    the level, the City's people who lead it or attend for the oversight, whoever raised it, and the people named
-    alongside."""
-    reached = [*leaders(model, uow, d), *(p for people in representatives(model, uow, d).values() for p in people)]
+    the level (`attending`, when the caller has them), the City's people who lead it or attend for the oversight,
+    whoever raised it, and the people named alongside."""
+    attending = attending if attending is not None else representatives(model, uow, d)
+    reached = [*leaders(model, uow, d), *(p for people in attending.values() for p in people)]
     forum = model.sitting_forum(d.forum)
     if forum is not None:
         for party in model.parties:
@@ -133,7 +144,8 @@ Writer = Callable[[Texts], Message]
 def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement,
              reason: Writer) -> list[tuple[Person, Writer]]:
     """What the parties are told when a disagreement arrives at a level (or goes formal): the notice, kept current
-    (bot.native.views), written for each reader in their language. Call the writers inside the transaction."""
+    (bot.native.views), written for each reader in their language. Call the writers while `uow` is open."""
+    attending = representatives(model, uow, d)
     forum = model.sitting_forum(d.forum)
     sitting = next_sitting(forum, d.level_since, uow.forum.changes(d.forum)) if forum and forum.convenes else None
 
@@ -142,7 +154,7 @@ def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement,
         when = t.when(sitting.start) if sitting else t("disagreement.no_sitting")
         if d.state == "formal":
             return t("disagreement.formal_posted", ref=d.ref, title=d.title, parties=parties_named, reason=reason(t))
-        attendees = attendance(model, uow, d, t)
+        attendees = attendance(model, uow, d, t, attending)
         if d.led_by:
             # The City is named first and notified: it leads the question (section 8.10).
             return t("disagreement.led_posted", ref=d.ref, title=d.title, parties=parties_named,
@@ -155,7 +167,7 @@ def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement,
                  sitting=when, deadline=t.when(d.deadline) if d.deadline else t("disagreement.no_deadline"),
                  attendees=attendees)
 
-    return [(person, write) for person in concerned(model, uow, d)]
+    return [(person, write) for person in concerned(model, uow, d, attending=attending)]
 
 
 def awaiting(model: GovernanceModel, uow: UnitOfWork, d: Disagreement) -> list[tuple[Person, Writer]]:
@@ -171,7 +183,7 @@ Written = list[tuple[Person, Message, Lang]]
 
 
 def _written(uow: UnitOfWork, default: Lang, news: list[tuple[Person, Writer]]) -> Written:
-    """Each notice written in its reader's language, inside the transaction that read the disagreement."""
+    """Each notice written in its reader's language, while the unit of work that read the disagreement is open."""
     texts = language.texts_for(uow, [p.slack_user for p, _ in news], default)
     return [(person, write(texts[person.slack_user]), texts[person.slack_user].lang) for person, write in news]
 
@@ -181,48 +193,150 @@ def _stamp(instant: datetime) -> str:
 
 
 def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    result = perform_batch(core, [duty], now, {duty.key: once})[duty.key]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
+                  onces: Mapping[str, OnceChat]) -> dict[str, Outcome | Exception]:
+    """The escalations that fell due, together: their disagreements read and locked in one query, each decided as
+    if alone and in order, the moves, history entries and next steps written together in one transaction; then
+    what each has to say is put into words (outside the transaction, which holds the disagreements' locks, and on
+    SQLite the write lock, only as long as it must) and said through its own OnceChat, so that one failure is
+    retried alone and a recovering performer skips what was said."""
     t = core.texts
     model = core.model
-    disagreement_id, level = int(duty.payload["id"]), int(duty.payload["level"])
-
-    def unsettled(t: Texts) -> Message:
-        return t("disagreement.reason_unsettled")
-
+    outcomes: dict[str, Outcome | Exception] = {}
+    # For each duty with something to say, the disagreement as it now stands and whether it climbed (announce)
+    # or waits for the City's clarification (awaiting).
+    tell: dict[str, tuple[Disagreement, bool]] = {}
+    unsettled = t.text("disagreement.reason_unsettled")
     with core.unit_of_work() as uow:
-        d = uow.disagreements.get(disagreement_id, lock=True)
-        if d is None:
-            return "dropped"
-        if d.is_open and d.level == level:
-            forum = ladder.sitting_forum(model, d.rung, d.catalogue)
-            due = ladder.deadline(forum, d.rung, d.level_since, uow.forum.changes(forum.key))
-            if due is not None and due > now:
-                # The sitting was moved later since this was planned: it still gets its chance.
-                uow.duties.plan(Duty(f"{duty_key(d.id, level)}:{_stamp(due)}", ESCALATE, due, payload=duty.payload))
-                uow.commit()
-                return "dropped"
-            if d.led_by:
-                # Between suppliers nothing climbs: the City is told that its clarification is awaited.
-                if any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
-                    news = _written(uow, core.lang, awaiting(model, uow, d)) if once.recovering else []
-                    return _deliver(core, d, news, once) if news else "dropped"
-                uow.disagreements.set_deadline(d.id, None)
-                uow.disagreements.append(Entry(d.id, now, BOT, "", "awaiting", d.level, d.forum,
-                                               t.text("disagreement.reason_unsettled"), duty.key))
-                news = _written(uow, core.lang, awaiting(model, uow, d))
-                uow.commit()
-                return _deliver(core, d, news, once)
-            moved = climb(model, uow, d, now, BOT, "", t.text("disagreement.reason_unsettled"), ref=duty.key)
-            if moved is None:
-                return "dropped"
-            news = _written(uow, core.lang, announce(model, uow, moved, unsettled))
-            uow.commit()
-        elif once.recovering and any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
-            # This duty moved it and its performer died before saying so: say it now; OnceChat skips what was said.
-            news = _written(uow, core.lang, awaiting(model, uow, d) if d.led_by
-                            else announce(model, uow, d, unsettled))
-        else:
-            return "dropped"  # settled, or moved on by a person, since it was planned
-    return _deliver(core, d, news, once)
+        found = dict(uow.disagreements.get_many(sorted({int(d.payload["id"]) for d in duties}), lock=True))
+        dates = _Dates(uow)  # nothing here changes the agreed dates: each forum's are read once
+        deciding = _Remembering(uow, dates)
+        moves: list[tuple[int, Disagreement]] = []
+        entries: list[Entry] = []
+        plans: list[Duty] = []
+        for duty in duties:
+            once = onces[duty.key]
+            disagreement_id, level = int(duty.payload["id"]), int(duty.payload["level"])
+            d = found.get(disagreement_id)
+            if d is None:
+                outcomes[duty.key] = "dropped"
+            elif d.is_open and d.level == level:
+                forum = ladder.sitting_forum(model, d.rung, d.catalogue)
+                due = ladder.deadline(forum, d.rung, d.level_since, dates.changes(forum.key))
+                if due is not None and due > now:
+                    # The sitting was moved later since this was planned: it still gets its chance.
+                    plans.append(Duty(f"{duty_key(d.id, level)}:{_stamp(due)}", ESCALATE, due,
+                                      payload=duty.payload))
+                    outcomes[duty.key] = "dropped"
+                elif d.led_by:
+                    # Between suppliers nothing climbs: the City is told that its clarification is awaited.
+                    if any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
+                        if once.recovering:
+                            tell[duty.key] = (d, False)
+                        else:
+                            outcomes[duty.key] = "dropped"
+                        continue
+                    uow.disagreements.set_deadline(d.id, None)
+                    found[d.id] = replace(d, deadline=None)
+                    entries.append(Entry(d.id, now, BOT, "", "awaiting", d.level, d.forum, unsettled, duty.key))
+                    tell[duty.key] = (found[d.id], False)
+                else:
+                    moved, entry = ascent(model, deciding, d, now, BOT, "", unsettled, ref=duty.key)
+                    moves.append((d.level, moved))
+                    entries.append(entry)
+                    if moved.is_open and moved.deadline is not None:
+                        plans.append(Duty(duty_key(moved.id, moved.level), ESCALATE, moved.deadline,
+                                          payload={"id": moved.id, "level": moved.level}))
+                    found[d.id] = moved  # a second duty of this disagreement in the batch finds it moved
+                    tell[duty.key] = (moved, True)
+            elif once.recovering and any(e.ref == duty.key for e in uow.disagreements.history(d.id)):
+                # This duty moved it and its performer died before saying so: say it now; OnceChat skips what was
+                # said.
+                tell[duty.key] = (d, not d.led_by)
+            else:
+                outcomes[duty.key] = "dropped"  # settled, or moved on by a person, since it was planned
+        # The rows are locked (and on SQLite the database is), so each is still where it was read: all move.
+        if moves and uow.disagreements.move_many(moves) != len(moves):
+            raise RuntimeError("a disagreement moved under its lock")
+        uow.disagreements.append_many(entries)
+        uow.duties.plan_many(plans)
+        uow.commit()
+    if not tell:
+        return outcomes
+    news: dict[str, Written] = {}
+    with core.unit_of_work(read_only=True) as uow:
+        # The batch's news read each party's people, each person and each forum's agreed dates once.
+        seen = _Remembering(uow, _Dates(uow))
+        for key, (d, climbed) in tell.items():
+            news[key] = _written(seen, core.lang, announce(model, seen, d, _unsettled) if climbed
+                                 else awaiting(model, seen, d))
+    for duty in duties:
+        if duty.key in news:
+            try:
+                outcomes[duty.key] = _deliver(core, tell[duty.key][0], news[duty.key], onces[duty.key])
+            except Exception as exc:
+                outcomes[duty.key] = exc
+    from bot.native import home  # what waits for whom has changed
+
+    home.wanted(core)
+    return outcomes
+
+
+def _unsettled(t: Texts) -> Message:
+    return t("disagreement.reason_unsettled")
+
+
+class _Remembering:
+    """A unit of work whose directory and agreed dates are read once per party, person and forum: for a batch,
+    which changes neither."""
+
+    def __init__(self, uow: UnitOfWork, dates: _Dates) -> None:
+        self._uow = uow
+        self.directory = _Directory(uow)
+        self.forum = dates
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+
+class _Directory:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._directory = uow.directory
+        self._people: dict[str | None, list[Person]] = {}
+        self._by_key: dict[str, Person | None] = {}
+
+    def people(self, party: str | None = None) -> list[Person]:
+        if party not in self._people:
+            self._people[party] = list(self._directory.people(party))
+        return self._people[party]
+
+    def by_key(self, key: str) -> Person | None:
+        if key not in self._by_key:
+            self._by_key[key] = self._directory.by_key(key)
+        return self._by_key[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._directory, name)
+
+
+class _Dates:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._forum = uow.forum
+        self._changes: dict[str | None, list[Change]] = {}
+
+    def changes(self, forum: str | None = None) -> list[Change]:
+        if forum not in self._changes:
+            self._changes[forum] = list(self._forum.changes(forum))
+        return self._changes[forum]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._forum, name)
 
 
 def _deliver(core: Samverkan, d: Disagreement, news: Written, once: OnceChat) -> Outcome:
@@ -235,7 +349,4 @@ def _deliver(core: Samverkan, d: Disagreement, news: Written, once: OnceChat) ->
             live.deliver(core, once, about, person.key, user, True, to_json(text), lang, part=person.key,
                          redraw=False)
     live.refresh(core, about)
-    from bot.native import home  # what waits for whom has changed
-
-    home.wanted(core)
     return "done"

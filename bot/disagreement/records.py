@@ -5,7 +5,7 @@ The history is append-only: the store can add entries and read them, never chang
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -129,10 +129,19 @@ class DisagreementStore(Protocol):
         """`lock` holds the row until commit, so two people accepting at once do not overwrite each other."""
         ...
 
+    def get_many(self, ids: Sequence[int], lock: bool = False) -> Mapping[int, Disagreement]:
+        """Those of these that exist, by id, in one read; `lock` as for `get`."""
+        ...
+
     def move(self, disagreement_id: int, from_level: int, to_level: int, forum: str, since: datetime,
              deadline: datetime | None, state: State = "open") -> bool:
         """Moves an open disagreement up from `from_level` only if it is still there: of two processes (or a
         person and the sweep) exactly one wins. True for the winner."""
+        ...
+
+    def move_many(self, moves: Sequence[tuple[int, Disagreement]]) -> int:
+        """For each (the level it is moving from, the disagreement as moved), as `move` with the moved one's level,
+        forum, level_since, deadline and state, in one go; returns how many moved."""
         ...
 
     def save_proposal(self, disagreement_id: int, proposal: Proposal | None) -> None: ...
@@ -150,6 +159,8 @@ class DisagreementStore(Protocol):
         ...
 
     def append(self, entry: Entry) -> None: ...
+
+    def append_many(self, entries: Sequence[Entry]) -> None: ...
 
     def history(self, disagreement_id: int) -> Sequence[Entry]:
         """Oldest first."""

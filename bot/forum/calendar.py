@@ -7,10 +7,12 @@ Rules are expanded in Stockholm wall-clock time and only then turned into instan
 from __future__ import annotations
 
 import logging
+import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 import holidays
@@ -55,6 +57,14 @@ class Sitting:
         return f"{self.forum}-{self.original.strftime('%Y%m%dT%H%MZ')}"
 
 
+def by_forum(changes: Iterable[Change]) -> dict[str, list[Change]]:
+    """Every forum's agreed dates, from all of them read at once."""
+    found: dict[str, list[Change]] = {}
+    for change in changes:
+        found.setdefault(change.forum, []).append(change)
+    return found
+
+
 @cache
 def _holidays(year: int) -> dict[date, str]:
     official = holidays.Sweden(years=year, include_sundays=False, language="sv")
@@ -75,13 +85,47 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and holiday_name(day) is None
 
 
+@lru_cache(maxsize=256)
+def _rule(rule: str, first: datetime):  # type: ignore[no-untyped-def]
+    return rrulestr(rule, dtstart=first)
+
+
+# A rule is expanded from its start, so expanding it anew for every question costs more the longer the forum has
+# existed. Its wall-clock times are kept instead, expanded once to two years past the latest asked for, and each
+# question takes its slice. A rule with more sittings than this in that span is expanded as asked, as before.
+_AHEAD = timedelta(days=2 * 366)
+_KEPT_PER_RULE = 20_000
+_KEPT_RULES = 256
+_WALLS: dict[tuple[str, datetime], tuple[datetime, list[datetime]]] = {}
+_WALLS_LOCK = threading.Lock()
+
+
+def _rule_walls(rule: str, first: datetime, lo: datetime, hi: datetime) -> list[datetime]:
+    """The rule's wall-clock times in [lo, hi]."""
+    kept = _WALLS.get((rule, first))
+    if kept is None or kept[0] < hi:
+        try:
+            until = max(hi, kept[0] if kept else first) + _AHEAD
+        except OverflowError:
+            until = hi
+        walls = _rule(rule, first).between(first, until, inc=True)
+        if len(walls) > _KEPT_PER_RULE:
+            return list(_rule(rule, first).between(lo, hi, inc=True))
+        kept = (until, walls)
+        with _WALLS_LOCK:
+            while len(_WALLS) >= _KEPT_RULES:
+                _WALLS.pop(next(iter(_WALLS)))
+            _WALLS[(rule, first)] = kept
+    walls = kept[1]
+    return walls[bisect_left(walls, lo):bisect_right(walls, hi)]
+
+
 def _rule_starts(forum: Forum, after: datetime, before: datetime) -> Iterable[datetime]:
     """The rule's sittings as instants, from wall-clock times in Stockholm."""
     lo = after.astimezone(STOCKHOLM).replace(tzinfo=None)
     hi = before.astimezone(STOCKHOLM).replace(tzinfo=None)
     if forum.rrule and forum.starts:
-        first = datetime.combine(forum.starts, forum.time)
-        walls = rrulestr(forum.rrule, dtstart=first).between(lo, hi, inc=True)
+        walls = _rule_walls(forum.rrule, datetime.combine(forum.starts, forum.time), lo, hi)
     else:
         walls = [datetime.combine(d, forum.time) for d in forum.dates]
         walls = [w for w in walls if lo <= w <= hi]
@@ -144,11 +188,48 @@ def _representable(instant: datetime, length: timedelta) -> bool:
     return True
 
 
+# next_sitting looks this far ahead first, then further: the next sitting is nearly always near.
+_LOOKS = (timedelta(days=40), timedelta(days=100), timedelta(days=200))
+
+
+# The latest answers of next_sitting, by the forum (its identity: the entry keeps it, so the id stands for it), the
+# instant, the agreed dates and the rest: a sweep asks the same of many disagreements at once.
+_NEXT: dict[tuple[object, ...], tuple[Forum, Sitting | None]] = {}
+_NEXT_KEPT = 512
+_NEXT_LOCK = threading.Lock()
+
+
 def next_sitting(forum: Forum, now: datetime, changes: Iterable[Change] = (), horizon_days: int = 400,
                  held_only: bool = True) -> Sitting | None:
-    for sitting in sittings(forum, now, now + timedelta(days=horizon_days), changes):
-        if sitting.held or not held_only:
-            return sitting
+    """The first sitting (held, unless told) that starts in the horizon."""
+    changes = tuple(changes)
+    key = (id(forum), now, changes, horizon_days, held_only)
+    kept = _NEXT.get(key)
+    if kept is not None and kept[0] is forum:
+        return kept[1]
+    found = _next_sitting(forum, now, changes, horizon_days, held_only)
+    with _NEXT_LOCK:
+        while len(_NEXT) >= _NEXT_KEPT:
+            _NEXT.pop(next(iter(_NEXT)))
+        _NEXT[key] = (forum, found)
+    return found
+
+
+def _next_sitting(forum: Forum, now: datetime, changes: tuple[Change, ...], horizon_days: int,
+                  held_only: bool) -> Sitting | None:
+    """Looked for in growing windows: the sittings of a window and of the next together are the sittings of both,
+    unless an agreed move crosses the border between them, and then the whole horizon is reckoned at once."""
+    end = now + timedelta(days=horizon_days)
+    borders = [now + look for look in _LOOKS if now + look < end]
+    if any(c.kind == "move" and c.original and c.start and (c.original < border) != (c.start < border)
+           for c in changes for border in borders):
+        borders = []
+    start = now
+    for stop in [*borders, end]:
+        for sitting in sittings(forum, start, stop, changes):
+            if sitting.held or not held_only:
+                return sitting
+        start = stop
     return None
 
 

@@ -139,3 +139,13 @@ class ForumStore(Protocol):
         ...
 
     def set_mark(self, name: str, value: datetime) -> None: ...
+
+    def calendar_version(self) -> int:
+        """A number that grows with every change reminders are planned from: one read, cheap enough for every
+        tick of every process."""
+        ...
+
+    def calendar_changed(self) -> None:
+        """Bumps the calendar's version, in the transaction that changed it: the change and the news of it are
+        committed together."""
+        ...

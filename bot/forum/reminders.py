@@ -11,7 +11,7 @@ from bot.clock import STOCKHOLM
 from bot.directory.people import Person, mention
 from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.agenda import AgendaSource, agenda
-from bot.forum.calendar import Change, Sitting, previous_sitting, sittings
+from bot.forum.calendar import Change, Sitting, by_forum, previous_sitting, sittings
 from bot.forum.when import at, parse_offset
 from bot.i18n import Texts
 from bot.message import Button, Message, Span, Text, join, line, numbered, phrase, separated, to_json
@@ -51,22 +51,24 @@ def plan(core: Samverkan, now: datetime) -> None:
         # while it was down are still planned, and posted late if their sitting has not begun.
         since = uow.forum.mark(PLANNED) or now
         current: dict[str, Duty] = {}
+        agreed = by_forum(uow.forum.changes())
         for forum in core.model.calendar:
             if not forum.convenes:
                 continue
             try:
-                current.update(_sitting_duties(forum, uow.forum.changes(forum.key), now))
+                current.update(_sitting_duties(forum, agreed.get(forum.key, []), now))
             except (OverflowError, ValueError):
                 # One forum's bad data must not cost every other forum its reminders.
                 log.exception("could not plan the reminders of %s; the other forums are planned", forum.key)
-        for key in uow.duties.pending_keys(f"{REMINDER}:"):
+        for key in uow.duties.pending_keys(f"{REMINDER}:", REMINDER):
             # Only a reminder whose sitting moved, was cancelled or has begun is withdrawn: one that is overdue
             # (its process died before it was posted) still stands.
             if key not in current:
                 uow.duties.unplan(key)
-        uow.duties.plan_all(duty for duty in current.values() if duty.due >= since)
-        uow.duties.plan_all(Duty(f"{ACTION_DUE}:{action.id}", ACTION_DUE, at(action.due, ACTION_TIME),
-                                 payload={"action": action.id}) for action in uow.forum.open_actions())
+        # In one statement each: a duty planned already (by anyone, in any state) stays as it is.
+        uow.duties.plan_many([duty for duty in current.values() if duty.due >= since])
+        uow.duties.plan_many([Duty(f"{ACTION_DUE}:{action.id}", ACTION_DUE, at(action.due, ACTION_TIME),
+                                   payload={"action": action.id}) for action in uow.forum.open_actions()])
         uow.forum.set_mark(PLANNED, now)
         uow.commit()
 

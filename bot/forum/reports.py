@@ -18,7 +18,7 @@ from bot.commands import Context, UserError
 from bot.directory.people import Person
 from bot.domain_events import FormWanted
 from bot.duties import Duty, OnceChat, Outcome
-from bot.forum.calendar import Sitting, is_working_day, next_sitting, sittings
+from bot.forum.calendar import Sitting, by_forum, is_working_day, next_sitting, sittings
 from bot.forum.commands import find_forum, forum
 from bot.forum.records import DeliveredReport, OwedReport
 from bot.forum.reminders import HORIZON, current_sitting
@@ -165,17 +165,18 @@ def plan(core: Samverkan, now: datetime) -> None:
     with core.unit_of_work() as uow:
         since = uow.forum.mark(PLANNED) or now
         wanted: dict[str, Duty] = {}
+        agreed = by_forum(uow.forum.changes())
         for found in core.model.calendar:
             if not (found.convenes and found.reports):
                 continue
-            for sitting in sittings(found, now, now + HORIZON, uow.forum.changes(found.key)):
+            for sitting in sittings(found, now, now + HORIZON, agreed.get(found.key, [])):
                 if sitting.held:
                     wanted.update(_duties(found, sitting, since))
         for kind in (REPORT_DUE, REPORT_MISSING):
-            for key in uow.duties.pending_keys(f"{kind}:"):
+            for key in uow.duties.pending_keys(f"{kind}:", kind):
                 if key not in wanted:
                     uow.duties.unplan(key)
-        uow.duties.plan_all(wanted.values())
+        uow.duties.plan_many(list(wanted.values()))
         uow.forum.set_mark(PLANNED, now)
         uow.commit()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -188,6 +188,13 @@ def render(source: str, values: dict[str, object], locale: Locale | None = None)
     return Message(tuple(lines))
 
 
+@lru_cache(maxsize=4096)
+def _when(lang: Lang, instant: datetime) -> str:
+    # Kept: the same few sittings and deadlines are written into every message of a sweep.
+    pattern = "EEEE d MMMM y 'kl.' HH:mm" if lang == "sv" else "EEEE d MMMM y, HH:mm"
+    return format_datetime(instant, pattern, tzinfo=STOCKHOLM, locale=_LOCALES[lang])
+
+
 class Texts:
     """The catalogue of one language, bound so that use cases say `t("directory.empty")`."""
 
@@ -214,8 +221,7 @@ class Texts:
 
     def when(self, instant: datetime) -> str:
         """Date and time in Stockholm, as a reader of this language writes it."""
-        pattern = "EEEE d MMMM y 'kl.' HH:mm" if self.lang == "sv" else "EEEE d MMMM y, HH:mm"
-        return format_datetime(instant, pattern, tzinfo=STOCKHOLM, locale=_LOCALES[self.lang])
+        return _when(self.lang, instant)
 
     def date(self, instant: datetime) -> str:
         return format_date(instant.astimezone(STOCKHOLM).date(), "d MMMM y", locale=_LOCALES[self.lang])

@@ -7,13 +7,22 @@ beside them, because the Swedish names are the ones written in the contract.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, datetime
 from datetime import time as dt_time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Lang = Literal["sv", "en"]
+
+
+class _HasKey(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+_Keyed = TypeVar("_Keyed", bound=_HasKey)
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
@@ -301,38 +310,79 @@ class GovernanceModel(Strict):
     @property
     def calendar(self) -> list[Forum]:
         """The forums that sit, with those held per service catalogue expanded into one forum per catalogue."""
-        expanded: list[Forum] = []
-        for forum in self.forums:
-            if not forum.per_catalogue:
-                expanded.append(forum)
-                continue
-            for cat in self.catalogues:
-                expanded.append(forum.model_copy(update={
-                    "key": f"{forum.key}-{cat.key}",
-                    "name": Label(sv=f"{forum.name.sv} – {cat.name.sv}", en=f"{forum.name.en} – {cat.name.en}"),
-                    "channel": f"{forum.channel}-{cat.key}",
-                    "per_catalogue": False,
-                    "attendees": _owners_only(forum.attendees, cat),
-                }))
-        return expanded
+        return list(_expanded(self.forums, self.catalogues)[0])
 
     def sitting_forum(self, key: str) -> Forum | None:
-        return next((f for f in self.calendar if f.key == key), None)
+        return _expanded(self.forums, self.catalogues)[1].get(key)
 
     def party_class(self, key: str) -> PartyClass | None:
-        return next((c for c in self.party_classes if c.key == key), None)
+        return _keyed(self.party_classes).get(key)
 
     def party(self, key: str) -> Party | None:
-        return next((p for p in self.parties if p.key == key), None)
+        return _keyed(self.parties).get(key)
 
     def role(self, key: str) -> Role | None:
-        return next((r for r in self.roles if r.key == key), None)
+        return _keyed(self.roles).get(key)
 
     def forum(self, key: str) -> Forum | None:
-        return next((f for f in self.forums if f.key == key), None)
+        return _keyed(self.forums).get(key)
 
     def service(self, key: str) -> Service | None:
-        return next((s for s in self.services if s.key == key), None)
+        return _keyed(self.services).get(key)
+
+
+# The expanded calendar, by the forums and catalogues it was made from: a model is frozen, and every command and duty
+# asks for its sittings, which copying each per-catalogue forum every time made a good part of an escalation's cost.
+# The entry keeps the lists it was made from, so their ids stand for them while it lives; a few models at most.
+_CALENDARS: dict[tuple[int, int], tuple[list[Forum], list[Catalogue], tuple[Forum, ...], dict[str, Forum]]] = {}
+_CALENDARS_KEPT = 16
+_CALENDARS_LOCK = threading.Lock()
+
+
+def _expanded(forums: list[Forum], catalogues: list[Catalogue]) -> tuple[tuple[Forum, ...], dict[str, Forum]]:
+    found = _CALENDARS.get((id(forums), id(catalogues)))
+    if found is not None and found[0] is forums and found[1] is catalogues:
+        return found[2], found[3]
+    expanded: list[Forum] = []
+    for forum in forums:
+        if not forum.per_catalogue:
+            expanded.append(forum)
+            continue
+        for cat in catalogues:
+            expanded.append(forum.model_copy(update={
+                "key": f"{forum.key}-{cat.key}",
+                "name": Label(sv=f"{forum.name.sv} – {cat.name.sv}", en=f"{forum.name.en} – {cat.name.en}"),
+                "channel": f"{forum.channel}-{cat.key}",
+                "per_catalogue": False,
+                "attendees": _owners_only(forum.attendees, cat),
+            }))
+    by_key: dict[str, Forum] = {}
+    for forum in expanded:
+        by_key.setdefault(forum.key, forum)  # the first of a key, as a search in order finds it
+    with _CALENDARS_LOCK:
+        while len(_CALENDARS) >= _CALENDARS_KEPT:
+            _CALENDARS.pop(next(iter(_CALENDARS)))
+        _CALENDARS[(id(forums), id(catalogues))] = (forums, catalogues, tuple(expanded), by_key)
+    return tuple(expanded), by_key
+
+
+_KEYED: dict[int, tuple[list[Any], dict[str, Any]]] = {}
+
+
+def _keyed(items: list[_Keyed]) -> dict[str, _Keyed]:
+    """The model's entries of one kind by key (the first of a key, as a search in order finds it), made once per
+    list: a party, a forum or a role is looked up many times for every message."""
+    found = _KEYED.get(id(items))
+    if found is not None and found[0] is items:
+        return found[1]
+    index: dict[str, _Keyed] = {}
+    for item in items:
+        index.setdefault(item.key, item)
+    with _CALENDARS_LOCK:
+        while len(_KEYED) >= 8 * _CALENDARS_KEPT:
+            _KEYED.pop(next(iter(_KEYED)))
+        _KEYED[id(items)] = (items, index)
+    return index
 
 
 def _owners_only(attendees: list[Attendee], catalogue: Catalogue) -> list[Attendee]:
