@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.directory.people import Person
@@ -17,16 +18,16 @@ class SqlDirectoryStore:
         self.session = session
 
     def by_key(self, key: str) -> Person | None:
-        return self._one(PersonRow.key == key)
+        return self._one(_BY_KEY, key)
 
     def by_slack_user(self, user_id: str) -> Person | None:
-        return self._one(PersonRow.slack_user == user_id)
+        return self._one(_BY_SLACK_USER, user_id)
 
     def by_email(self, email: str) -> Person | None:
-        return self._one(PersonRow.email == email.lower())
+        return self._one(_BY_EMAIL, email.lower())
 
     def by_usergroup(self, usergroup: str) -> Person | None:
-        return self._one(PersonRow.slack_usergroup == usergroup)
+        return self._one(_BY_USERGROUP, usergroup)
 
     def people(self, party: str | None = None) -> Sequence[Person]:
         return self._people(None if party is None else [party])
@@ -78,15 +79,11 @@ class SqlDirectoryStore:
     def remove(self, key: str) -> None:
         self.session.execute(delete(PersonRow).where(PersonRow.key == key))
 
-    def _one(self, condition) -> Person | None:  # type: ignore[no-untyped-def]
+    def _one(self, query, value: str) -> Person | None:  # type: ignore[no-untyped-def]
         # Every command looks up who sent it: one statement of plain rows (the person beside each role and each
         # authority they hold: a handful of rows, each found by index), a fraction of what loading ORM objects
-        # with their collections costs.
-        rows = self.session.execute(
-            select(*_COLUMNS, PersonRoleRow.role, PersonAuthorityRow.authority)
-            .outerjoin(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
-            .outerjoin(PersonAuthorityRow, PersonAuthorityRow.person_id == PersonRow.id)
-            .where(condition)).all()
+        # with their collections costs; the statement is made once, for building it cost as much as running it.
+        rows = self.session.execute(query, {"value": value}).all()
         if not rows:
             return None
         row = rows[0]
@@ -101,15 +98,15 @@ _COLUMNS = (PersonRow.key, PersonRow.name, PersonRow.party, PersonRow.slack_user
             PersonRow.slack_usergroup, PersonRow.external)
 
 
-def _person(row: PersonRow) -> Person:
-    return Person(
-        key=row.key,
-        name=row.name,
-        party=row.party,
-        roles=frozenset(r.role for r in row.roles),
-        authority=frozenset(a.authority for a in row.authorities),  # type: ignore[misc]
-        slack_user=row.slack_user,
-        email=row.email,
-        slack_usergroup=row.slack_usergroup,
-        external=row.external,
-    )
+def _lookup(column) -> Select[Any]:  # type: ignore[no-untyped-def]
+    return (select(*_COLUMNS, PersonRoleRow.role, PersonAuthorityRow.authority)
+            .outerjoin(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
+            .outerjoin(PersonAuthorityRow, PersonAuthorityRow.person_id == PersonRow.id)
+            .where(column == bindparam("value")))
+
+
+_BY_KEY = _lookup(PersonRow.key)
+_BY_SLACK_USER = _lookup(PersonRow.slack_user)
+_BY_EMAIL = _lookup(PersonRow.email)
+_BY_USERGROUP = _lookup(PersonRow.slack_usergroup)
+
