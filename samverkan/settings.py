@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Default: 2 on PostgreSQL; 1 on SQLite, whose one writer at a time makes a second worker mostly wait.
     samverkan_worker_processes: int | None = Field(default=None, ge=1, le=16)
     samverkan_workers: int = Field(default=8, ge=1, le=64)
+    # How much the workers yield the cores to the web process (nice(2) increment): acknowledgements are due
+    # within 3 s, answers may come a moment later. 0 treats both alike.
+    samverkan_worker_niceness: int = Field(default=5, ge=0, le=19)
     # Seconds after which a duty whose claim is no longer being renewed is taken over by another process: a live
     # process renews its claims every third of this, so it only has to outlast a stalled or dead process's silence
     # (see the README's "Exactly once").
