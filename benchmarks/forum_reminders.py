@@ -38,7 +38,8 @@ def lateness(reminders: int, folder: Path) -> dict[str, float]:
     now = datetime.now(STOCKHOLM)
     sitting = (now + timedelta(minutes=5)).replace(second=0, microsecond=0)
     lead = (sitting - now).total_seconds()
-    model = {"name": {"sv": "B", "en": "B"}, "parties": shipped["parties"], "roles": shipped["roles"],
+    model = {"name": {"sv": "B", "en": "B"}, "parties": shipped["parties"],
+             "party_classes": shipped["party_classes"], "roles": shipped["roles"],
              "people": shipped["people"], "forums": []}
     for n in range(forums):
         # Two reminders a forum, spread between 10 s and 70 s from now, so several fall due in the same second.
