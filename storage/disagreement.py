@@ -38,10 +38,8 @@ class SqlDisagreementStore:
         return _disagreement(row)
 
     def get(self, disagreement_id: int, lock: bool = False) -> Disagreement | None:
-        query = select(DisagreementRow).where(DisagreementRow.id == disagreement_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.session.scalars(query.execution_options(populate_existing=True)).first()
+        # Plain columns by a statement made once: every notice drawn and every command on a disagreement reads one.
+        row = self.session.execute(_GET_LOCKED if lock else _GET, {"ident": disagreement_id}).first()
         return _disagreement(row) if row else None
 
     def get_many(self, ids: Sequence[int], lock: bool = False) -> Mapping[int, Disagreement]:
@@ -183,6 +181,12 @@ class SqlDisagreementStore:
             query = query.join(DisagreementRow, DisagreementRow.id == DisagreementEntryRow.disagreement_id).where(
                 or_(DisagreementRow.party_a == party, DisagreementRow.party_b == party))
         return [_entry(row) for row in self.session.scalars(query)]
+
+
+# The mapped columns (not the table's): the session flushes what it holds before reading them.
+_GET = select(*(getattr(DisagreementRow, c.key) for c in DisagreementRow.__table__.columns)).where(
+    DisagreementRow.id == bindparam("ident"))
+_GET_LOCKED = _GET.with_for_update()
 
 
 def _disagreement(row: DisagreementRow | Row[Any]) -> Disagreement:

@@ -4,9 +4,11 @@ race, as for duties."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,20 +26,16 @@ class SqlLiveStore:
         self.session = session
 
     def add(self, message: LiveMessage) -> LiveMessage | None:
-        found = self.session.scalar(select(LiveMessageRow).where(LiveMessageRow.channel == message.channel,
-                                                                 LiveMessageRow.ref == message.ref))
-        if found is not None:
-            return None
-        row = LiveMessageRow(subject=message.subject, viewer=message.viewer, channel=message.channel,
-                             ref=message.ref, lang=message.lang, head=message.head, hash=message.hash,
-                             posted_at=message.posted_at, updated_at=message.updated_at, frozen=message.frozen,
-                             settled=message.settled)
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            return None
-        return _live(row)
+        # One insert that skips a message written down already (by a redelivery, or another process), instead of a
+        # look, a savepoint and an ORM object: every notice sent is written down.
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        added = self.session.scalar(
+            insert(LiveMessageRow.__table__).on_conflict_do_nothing(index_elements=["channel", "ref"])
+            .returning(LiveMessageRow.__table__.c.id),
+            {"subject": message.subject, "viewer": message.viewer, "channel": message.channel, "ref": message.ref,
+             "lang": message.lang, "head": message.head, "hash": message.hash, "posted_at": message.posted_at,
+             "updated_at": message.updated_at, "frozen": message.frozen, "settled": message.settled})
+        return None if added is None else replace(message, id=added)
 
     def unsettled(self, subject: str) -> Sequence[LiveMessage]:
         query = (select(LiveMessageRow).where(LiveMessageRow.subject == subject, LiveMessageRow.settled.is_(False))
