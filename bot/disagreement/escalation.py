@@ -6,19 +6,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.directory.people import Person, mention
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement, Entry
 from bot.duties import Duty, OnceChat, Outcome
-from bot.forum.calendar import Change, next_sitting
+from bot.forum.calendar import next_sitting
 from bot.i18n import Lang, Texts
 from bot.message import Message, Span, Text, separated, to_json
 from bot.model import parties
 from bot.model.schema import GovernanceModel
 from bot.native import language, live
 from bot.ports import UnitOfWork
+from bot.reading import Remembering
 
 if TYPE_CHECKING:
     from bot.app import Samverkan
@@ -215,8 +216,8 @@ def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
     unsettled = t.text("disagreement.reason_unsettled")
     with core.unit_of_work() as uow:
         found = dict(uow.disagreements.get_many(sorted({int(d.payload["id"]) for d in duties}), lock=True))
-        dates = _Dates(uow)  # nothing here changes the agreed dates: each forum's are read once
-        deciding = _Remembering(uow, dates)
+        deciding = Remembering(uow)  # nothing here changes the directory or the agreed dates: each is read once
+        dates = deciding.forum
         moves: list[tuple[int, Disagreement]] = []
         entries: list[Entry] = []
         plans: list[Duty] = []
@@ -272,16 +273,11 @@ def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
     news: dict[str, Written] = {}
     with core.unit_of_work(read_only=True) as uow:
         # The batch's news read each party's people, each person and each forum's agreed dates once.
-        seen = _Remembering(uow, _Dates(uow))
+        seen = Remembering(uow)
         for key, (d, climbed) in tell.items():
             news[key] = _written(seen, core.lang, announce(model, seen, d, _unsettled) if climbed
                                  else awaiting(model, seen, d))
-    for duty in duties:
-        if duty.key in news:
-            try:
-                outcomes[duty.key] = _deliver(core, tell[duty.key][0], news[duty.key], onces[duty.key])
-            except Exception as exc:
-                outcomes[duty.key] = exc
+    _deliver(core, duties, tell, news, onces, outcomes)
     from bot.native import home  # what waits for whom has changed
 
     home.wanted(core)
@@ -292,61 +288,28 @@ def _unsettled(t: Texts) -> Message:
     return t("disagreement.reason_unsettled")
 
 
-class _Remembering:
-    """A unit of work whose directory and agreed dates are read once per party, person and forum: for a batch,
-    which changes neither."""
-
-    def __init__(self, uow: UnitOfWork, dates: _Dates) -> None:
-        self._uow = uow
-        self.directory = _Directory(uow)
-        self.forum = dates
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._uow, name)
-
-
-class _Directory:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._directory = uow.directory
-        self._people: dict[str | None, list[Person]] = {}
-        self._by_key: dict[str, Person | None] = {}
-
-    def people(self, party: str | None = None) -> list[Person]:
-        if party not in self._people:
-            self._people[party] = list(self._directory.people(party))
-        return self._people[party]
-
-    def by_key(self, key: str) -> Person | None:
-        if key not in self._by_key:
-            self._by_key[key] = self._directory.by_key(key)
-        return self._by_key[key]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._directory, name)
-
-
-class _Dates:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._forum = uow.forum
-        self._changes: dict[str | None, list[Change]] = {}
-
-    def changes(self, forum: str | None = None) -> list[Change]:
-        if forum not in self._changes:
-            self._changes[forum] = list(self._forum.changes(forum))
-        return self._changes[forum]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._forum, name)
-
-
-def _deliver(core: Samverkan, d: Disagreement, news: Written, once: OnceChat) -> Outcome:
-    """Each reader's notice, kept current from now on; the notices it supersedes, and every other of the
-    disagreement's, are drawn anew once all are out (the level changed)."""
-    about = live.subject("disagreement", d.id)
-    for person, text, lang in news:
-        user = person.slack_user or (once.chat.find_user_by_email(person.email) if person.email else None)
-        if user:
-            live.deliver(core, once, about, person.key, user, True, to_json(text), lang, part=person.key,
-                         redraw=False)
-    live.refresh(core, about)
-    return "done"
+def _deliver(core: Samverkan, duties: Sequence[Duty], tell: Mapping[str, tuple[Disagreement, bool]],
+             news: Mapping[str, Written], onces: Mapping[str, OnceChat],
+             outcomes: dict[str, Outcome | Exception]) -> None:
+    """Each reader's notice, kept current from now on, all of the batch's together; the notices they supersede,
+    and every other of each disagreement's, are drawn anew once all are out (the level changed). A duty one of
+    whose notices could not be sent is given back, to say the rest (its chat skips what was said)."""
+    notices: list[live.Notice] = []
+    of: list[str] = []  # the duty of each notice
+    for duty in duties:
+        if duty.key not in news:
+            continue
+        once = onces[duty.key]
+        about = live.subject("disagreement", tell[duty.key][0].id)
+        outcomes[duty.key] = "done"
+        try:
+            for person, text, lang in news[duty.key]:
+                user = person.slack_user or (once.chat.find_user_by_email(person.email) if person.email else None)
+                if user:
+                    notices.append(live.Notice(once, about, person.key, user, True, to_json(text), lang, person.key))
+                    of.append(duty.key)
+        except Exception as exc:
+            outcomes[duty.key] = exc
+    for n, sent in enumerate(live.deliver_many(core, notices)):
+        if isinstance(sent, Exception):
+            outcomes[of[n]] = sent

@@ -15,7 +15,8 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from bot.i18n import Lang, Texts
 from bot.message import Message, from_json, to_json
 from bot.native.records import LiveMessage
 from bot.ports import UnitOfWork
+from bot.reading import Remembering
 
 if TYPE_CHECKING:
     from bot.app import Samverkan
@@ -122,31 +124,57 @@ def perform_post(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> 
     return "done"
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One message to post and keep current: to `where` (a user for a direct message, else a channel), said
+    through `once`, the performing duty's chat."""
+
+    once: OnceChat
+    about: str
+    viewer: str
+    where: str
+    direct: bool
+    head: dict[str, Any] | None
+    lang: Lang
+    part: str = ""
+
+
 def deliver(core: Samverkan, once: OnceChat, about: str, viewer: str, where: str, direct: bool,
             head: dict[str, Any] | None, lang: Lang, part: str = "", redraw: bool = True) -> str:
     """Posts the message, writes down where it is, freezes the one it supersedes, and (unless the caller does,
     once for several) draws the subject's messages anew: something may have changed while this one was on its way.
     Returns the message's reference."""
-    shown = LiveMessage(0, about, viewer, where, "", lang, head, "", core.clock.now())
+    sent = deliver_many(core, [Notice(once, about, viewer, where, direct, head, lang, part)], redraw)[0]
+    if isinstance(sent, Exception):
+        raise sent
+    return sent
+
+
+def deliver_many(core: Samverkan, notices: Sequence[Notice], redraw: bool = True) -> list[str | Exception]:
+    """`deliver` for many at once (a sweep's escalations): drawn in one read, each posted through its own chat,
+    written down in one transaction, and their subjects drawn anew together. Returns each one's reference, or the
+    exception that kept it from being posted (the others are posted all the same)."""
+    now = core.clock.now()
     with core.unit_of_work(read_only=True) as uow:
-        message = compose(core, uow, shown)
-    ref = once.direct(where, message, part=part) if direct else once.post(where, message, part=part)
-    track(core, about, viewer, where, ref, lang, head, message)
+        seen = Remembering(uow)
+        drawn = [compose(core, seen, LiveMessage(0, n.about, n.viewer, n.where, "", n.lang, n.head, "", now))
+                 for n in notices]
+    sent: list[str | Exception] = []
+    posted: list[LiveMessage] = []
+    for n, message in zip(notices, drawn, strict=True):
+        try:
+            ref = (n.once.direct(n.where, message, part=n.part) if n.direct
+                   else n.once.post(n.where, message, part=n.part))
+        except Exception as exc:
+            sent.append(exc)
+            continue
+        sent.append(ref)
+        if ref:
+            posted.append(LiveMessage(0, n.about, n.viewer, n.where, ref, n.lang, n.head, digest(message), now))
+    _write_down(core, posted)
     if redraw:
-        refresh(core, about)
-    return ref
-
-
-def track(core: Samverkan, about: str, viewer: str, where: str, ref: str, lang: Lang,
-          head: dict[str, Any] | None, message: Message) -> None:
-    """Writes down a message to keep current (once, however often it is reported)."""
-    if not ref:
-        return
-    with core.unit_of_work() as uow:
-        added = uow.live.add(LiveMessage(0, about, viewer, where, ref, lang, head, digest(message), core.clock.now()))
-        if added is not None:
-            uow.live.freeze_others(about, viewer, where, added.id)
-        uow.commit()
+        refresh_many(core, sorted({n.about for n in notices}))
+    return sent
 
 
 def perform_refresh(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
@@ -160,11 +188,36 @@ def perform_refresh(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) 
     return "done"
 
 
+def track(core: Samverkan, about: str, viewer: str, where: str, ref: str, lang: Lang,
+          head: dict[str, Any] | None, message: Message) -> None:
+    """Writes down a message to keep current (once, however often it is reported)."""
+    if ref:
+        _write_down(core, [LiveMessage(0, about, viewer, where, ref, lang, head, digest(message), core.clock.now())])
+
+
+def _write_down(core: Samverkan, posted: Sequence[LiveMessage]) -> None:
+    """Records the posted messages in one transaction, each once, freezing what each supersedes."""
+    if not posted:
+        return
+    with core.unit_of_work() as uow:
+        for message in posted:
+            added = uow.live.add(message)
+            if added is not None:
+                uow.live.freeze_others(message.subject, message.viewer, message.channel, added.id)
+        uow.commit()
+
+
 def refresh(core: Samverkan, about: str) -> None:
+    refresh_many(core, [about])
+
+
+def refresh_many(core: Samverkan, abouts: Sequence[str]) -> None:
+    """Draws the subjects' messages anew, in one read, and updates those that look different."""
     now = core.clock.now()
     with core.unit_of_work(read_only=True) as uow:
-        drawn = [(message, compose(core, uow, message)) for message in uow.live.unsettled(about)]
-    later: datetime | None = None
+        seen = Remembering(uow)
+        drawn = [(message, compose(core, seen, message)) for about in abouts for message in uow.live.unsettled(about)]
+    later: dict[str, datetime] = {}
     for message, shown in drawn:
         new = digest(shown)
         if new == message.hash:
@@ -177,18 +230,19 @@ def refresh(core: Samverkan, about: str) -> None:
         if not free:
             # Updated less than a second ago: the rest of this change waits for the end of that second.
             due = (message.updated_at or now) + GAP
-            later = min(later, due) if later else due
+            later[message.subject] = min(later.get(message.subject, due), due)
             continue
         if not core.chat.update(message.channel, message.ref, shown):
-            log.info("%s's message %s in %s is gone; it is no longer kept current", about, message.ref,
+            log.info("%s's message %s in %s is gone; it is no longer kept current", message.subject, message.ref,
                      message.channel)
             _shown(core, message, new, gone=True)
             continue
         _shown(core, message, new)
-    if later is not None:
+    if later:
         with core.unit_of_work() as uow:
-            if not uow.duties.pending_keys(f"{REFRESH}:{about}:"):
-                uow.duties.plan(_refresh_duty(about, later))
+            for about, due in later.items():
+                if not uow.duties.pending_keys(f"{REFRESH}:{about}:"):
+                    uow.duties.plan(_refresh_duty(about, due))
             uow.commit()
 
 
