@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -15,8 +16,16 @@ from sqlalchemy.orm import Session
 from bot.native.records import HomeView, Language, LiveMessage
 from storage.models import HomeViewRow, LiveMessageRow, UserLanguageRow
 
+_LIVE = LiveMessageRow.__table__
+_UNSETTLED = (select(_LIVE).where(_LIVE.c.subject == bindparam("subject"), _LIVE.c.settled.is_(False))
+              .order_by(_LIVE.c.id))
+_FREEZE = (update(_LIVE).where(_LIVE.c.subject == bindparam("the_subject"), _LIVE.c.viewer == bindparam("the_viewer"),
+                               _LIVE.c.channel == bindparam("the_channel"), _LIVE.c.id != bindparam("keep"),
+                               _LIVE.c.frozen.is_(False))
+           .values(frozen=True))
 
-def _live(row: LiveMessageRow) -> LiveMessage:
+
+def _live(row: LiveMessageRow | Row[Any]) -> LiveMessage:
     return LiveMessage(row.id, row.subject, row.viewer, row.channel, row.ref, row.lang, row.head,  # type: ignore[arg-type]
                        row.hash, row.posted_at, row.updated_at, row.frozen, row.settled)
 
@@ -37,17 +46,13 @@ class SqlLiveStore:
              "updated_at": message.updated_at, "frozen": message.frozen, "settled": message.settled})
         return None if added is None else replace(message, id=added)
 
+    # A sweep's notices read and write these once per message: the statements are made once, as plain rows.
     def unsettled(self, subject: str) -> Sequence[LiveMessage]:
-        query = (select(LiveMessageRow).where(LiveMessageRow.subject == subject, LiveMessageRow.settled.is_(False))
-                 .order_by(LiveMessageRow.id))
-        return [_live(row) for row in self.session.scalars(query)]
+        return [_live(row) for row in self.session.execute(_UNSETTLED, {"subject": subject})]
 
     def freeze_others(self, subject: str, viewer: str, channel: str, keep: int) -> int:
-        result = self.session.execute(
-            update(LiveMessageRow).where(LiveMessageRow.subject == subject, LiveMessageRow.viewer == viewer,
-                                         LiveMessageRow.channel == channel, LiveMessageRow.id != keep,
-                                         LiveMessageRow.frozen.is_(False))
-            .values(frozen=True).execution_options(synchronize_session=False))
+        result = self.session.execute(_FREEZE, {"the_subject": subject, "the_viewer": viewer,
+                                                "the_channel": channel, "keep": keep})
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
     def take_slot(self, message_id: int, now: datetime, not_since: datetime) -> bool:
@@ -110,6 +115,10 @@ _LANGUAGE = (select(UserLanguageRow.lang, UserLanguageRow.chosen, UserLanguageRo
              .where(UserLanguageRow.user_id == bindparam("user_id")))
 
 
+_LANGUAGES = select(UserLanguageRow.user_id, UserLanguageRow.lang, UserLanguageRow.chosen, UserLanguageRow.at).where(
+    UserLanguageRow.user_id.in_(bindparam("users", expanding=True)))
+
+
 class SqlLanguageStore:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -122,7 +131,7 @@ class SqlLanguageStore:
     def get_many(self, user_ids: Sequence[str]) -> dict[str, Language]:
         if not user_ids:
             return {}
-        rows = self.session.scalars(select(UserLanguageRow).where(UserLanguageRow.user_id.in_(list(user_ids))))
+        rows = self.session.execute(_LANGUAGES, {"users": list(user_ids)})
         return {row.user_id: Language(row.lang, row.chosen, row.at) for row in rows}  # type: ignore[arg-type]
 
     def remember(self, user_id: str, language: Language) -> None:
