@@ -6,11 +6,13 @@ numbered choices, a /home and a /lang."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
 
 from bot.clock import ManualClock
+from bot.message import Message
 from bot.native import buttons, home, language
 from samverkan.console import open_console
 from samverkan.settings import Settings
@@ -71,6 +73,32 @@ def test_a_notice_is_updated_when_it_changes_and_at_most_once_a_second(dialogue:
     assert len(chat.updates) == 2 and "Godtaget av 1 part: Leverantören." in chat.updates[-1][2].plain()
     talk.core.tick()
     assert len(chat.updates) == 2  # nothing changed: nothing sent
+
+
+@pytest.mark.parametrize("sessions", BACKENDS, indirect=True)
+def test_a_notice_drawn_before_a_change_is_drawn_again_once_written_down(dialogue: Dialogue,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notice goes out drawn as the disagreement stood; if it changes while the notice is on its way (before it is
+    written down, so the change's own redraw cannot find it), the redraw after writing it down must catch it."""
+    talk, chat = dialogue, dialogue.chat
+    send = chat.direct
+    changed: list[str] = []
+
+    def direct(user_id: str, message: Message, key: str | None = None) -> str:
+        ref = send(user_id, message, key)
+        found = re.search(r"D-\d+", message.plain())
+        if user_id == KARIN and found and not changed:
+            changed.append(found[0])  # Karin proposes while her own notice is still on its way
+            talk.say("karin.berg", f"/disagreement propose {found[0]} Halva vitet")
+        return ref
+
+    monkeypatch.setattr(chat, "direct", direct)
+    talk.say("johan.ek", "/disagreement open city nivå=kontraktsforum Vite för sena leveranser")
+    assert changed, "Karin was sent no notice"
+    first = next(m for w, m in chat.messages if w == f"dm:{KARIN}" and changed[0] in m.plain())
+    assert "Förslag:* inget ännu" in first.plain()  # drawn before the proposal
+    mine = [shown for to, _, shown in chat.updates if to == KARIN]
+    assert mine and "*Förslag* från Karin Berg" in mine[-1].plain()
 
 
 @pytest.mark.parametrize("sessions", BACKENDS, indirect=True)

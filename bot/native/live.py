@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,28 @@ def view(kind: str) -> Callable[[View], View]:
         return draw
 
     return register
+
+
+# (uow, the subject's id) -> what its messages are drawn from, as a value to compare: when it is the same after a
+# message was written down as when that message was drawn, the message shows the subject as it stands and is not
+# drawn again. A kind without one is always drawn again.
+Stamp = Callable[[UnitOfWork, str], object]
+STAMPS: dict[str, Stamp] = {}
+
+
+def stamp(kind: str) -> Callable[[Stamp], Stamp]:
+    """Registers what a kind of subject's messages are drawn from (see `Stamp`)."""
+    def register(read: Stamp) -> Stamp:
+        STAMPS[kind] = read
+        return read
+
+    return register
+
+
+def _stamp_of(uow: UnitOfWork, about: str) -> object | None:
+    kind, _, ident = about.partition(":")
+    found = STAMPS.get(kind)
+    return found(uow, ident) if found else None
 
 
 def subject(kind: str, ident: int | str) -> str:
@@ -155,10 +177,12 @@ def deliver_many(core: Samverkan, notices: Sequence[Notice], redraw: bool = True
     written down in one transaction, and their subjects drawn anew together. Returns each one's reference, or the
     exception that kept it from being posted (the others are posted all the same)."""
     now = core.clock.now()
+    abouts = sorted({n.about for n in notices})
     with core.unit_of_work(read_only=True) as uow:
         seen = Remembering(uow)
         drawn = [compose(core, seen, LiveMessage(0, n.about, n.viewer, n.where, "", n.lang, n.head, "", now))
                  for n in notices]
+        stamps = {about: _stamp_of(seen, about) for about in abouts}
     sent: list[str | Exception] = []
     posted: list[LiveMessage] = []
     for n, message in zip(notices, drawn, strict=True):
@@ -171,9 +195,12 @@ def deliver_many(core: Samverkan, notices: Sequence[Notice], redraw: bool = True
         sent.append(ref)
         if ref:
             posted.append(LiveMessage(0, n.about, n.viewer, n.where, ref, n.lang, n.head, digest(message), now))
-    _write_down(core, posted)
+    written = _write_down(core, posted)
     if redraw:
-        refresh_many(core, sorted({n.about for n in notices}))
+        fresh: dict[str, set[int]] = {}
+        for message in written:
+            fresh.setdefault(message.subject, set()).add(message.id)
+        refresh_many(core, abouts, {about: (stamps[about], fresh.get(about, set())) for about in abouts})
     return sent
 
 
@@ -195,28 +222,41 @@ def track(core: Samverkan, about: str, viewer: str, where: str, ref: str, lang: 
         _write_down(core, [LiveMessage(0, about, viewer, where, ref, lang, head, digest(message), core.clock.now())])
 
 
-def _write_down(core: Samverkan, posted: Sequence[LiveMessage]) -> None:
-    """Records the posted messages in one transaction, each once, freezing what each supersedes."""
+def _write_down(core: Samverkan, posted: Sequence[LiveMessage]) -> list[LiveMessage]:
+    """Records the posted messages in one transaction, each once, freezing what each supersedes; returns those
+    it recorded."""
     if not posted:
-        return
+        return []
+    written = []
     with core.unit_of_work() as uow:
         for message in posted:
             added = uow.live.add(message)
             if added is not None:
                 uow.live.freeze_others(message.subject, message.viewer, message.channel, added.id)
+                written.append(added)
         uow.commit()
+    return written
 
 
 def refresh(core: Samverkan, about: str) -> None:
     refresh_many(core, [about])
 
 
-def refresh_many(core: Samverkan, abouts: Sequence[str]) -> None:
-    """Draws the subjects' messages anew, in one read, and updates those that look different."""
+def refresh_many(core: Samverkan, abouts: Sequence[str],
+                 drawn_from: Mapping[str, tuple[object | None, set[int]]] | None = None) -> None:
+    """Draws the subjects' messages anew, in one read, and updates those that look different. `drawn_from` gives,
+    for a subject, what some of its messages (by id) were just drawn from: if the subject still stands so, those
+    show it as it is and are not drawn again."""
     now = core.clock.now()
     with core.unit_of_work(read_only=True) as uow:
         seen = Remembering(uow)
-        drawn = [(message, compose(core, seen, message)) for about in abouts for message in uow.live.unsettled(about)]
+        drawn = []
+        for about in abouts:
+            was, current = (drawn_from or {}).get(about, (None, set()))
+            if was is None or _stamp_of(seen, about) != was:
+                current = set()
+            drawn += [(message, compose(core, seen, message)) for message in uow.live.unsettled(about)
+                      if message.id not in current]
     later: dict[str, datetime] = {}
     for message, shown in drawn:
         new = digest(shown)

@@ -32,6 +32,12 @@ def disagreement_notice(core: Samverkan, uow: UnitOfWork, ident: str, viewer: Pe
         *disagreement_buttons(core.model, d, viewer, t))
 
 
+@live.stamp("disagreement")
+def disagreement_stamp(uow: UnitOfWork, ident: str) -> object:
+    """A notice is drawn from the disagreement's row (the model and the directory change apart from it)."""
+    return uow.disagreements.get(int(ident)) if ident.isdigit() else None
+
+
 def status(model: GovernanceModel, d: Disagreement, t: Texts) -> Message:
     forum = escalation.level_name(model, d, t)
     leader = parties.name(model, d.led_by or "", t.lang)
