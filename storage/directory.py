@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -11,16 +12,25 @@ from sqlalchemy.orm import Session
 from bot.directory.people import Person
 from storage.models import PersonAuthorityRow, PersonRoleRow, PersonRow
 
+Platform = Literal["slack", "teams"]
+
 
 class SqlDirectoryStore:
-    def __init__(self, session: Session) -> None:
+    """`platform` says which of a person's accounts is *the* account the core sees: one deployment serves one chat
+    platform, and a person may have an account on each (the model may give both)."""
+
+    def __init__(self, session: Session, platform: Platform = "slack") -> None:
         self.session = session
+        self.platform = platform
+        self._account = PersonRow.teams_user if platform == "teams" else PersonRow.slack_user
+        self._columns = (PersonRow.key, PersonRow.name, PersonRow.party, self._account.label("account"),
+                         PersonRow.email, PersonRow.slack_usergroup, PersonRow.external)
 
     def by_key(self, key: str) -> Person | None:
         return self._one(PersonRow.key == key)
 
-    def by_slack_user(self, user_id: str) -> Person | None:
-        return self._one(PersonRow.slack_user == user_id)
+    def by_account(self, user_id: str) -> Person | None:
+        return self._one(self._account == user_id)
 
     def by_email(self, email: str) -> Person | None:
         return self._one(PersonRow.email == email.lower())
@@ -38,8 +48,7 @@ class SqlDirectoryStore:
         # Three plain queries (people, their roles, their authorities) into Person values: no ORM objects, which a
         # war room's roster of hundreds would otherwise build, track and throw away.
         ids = select(PersonRow.id)
-        query = select(PersonRow.id, PersonRow.key, PersonRow.name, PersonRow.party, PersonRow.slack_user,
-                       PersonRow.email, PersonRow.slack_usergroup, PersonRow.external)
+        query = select(PersonRow.id, *self._columns)
         if parties is not None:
             ids = ids.where(PersonRow.party.in_(parties))
             query = query.where(PersonRow.party.in_(parties))
@@ -53,23 +62,28 @@ class SqlDirectoryStore:
             authority[person].add(granted)
         return [Person(key=row.key, name=row.name, party=row.party, roles=frozenset(roles[row.id]),
                        authority=frozenset(authority[row.id]),  # type: ignore[arg-type]
-                       slack_user=row.slack_user, email=row.email, slack_usergroup=row.slack_usergroup,
+                       account=row.account, email=row.email, group=row.slack_usergroup,
                        external=row.external)
                 for row in self.session.execute(query.order_by(PersonRow.party, PersonRow.name))]
 
     def keys(self) -> set[str]:
         return set(self.session.scalars(select(PersonRow.key)))
 
-    def save(self, person: Person) -> None:
+    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None) -> None:
         row = self.session.scalar(select(PersonRow).where(PersonRow.key == person.key))
         if row is None:
             row = PersonRow(key=person.key)
             self.session.add(row)
         row.name = person.name
         row.party = person.party
-        row.slack_user = person.slack_user
+        if accounts is not None:
+            row.slack_user, row.teams_user = accounts.get("slack"), accounts.get("teams")
+        elif self.platform == "teams":
+            row.teams_user = person.account
+        else:
+            row.slack_user = person.account
         row.email = person.email.lower() if person.email else None
-        row.slack_usergroup = person.slack_usergroup
+        row.slack_usergroup = person.group
         row.external = person.external
         row.roles = [PersonRoleRow(role=r) for r in sorted(person.roles)]
         row.authorities = [PersonAuthorityRow(authority=a) for a in sorted(person.authority)]
@@ -83,7 +97,7 @@ class SqlDirectoryStore:
         # authority they hold: a handful of rows, each found by index), a fraction of what loading ORM objects
         # with their collections costs.
         rows = self.session.execute(
-            select(*_COLUMNS, PersonRoleRow.role, PersonAuthorityRow.authority)
+            select(*self._columns, PersonRoleRow.role, PersonAuthorityRow.authority)
             .outerjoin(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
             .outerjoin(PersonAuthorityRow, PersonAuthorityRow.person_id == PersonRow.id)
             .where(condition)).all()
@@ -93,23 +107,5 @@ class SqlDirectoryStore:
         return Person(key=row.key, name=row.name, party=row.party,
                       roles=frozenset(r.role for r in rows if r.role is not None),
                       authority=frozenset(r.authority for r in rows if r.authority is not None),  # type: ignore[misc]
-                      slack_user=row.slack_user, email=row.email, slack_usergroup=row.slack_usergroup,
+                      account=row.account, email=row.email, group=row.slack_usergroup,
                       external=row.external)
-
-
-_COLUMNS = (PersonRow.key, PersonRow.name, PersonRow.party, PersonRow.slack_user, PersonRow.email,
-            PersonRow.slack_usergroup, PersonRow.external)
-
-
-def _person(row: PersonRow) -> Person:
-    return Person(
-        key=row.key,
-        name=row.name,
-        party=row.party,
-        roles=frozenset(r.role for r in row.roles),
-        authority=frozenset(a.authority for a in row.authorities),  # type: ignore[misc]
-        slack_user=row.slack_user,
-        email=row.email,
-        slack_usergroup=row.slack_usergroup,
-        external=row.external,
-    )

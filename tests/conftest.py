@@ -113,8 +113,8 @@ class Dialogue:
     def user_of(self, key: str) -> str:
         with self.core.unit_of_work() as uow:
             person = uow.directory.by_key(key)
-        assert person and person.slack_user, f"{key} has no Slack account in the directory"
-        return person.slack_user
+        assert person and person.account, f"{key} has no Slack account in the directory"
+        return person.account
 
     def say(self, who: str, line: str, channel: str = "C0CONSOLE") -> str:
         """`who` is a directory key or a raw platform user id; returns what the bot answered the speaker."""

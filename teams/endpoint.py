@@ -1,0 +1,113 @@
+"""`POST /api/messages`: the Bot Connector's activities, as a WSGI application.
+
+The bearer token is checked before the body is read as an activity: a request without a valid token from the Bot
+Connector for this app gets 401 and changes nothing. A command is then written into the inbox and acknowledged at
+once, as Slack's are (the Bot Connector too gives up on a slow answer); a worker does it and answers through the
+Connector (bot.app, samverkan.worker).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.app import Samverkan
+from bot.chat import Command
+from bot.ports import Conversation
+from bot.telemetry import SILENT, Telemetry, following, new_request_id, request_id
+from teams.activity import Activity
+from teams.auth import InboundVerifier, Unauthorized
+from teams.chat import SERVICE
+
+log = logging.getLogger(__name__)
+
+Handoff = Callable[[int, Command], None]
+MAX_BODY = 1_000_000
+
+
+def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, handoff: Handoff,
+                      telemetry: Telemetry = SILENT) -> Callable[[dict, Callable], Iterable[bytes]]:
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _answer(start_response, "405 Method Not Allowed")
+        started = time.perf_counter()
+        try:
+            claims = verifier.verify(environ.get("HTTP_AUTHORIZATION"))
+        except Unauthorized as refused:
+            log.warning("refused an activity: %s", refused)
+            return _answer(start_response, "401 Unauthorized")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_BODY:
+            return _answer(start_response, "400 Bad Request")
+        try:
+            found = Activity.model_validate(json.loads(environ["wsgi.input"].read(length)))
+        except (ValueError, ValidationError):
+            log.warning("an activity with a valid token could not be read")
+            return _answer(start_response, "400 Bad Request")
+        claimed = claims.get("serviceurl") or claims.get("serviceUrl")
+        if claimed and claimed.rstrip("/") != found.service_url.rstrip("/"):
+            log.warning("refused an activity whose service URL is not the one its token was issued for")
+            return _answer(start_response, "401 Unauthorized")
+        with following(new_request_id()):
+            status = _take(core, found, app_id, handoff)
+        telemetry.acknowledged("command", time.perf_counter() - started)
+        return _answer(start_response, status)
+
+    return application
+
+
+def _take(core: Samverkan, found: Activity, app_id: str, handoff: Handoff) -> str:
+    try:
+        _remember(core, found)
+        command = found.to_command(found.recipient.id if found.recipient else app_id, core.clock.now())
+    except (ValidationError, ValueError):
+        return "400 Bad Request"
+    except Exception:
+        log.exception("could not remember where Teams spoke from")
+        return "503 Service Unavailable"
+    if command is None:
+        return "200 OK"  # an installation, a conversation update, a message not to the bot: nothing to do
+    command = command.model_copy(update={"request_id": request_id.get()})
+    try:
+        entry = core.receive(command)
+    except Exception:
+        log.exception("could not write down /%s", command.name)
+        return "503 Service Unavailable"  # nothing promised: the Bot Connector tells the person it failed
+    if entry is not None:  # None: the Connector sent the same activity again
+        handoff(entry, command)
+    log.info("received /%s from %s", command.name, command.user_id,
+             extra={"command": command.name, "user": command.user_id,
+                    "outcome": "received" if entry is not None else "redelivered", "entry": entry})
+    return "200 OK"
+
+
+def _remember(core: Samverkan, found: Activity) -> None:
+    """Where Teams spoke from, so that the bot can speak there later (to a channel, or to the person)."""
+    here = Conversation(found.conversation.id, found.service_url)
+    keys: dict[str, Conversation] = {SERVICE: here}
+    if found.personal and found.user:
+        keys[f"user:{found.user}"] = here
+    channel: Any = (found.channel_data.get("channel") or {}).get("id")
+    if isinstance(channel, str) and channel:
+        keys[channel] = Conversation(channel, found.service_url)
+    now = core.clock.now()
+    with core.unit_of_work() as uow:
+        for key, conversation in keys.items():
+            if uow.conversations.get(key) != conversation:
+                uow.conversations.remember(key, conversation, now)
+        uow.commit()
+
+
+def _answer(start_response: Callable, status: str) -> list[bytes]:
+    body = b"{}" if status.startswith("200") else status.encode()
+    start_response(status, [("Content-Type", "application/json" if status.startswith("200") else "text/plain"),
+                            ("Content-Length", str(len(body)))])
+    return [body]
