@@ -110,14 +110,19 @@ class TeamsChat:
     # -- saying things ------------------------------------------------------------------------------------------
     def reply(self, to: Command, message: Message) -> None:
         # Teams has no message only one person sees in a channel: the answer goes to the person's own chat with
-        # the bot, where a disagreement's details are as private as Slack's ephemeral answer keeps them.
-        self.direct(to.user_id, message)
+        # the bot, where a disagreement's details are as private as Slack's ephemeral answer keeps them. It names
+        # the activity it answers, so that the answer and the bot's other messages there are told apart.
+        if not _OBJECT_ID.match(to.user_id):
+            raise Refused(404, "user_not_found", "not an Entra ID object id")
+        self._send(self._conversation(to.user_id), message, None, {"replyToId": to.trigger_id} if to.trigger_id else {})
 
     def post(self, channel: str, message: Message, key: str | None = None) -> str:
-        conversation = self._conversation(channel)
+        return self._send(self._conversation(channel), message, key)
+
+    def _send(self, conversation: Conversation, message: Message, key: str | None, extra: dict | None = None) -> str:
         sent = self._connector("POST", conversation.service_url,
                                f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities",
-                               activity(message))
+                               {**activity(message), **(extra or {})})
         ref = str(sent.get("id", ""))
         if key:
             with self.unit_of_work() as uow:

@@ -47,10 +47,11 @@ class TeamsAppServer:
 
     def ask(self, user: str, text: str, channel: str | None = None, timeout: float = 10.0) -> str:
         """A message to the bot and its answer in the person's personal chat, as plain text."""
-        before = len(self.fake.to(self.fake.personal_of(user)))
-        response = self.send(self.fake.activity(user, text, channel=channel))
+        sent = self.fake.activity(user, text, channel=channel)
+        response = self.send(sent)
         assert response.status_code == 200, response.text
-        answers = self.fake.wait(lambda: self.fake.to(self.fake.personal_of(user))[before:], timeout)
+        answers = self.fake.wait(lambda: [s for s in self.fake.to(self.fake.personal_of(user))
+                                          if s.activity.get("replyToId") == sent["id"]], timeout)
         assert answers, f"no answer to {text!r}"
         return answers[0].text
 
