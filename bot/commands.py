@@ -92,8 +92,10 @@ class Context:
         """A direct message to a directory person, by their chat account or their e-mail address; given as a
         function of the catalogue, it is written in the language that person reads."""
         if person.account or person.email:
+            # The e-mail address goes along: someone whose account is not known yet (on Teams, anyone who has not
+            # spoken to the bot) is reached through the account it leads to when the message is delivered.
             self.emit(Messaged(person.account, message if isinstance(message, Message)
-                               else message(self.texts_of(person))))
+                               else message(self.texts_of(person)), person.email))
 
     def texts_of(self, person: Person | None) -> Texts:
         """The catalogue a person reads: their remembered language, else the channels' one."""
