@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.chat import Command
+from bot.directory.lookup import account_word
 from bot.native import buttons
 
 _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
@@ -62,15 +64,27 @@ class Activity(_Loose):
         """The sender as the directory knows them in Teams: their Entra ID object id."""
         return self.sender.aad_object_id.lower() if self.sender.aad_object_id else None
 
-    def words(self, bot_id: str) -> str:
-        """What the person wrote, as plain text, with the mention of the bot taken out. Another person's mention is
-        left as their name (the directory finds people by key or e-mail)."""
-        bot_names = {e.text for e in self.entities if e.type == "mention" and e.mentioned
-                     and e.mentioned.id.split(":")[-1] == bot_id.split(":")[-1]}
-        text = _AT.sub(lambda m: "" if m.group(0) in bot_names else m.group(1), self.text)
+    def words(self, bot_id: str, account_of: Callable[[Account], str | None] = lambda _: None) -> str:
+        """What the person wrote, as plain text, with the mention of the bot taken out. A mention of another person
+        becomes the core's mention of their account (bot.directory.lookup) when `account_of` knows it (Teams names
+        people in mentions by their Bot Framework id, not their Entra object id); otherwise it is left as their
+        name, and the directory finds people by key or e-mail."""
+        mentions = {e.text: e.mentioned for e in self.entities if e.type == "mention" and e.mentioned and e.text}
+
+        def one(m: re.Match[str]) -> str:
+            mentioned = mentions.get(m.group(0))
+            if mentioned is None:
+                return m.group(1)
+            if mentioned.id.split(":")[-1] == bot_id.split(":")[-1]:
+                return ""
+            account = (mentioned.aad_object_id or account_of(mentioned) or "").lower()
+            return f" {account_word(account)} " if account else m.group(1)
+
+        text = _AT.sub(one, self.text)
         return " ".join(html.unescape(_TAG.sub(" ", text)).split())
 
-    def to_command(self, bot_id: str, received_at: datetime) -> Command | None:
+    def to_command(self, bot_id: str, received_at: datetime,
+                   account_of: Callable[[Account], str | None] = lambda _: None) -> Command | None:
         """A message to the bot (`incident declare ...`) or a press of a card's button, as the command it stands for;
         None for anything else (someone typing to a channel where the bot is, without naming it, is not ours)."""
         user = self.user
@@ -81,7 +95,7 @@ class Activity(_Loose):
         if self.value and isinstance(self.value.get("action"), str):
             return buttons.click(str(self.value["action"]), str(self.value.get("value", "")), user, where,
                                  received_at, None, self.id)
-        first, _, rest = self.words(bot_id).lstrip("/").partition(" ")
+        first, _, rest = self.words(bot_id, account_of).lstrip("/").partition(" ")
         name = first.lower()
         if not _NAME.match(name):
             name, rest = "samverkan", "help"

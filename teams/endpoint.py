@@ -67,7 +67,8 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
 def _take(core: Samverkan, found: Activity, app_id: str, handoff: Handoff) -> str:
     try:
         _remember(core, found)
-        command = found.to_command(found.recipient.id if found.recipient else app_id, core.clock.now())
+        command = found.to_command(found.recipient.id if found.recipient else app_id, core.clock.now(),
+                                   lambda mentioned: _member(core, mentioned.id))
     except (ValidationError, ValueError):
         return "400 Bad Request"
     except Exception:
@@ -95,6 +96,10 @@ def _remember(core: Samverkan, found: Activity) -> None:
     keys: dict[str, Conversation] = {SERVICE: here}
     if found.personal and found.user:
         keys[f"user:{found.user}"] = here
+    if found.user:
+        # Teams names a person in a mention by their Bot Framework id: which Entra object id that is, learnt when
+        # they speak, lets a later mention of them be read as them (see _member).
+        keys[f"{MEMBER}{found.sender.id}"] = Conversation(found.user, found.service_url)
     channel: Any = (found.channel_data.get("channel") or {}).get("id")
     if isinstance(channel, str) and channel:
         keys[channel] = Conversation(channel, found.service_url)
@@ -104,6 +109,15 @@ def _remember(core: Samverkan, found: Activity) -> None:
             if uow.conversations.get(key) != conversation:
                 uow.conversations.remember(key, conversation, now)
         uow.commit()
+
+
+MEMBER = "member:"
+
+
+def _member(core: Samverkan, bot_framework_id: str) -> str | None:
+    with core.unit_of_work(read_only=True) as uow:
+        known = uow.conversations.get(f"{MEMBER}{bot_framework_id}")
+    return known.id if known else None
 
 
 def _answer(start_response: Callable, status: str) -> list[bytes]:

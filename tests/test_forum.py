@@ -152,7 +152,7 @@ def test_actions_are_reminded_when_due_and_stay_on_the_agenda_until_done(core: S
                                                                           clock: ManualClock,
                                                                           dialogue: Dialogue) -> None:
     core.tick()
-    answer = dialogue.say("eva.lind", "/forum action kontraktsforum <@U02JOHANEK> 2027-01-14 Ta fram vitesunderlag")
+    answer = dialogue.say("eva.lind", "/forum action kontraktsforum @user:U02JOHANEK 2027-01-14 Ta fram vitesunderlag")
     assert answer.startswith("Åtgärden A-1 är registrerad: Johan Ek, klart 2027-01-14.")
     go(core, chat, clock, datetime(2027, 1, 14, 9, 0, tzinfo=STOCKHOLM))
     go(core, chat, clock, datetime(2027, 1, 14, 9, 5, tzinfo=STOCKHOLM))

@@ -13,14 +13,20 @@ from bot.events import Event
 from bot.model import GovernanceModel, Party, Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
-# Slack escapes mentions in slash-command text: <@U123|name>, <!subteam^S123|@handle>, <mailto:a@b|a@b>.
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
-_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
+# A mention of a person or a group, as every chat adapter writes its platform's own (Slack's <@U…>, Teams' <at>…</at>)
+# into a command's words: the core reads one form, whatever the platform.
+_ACCOUNT = re.compile(r"^@user:([A-Za-z0-9:._-]{1,100})$")
+_GROUP = re.compile(r"^@group:([A-Za-z0-9:._-]{1,100})$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_BARE_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
-# An Entra ID object id, as the Teams adapter writes a mention into a command's text.
-_OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def account_word(account: str) -> str:
+    """How an adapter writes a mention of a platform account into a command's words."""
+    return f"@user:{account}"
+
+
+def group_word(group: str) -> str:
+    return f"@group:{group}"
 
 
 @dataclass(frozen=True)
@@ -34,18 +40,12 @@ class Reference:
 
 
 def parse_reference(word: str) -> Reference:
-    if m := _USER.match(word):
+    if m := _ACCOUNT.match(word):
         return Reference(account=m.group(1))
     if m := _GROUP.match(word):
         return Reference(group=m.group(1))
-    if m := _MAILTO.match(word):
-        return Reference(email=m.group(1).lower())
     if _EMAIL.match(word):
         return Reference(email=word.lower())
-    if _BARE_ID.match(word):
-        return Reference(account=word)
-    if _OBJECT_ID.match(word):
-        return Reference(account=word.lower())
     return Reference(key=word.lstrip("@").lower())
 
 

@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 REPORT_DUE = "forum.report_due"  # its owner's people are reminded
 REPORT_MISSING = "forum.report_missing"  # the chair party is told it did not come
 PLANNED = "forum.reports_planned"
-# A link as typed, or as a chat platform hands it over (`<https://…>`, `<https://…|label>`).
-_URL = re.compile(r"^<?(https?://[^\s|<>]+)(?:\|[^<>]*)?>?$")
+# A link, as typed (the chat adapters hand links over bare).
+_URL = re.compile(r"^(https?://[^\s<>]+)$")
 
 
 def before(instant: datetime, offset: str) -> datetime:
@@ -71,7 +71,7 @@ def as_delivered(text: str) -> str:
 
 def content(text: str) -> Inline:
     """A delivered report as the agenda shows it: a link when it is one, the text otherwise."""
-    return Link(text, text) if _URL.match(text) and not text.startswith("<") else Text(text)
+    return Link(text, text) if _URL.match(text) else Text(text)
 
 
 # -- delivering --------------------------------------------------------------------------------------------------

@@ -109,9 +109,10 @@ class FakeTeams:
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
 
     def activity(self, user: str, text: str, *, channel: str | None = None, value: dict[str, Any] | None = None,
-                 name: str = "Någon") -> dict[str, Any]:
+                 name: str = "Någon", mentions: dict[str, str] | None = None) -> dict[str, Any]:
         """A message to the bot as the Bot Connector posts it: in the person's personal chat, or (with `channel`)
-        in a channel, naming the bot."""
+        in a channel, naming the bot. `mentions`: the person mentioned by each `<at>Name</at>` in the text, by
+        object id; Teams names them by their Bot Framework id, as it does."""
         conversation: dict[str, Any] = {"id": f"a:personal-{user}", "conversationType": "personal",
                                         "tenantId": TENANT}
         entities: list[dict[str, Any]] = []
@@ -123,6 +124,9 @@ class FakeTeams:
             entities.append({"type": "mention", "text": "<at>Samverkan</at>",
                              "mentioned": {"id": f"28:{APP_ID}", "name": "Samverkan"}})
             channel_data.update(channel={"id": channel}, team={"id": TEAM})
+        for shown, mentioned in (mentions or {}).items():
+            entities.append({"type": "mention", "text": shown,
+                             "mentioned": {"id": f"29:{mentioned}", "name": shown[4:-5]}})
         found: dict[str, Any] = {
             "type": "message", "id": f"act-{next(self._ids)}-{time.monotonic_ns()}", "serviceUrl": self.service_url,
             "channelId": "msteams", "from": {"id": f"29:{user}", "name": name, "aadObjectId": user},

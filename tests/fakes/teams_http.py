@@ -45,9 +45,10 @@ class TeamsAppServer:
         headers = {} if token == "" else {"Authorization": f"Bearer {token or self.fake.token()}"}
         return self.http.post("/api/messages", json=activity, headers=headers)
 
-    def ask(self, user: str, text: str, channel: str | None = None, timeout: float = 10.0) -> str:
+    def ask(self, user: str, text: str, channel: str | None = None, timeout: float = 10.0,
+            mentions: dict[str, str] | None = None) -> str:
         """A message to the bot and its answer in the person's personal chat, as plain text."""
-        sent = self.fake.activity(user, text, channel=channel)
+        sent = self.fake.activity(user, text, channel=channel, mentions=mentions)
         response = self.send(sent)
         assert response.status_code == 200, response.text
         answers = self.fake.wait(lambda: [s for s in self.fake.to(self.fake.personal_of(user))
