@@ -13,11 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.chat import Command
 from bot.directory.lookup import account_word
+from bot.forms import Submission
 from bot.native import buttons
+from teams.render import CONTEXT, FORM, MULTI
 
 _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _NAME = re.compile(r"^[a-z]+$")
+_OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
 class _Loose(BaseModel):
@@ -82,6 +85,28 @@ class Activity(_Loose):
 
         text = _AT.sub(one, self.text)
         return " ".join(html.unescape(_TAG.sub(" ", text)).split())
+
+    def submission(self) -> Submission | None:
+        """A form's card sent back filled in: its values by field (a multiselect's as a list, a picked person as
+        the core's mention of them), and the context it travelled with."""
+        value = self.value or {}
+        user = self.user
+        if user is None or not isinstance(value.get(FORM), str):
+            return None
+        context = value.get(CONTEXT) if isinstance(value.get(CONTEXT), dict) else {}
+        several = {str(n) for n in value.get(MULTI) or [] if isinstance(value.get(MULTI), list)}
+        values: dict[str, str | list[str]] = {}
+        for name, given in value.items():
+            if name in (FORM, CONTEXT, MULTI) or not isinstance(given, str | int | float):
+                continue
+            text = str(given)
+            if name in several:
+                values[name] = [v for v in text.split(",") if v]
+            elif _OBJECT_ID.match(text):
+                values[name] = account_word(text.lower())
+            else:
+                values[name] = text
+        return Submission(str(value[FORM]), user, values, {str(k): str(v) for k, v in context.items()})
 
     def to_command(self, bot_id: str, received_at: datetime,
                    account_of: Callable[[Account], str | None] = lambda _: None) -> Command | None:

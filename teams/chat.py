@@ -26,7 +26,7 @@ from bot.forms import Form
 from bot.message import Message, Page
 from bot.ports import Conversation, UnitOfWorkFactory
 from teams.auth import ClientCredentials
-from teams.render import activity
+from teams.render import activity, form_card
 from teams.rest import Refused, call
 
 log = logging.getLogger(__name__)
@@ -270,4 +270,15 @@ class TeamsChat:
         return None  # reading a channel's messages needs a permission this bot does not ask for
 
     def open_form(self, command: Command, form: Form) -> bool:
-        return False  # the core then says which words to type
+        """The form as an Adaptive Card in the person's chat with the bot; its Submit comes back as an activity
+        (teams.activity), which becomes the form's command as a Slack modal's submission does."""
+        if not _OBJECT_ID.match(command.user_id):
+            return False
+        shown = {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                                                      "content": form_card(form)}]}
+        if command.trigger_id:
+            shown["replyToId"] = command.trigger_id
+        conversation = self._conversation(command.user_id)
+        self._connector("POST", conversation.service_url,
+                        f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities", shown)
+        return True

@@ -67,8 +67,13 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
 def _take(core: Samverkan, found: Activity, app_id: str, handoff: Handoff) -> str:
     try:
         _remember(core, found)
-        command = found.to_command(found.recipient.id if found.recipient else app_id, core.clock.now(),
-                                   lambda mentioned: _member(core, mentioned.id))
+        submitted = found.submission()
+        if submitted is not None:
+            # The trigger is the activity: the Connector's redelivery of the same submission is not done twice.
+            command: Command | None = core.form_command(submitted, core.clock.now(), found.id)
+        else:
+            command = found.to_command(found.recipient.id if found.recipient else app_id, core.clock.now(),
+                                       lambda mentioned: _member(core, mentioned.id))
     except (ValidationError, ValueError):
         return "400 Bad Request"
     except Exception:

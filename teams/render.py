@@ -12,6 +12,7 @@ import html
 import re
 from typing import Any
 
+from bot.forms import Form, FormField
 from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Strong, Text
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -76,3 +77,43 @@ def card(message: Message) -> dict[str, Any]:
             action["style"] = "positive" if button.style == "primary" else "destructive"
         actions.append(action)
     return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": [], "actions": actions}
+
+
+# -- forms ----------------------------------------------------------------------------------------------------------
+# The data a form's Submit carries besides the fields: which form, and the context it travels with.
+FORM = "samverkan_form"
+CONTEXT = "samverkan_context"
+MULTI = "samverkan_multi"  # the fields whose choices Teams sends back comma-separated
+
+
+def form_card(form: Form) -> dict[str, Any]:
+    """A form as an Adaptive Card in the person's chat: its fields as inputs, one Action.Submit whose data names
+    the form. A person field is Teams' people picker, which hands back an Entra object id."""
+    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "size": "Medium",
+                                   "wrap": True}]
+    for field in form.fields:
+        body.extend(_input(field))
+    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": body,
+            "actions": [{"type": "Action.Submit", "title": form.submit[:75] or "OK",
+                         "data": {FORM: form.action, CONTEXT: dict(form.context),
+                                  MULTI: [f.name for f in form.fields if f.kind == "multiselect"]}}]}
+
+
+def _input(field: FormField) -> list[dict[str, Any]]:
+    label = {"type": "TextBlock", "text": field.label, "wrap": True}
+    shown: dict[str, Any] = {"id": field.name, "isRequired": not field.optional}
+    if field.kind in ("text", "multiline"):
+        shown.update(type="Input.Text", isMultiline=field.kind == "multiline", value=field.initial or "")
+        if field.max_length:
+            shown["maxLength"] = field.max_length
+    elif field.kind == "person":
+        shown.update({"type": "Input.ChoiceSet", "choices": [],
+                      "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}})
+        if field.initial:
+            shown["value"] = field.initial
+    else:
+        shown.update(type="Input.ChoiceSet", style="compact", isMultiSelect=field.kind == "multiselect",
+                     choices=[{"title": c.label, "value": c.value} for c in field.choices[:100]])
+        if field.initial:
+            shown["value"] = field.initial
+    return [label, shown]

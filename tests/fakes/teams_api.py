@@ -75,6 +75,7 @@ class FakeTeams:
             self.personal: dict[str, str] = {}  # object id -> personal conversation id
             self.requests: list[tuple[str, str]] = []  # (method, path) of every call the bot made
             self.refuse: dict[str, str] = {}  # object id -> the error code Graph gives when adding them
+            self.delay = 0.0  # every Bot Connector call takes this long
 
     # -- life cycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> FakeTeams:
@@ -266,6 +267,8 @@ class FakeTeams:
                     body = json.loads(raw or b"null")
                 else:
                     body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                if fake.delay and parsed.path.startswith("/connector/"):
+                    time.sleep(fake.delay)
                 with fake._cond:
                     status, answer = fake._answer(self.command, parsed.path, parse_qs(parsed.query), body)
                     fake._cond.notify_all()
