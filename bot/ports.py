@@ -57,6 +57,10 @@ class ConversationStore(Protocol):
 
     def remember(self, key: str, conversation: Conversation, at: datetime) -> None: ...
 
+    def name_of(self, conversation_id: str) -> str | None:
+        """The #name a channel's conversation was remembered under, if any."""
+        ...
+
     def posted(self, conversation_id: str, key: str) -> str | None:
         """The reference of the message posted there under this key, if any."""
         ...

@@ -32,6 +32,10 @@ class SqlConversationStore:
         except IntegrityError:
             pass  # another process remembered it at the same moment; the same reference
 
+    def name_of(self, conversation_id: str) -> str | None:
+        return self.session.scalar(select(ConversationRow.key).where(
+            ConversationRow.conversation_id == conversation_id, ConversationRow.key.startswith("#")).limit(1))
+
     def posted(self, conversation_id: str, key: str) -> str | None:
         return self.session.scalar(select(PostedRow.ref).where(PostedRow.conversation_id == conversation_id,
                                                                PostedRow.key == key))

@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,13 +23,20 @@ import httpx
 
 from bot.chat import Command, NameTaken
 from bot.forms import Form
-from bot.message import Message, Page
+from bot.message import ChannelLink, Inline, Message, Page, Strong
 from bot.ports import Conversation, UnitOfWorkFactory
 from teams.auth import ClientCredentials
 from teams.render import activity, form_card
 from teams.rest import Refused, call
 
 log = logging.getLogger(__name__)
+
+
+def _parts(parts: Iterable[Inline]) -> Iterator[Inline]:
+    for part in parts:
+        yield part
+        if isinstance(part, Strong):
+            yield from _parts(part.parts)
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 # Graph's JSON batching takes at most this many requests at once.
@@ -122,7 +129,7 @@ class TeamsChat:
     def _send(self, conversation: Conversation, message: Message, key: str | None, extra: dict | None = None) -> str:
         sent = self._connector("POST", conversation.service_url,
                                f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities",
-                               {**activity(message), **(extra or {})})
+                               {**activity(message, self._links(message)), **(extra or {})})
         ref = str(sent.get("id", ""))
         if key:
             with self.unit_of_work() as uow:
@@ -145,12 +152,26 @@ class TeamsChat:
         try:
             self._connector("PUT", conversation.service_url,
                             f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities/{quote(ref)}",
-                            {**activity(message), "id": ref})
+                            {**activity(message, self._links(message)), "id": ref})
         except Refused as refused:
             if refused.status in (403, 404):
                 return False
             raise
         return True
+
+    def _links(self, message: Message) -> Callable[[str], tuple[str, str] | None]:
+        """Links to the channels the message names (a war room, by its id): a Teams deep link, shown by the
+        channel's name. Read before the message goes out, outside any transaction."""
+        ids = {p.channel for line in message.lines for p in _parts(line.parts)
+               if isinstance(p, ChannelLink) and not p.channel.startswith("#")}
+        if not ids:
+            return lambda _: None
+        with self.unit_of_work(read_only=True) as uow:
+            names = {i: uow.conversations.name_of(i) for i in ids}
+        found = {i: (f"https://teams.microsoft.com/l/channel/{quote(i, safe='')}/{quote(n[1:], safe='')}"
+                     f"?groupId={quote(self.config.team_id)}&tenantId={quote(self.config.tenant_id)}", n)
+                 for i, n in names.items() if n}
+        return found.get
 
     def publish_home(self, user_id: str, page: Page) -> None:
         """Teams shows this bot no Home of its own: a person's commands and their answers are in the personal

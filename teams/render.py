@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.forms import Form, FormField
@@ -25,12 +26,20 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _inline(part: Inline, entities: list[dict[str, Any]]) -> str:
+# A channel's link, when the adapter knows it: (url, label) for a channel id.
+ChannelLinks = Callable[[str], tuple[str, str] | None]
+
+
+def _no_links(channel: str) -> tuple[str, str] | None:
+    return None
+
+
+def _inline(part: Inline, entities: list[dict[str, Any]], links: ChannelLinks = _no_links) -> str:
     match part:
         case Text(text):
             return escape(text)
         case Strong(parts):
-            inner = "".join(_inline(p, entities) for p in parts).strip()
+            inner = "".join(_inline(p, entities, links) for p in parts).strip()
             return f"<b>{inner}</b>" if inner else ""
         case Code(text):
             return f"<code>{escape(text)}</code>"
@@ -41,6 +50,8 @@ def _inline(part: Inline, entities: list[dict[str, Any]]) -> str:
                 return shown
             return escape(name)
         case ChannelLink(channel):
+            if (link := links(channel)) is not None:
+                return f'<a href="{escape(link[0])}">{escape(link[1])}</a>'
             return escape(channel if channel.startswith("#") else f"#{channel}")
         case Link(url, label):
             if not _URL.match(url):
@@ -49,17 +60,17 @@ def _inline(part: Inline, entities: list[dict[str, Any]]) -> str:
     return ""
 
 
-def text_of(message: Message) -> tuple[str, list[dict[str, Any]]]:
+def text_of(message: Message, links: ChannelLinks = _no_links) -> tuple[str, list[dict[str, Any]]]:
     """The message's text and the mention entities that go with it."""
     entities: list[dict[str, Any]] = []
-    lines = [("• " if line.bullet else "") + "".join(_inline(p, entities) for p in line.parts)
+    lines = [("• " if line.bullet else "") + "".join(_inline(p, entities, links) for p in line.parts)
              for line in message.lines]
     return "<br>".join(lines), entities
 
 
-def activity(message: Message) -> dict[str, Any]:
+def activity(message: Message, links: ChannelLinks = _no_links) -> dict[str, Any]:
     """A message activity for the Bot Connector: the text, and a card when there are buttons."""
-    text, entities = text_of(message)
+    text, entities = text_of(message, links)
     shown: dict[str, Any] = {"type": "message", "textFormat": "xml", "text": text or " ", "entities": entities}
     if message.buttons:
         shown["attachments"] = [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card(message)}]

@@ -99,3 +99,13 @@ def test_a_teams_deployment_serves_no_slack_and_answers_its_probes(teams) -> Non
     assert http.get("/readyz").status_code == 200
     assert http.post("/slack/events", content=b"x").status_code == 404
     assert http.get("/api/messages").status_code == 405
+
+
+def test_the_announcement_links_to_the_war_room_by_its_name(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    teams.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
+    storingar = fake.channel_named("storingar")
+    [announcement] = fake.wait(lambda: [s for s in fake.to(storingar) if "MI-1" in s.text])
+    room = fake.channel_named("mi-20270111-wlan-nere-pa-sodermalm")
+    assert room and "https://teams.microsoft.com/l/channel/" in announcement.text
+    assert ">#mi-20270111-wlan-nere-pa-sodermalm</a>" in announcement.text
