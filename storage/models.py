@@ -185,7 +185,8 @@ class IncidentRow(Base):
     declared_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     last_update_at: Mapped[datetime] = mapped_column(UtcDateTime)
     channel_name: Mapped[str | None] = mapped_column(String(80))
-    channel_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # Slack's channel ids are short; a Teams channel's is "19:…@thread.tacv2".
+    channel_id: Mapped[str | None] = mapped_column(String(300), index=True)
     commander: Mapped[str | None] = mapped_column(String(120))
     communications: Mapped[str | None] = mapped_column(String(120))
     scribe: Mapped[str | None] = mapped_column(String(120))
@@ -349,8 +350,8 @@ class LiveMessageRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[str] = mapped_column(String(80))
     viewer: Mapped[str] = mapped_column(String(120), default="")
-    channel: Mapped[str] = mapped_column(String(100))
-    ref: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(300))
+    ref: Mapped[str] = mapped_column(String(300))  # a Slack ts, or a Teams activity id
     lang: Mapped[str] = mapped_column(String(8))
     head: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     hash: Mapped[str] = mapped_column(String(64))

@@ -31,7 +31,11 @@ MAX_BODY = 1_000_000
 
 
 def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, handoff: Handoff,
-                      telemetry: Telemetry = SILENT) -> Callable[[dict, Callable], Iterable[bytes]]:
+                      telemetry: Telemetry = SILENT, tenant_id: str | None = None,
+                      ) -> Callable[[dict, Callable], Iterable[bytes]]:
+    """`tenant_id`: the City's. Any organisation may install a bot and message it with a valid token; only the
+    City's tenant's conversations are served (people of other organisations take part as its guests)."""
+
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             return _answer(start_response, "405 Method Not Allowed")
@@ -56,6 +60,10 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
         if claimed and claimed.rstrip("/") != found.service_url.rstrip("/"):
             log.warning("refused an activity whose service URL is not the one its token was issued for")
             return _answer(start_response, "401 Unauthorized")
+        tenant = found.conversation.tenant_id or (found.channel_data.get("tenant") or {}).get("id")
+        if tenant_id and tenant != tenant_id:
+            log.warning("refused an activity from another tenant")
+            return _answer(start_response, "403 Forbidden")
         with following(new_request_id()):
             status = _take(core, found, app_id, handoff)
         telemetry.acknowledged("command", time.perf_counter() - started)

@@ -14,8 +14,9 @@ import pytest
 
 from bot.clock import STOCKHOLM
 from bot.model import load_model
+from tests.conftest import BACKENDS
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
 
 MODEL = load_model()
 PEOPLE = {p.key: p for p in MODEL.people}

@@ -12,7 +12,7 @@ import pytest
 
 from tests.test_platforms import PEOPLE, TeamsSide, eventually, plain
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 @pytest.fixture
@@ -109,3 +109,15 @@ def test_the_announcement_links_to_the_war_room_by_its_name(teams) -> None:  # t
     room = fake.channel_named("mi-20270111-wlan-nere-pa-sodermalm")
     assert room and "https://teams.microsoft.com/l/channel/" in announcement.text
     assert ">#mi-20270111-wlan-nere-pa-sodermalm</a>" in announcement.text
+
+
+def test_an_activity_from_another_tenant_is_refused_and_changes_nothing(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    foreign = fake.activity(teams.user("eva.lind"), "samverkan person remove johan.ek")
+    foreign["conversation"]["tenantId"] = "another-organisation"
+    foreign["channelData"]["tenant"]["id"] = "another-organisation"
+    assert teams.app.send(foreign).status_code == 403
+    time.sleep(0.3)  # give a wrongly accepted command the time to run, so the assertions below could fail
+    with teams.core.unit_of_work() as uow:
+        assert "johan.ek" in uow.directory.keys()
+    assert not fake.sent

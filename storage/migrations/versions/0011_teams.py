@@ -1,6 +1,7 @@
 """Microsoft Teams beside Slack: a person's Entra ID object id (the directory's and a war room's), the conversation
 references through which the bot reaches Teams channels and people, and the keyed messages it posted there (Teams
-lets a bot read no history, so what `find_posted` finds is written down here).
+lets a bot read no history, so what `find_posted` finds is written down here). Teams' channel ids and activity ids
+are longer than Slack's: the columns that hold them are widened.
 
 Revision ID: 0011
 Revises: 0010
@@ -25,6 +26,11 @@ def upgrade() -> None:
         batch.create_unique_constraint(op.f("uq_person_teams_user"), ["teams_user"])
     with op.batch_alter_table("incident_member") as batch:
         batch.add_column(sa.Column("teams_user", sa.String(64), nullable=True))
+    with op.batch_alter_table("major_incident") as batch:
+        batch.alter_column("channel_id", type_=sa.String(300), existing_type=sa.String(40), existing_nullable=True)
+    with op.batch_alter_table("live_message") as batch:
+        batch.alter_column("channel", type_=sa.String(300), existing_type=sa.String(100), existing_nullable=False)
+        batch.alter_column("ref", type_=sa.String(300), existing_type=sa.String(40), existing_nullable=False)
     op.create_table(
         "chat_conversation",
         sa.Column("key", sa.String(300), nullable=False),
@@ -46,6 +52,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("chat_posted")
     op.drop_table("chat_conversation")
+    with op.batch_alter_table("live_message") as batch:
+        batch.alter_column("ref", type_=sa.String(40), existing_type=sa.String(300), existing_nullable=False)
+        batch.alter_column("channel", type_=sa.String(100), existing_type=sa.String(300), existing_nullable=False)
+    with op.batch_alter_table("major_incident") as batch:
+        batch.alter_column("channel_id", type_=sa.String(40), existing_type=sa.String(300), existing_nullable=True)
     with op.batch_alter_table("incident_member") as batch:
         batch.drop_column("teams_user")
     with op.batch_alter_table("person") as batch:
