@@ -96,3 +96,36 @@ def test_run_serves_teams_and_its_worker_answers_through_the_connector(bot) -> N
     assert "Johan Ek" in answers[0].text
     unsigned = httpx.post(f"http://127.0.0.1:{port}/api/messages", json=sent, timeout=10)
     assert unsigned.status_code == 401
+
+
+def test_doctor_checks_the_teams_credentials_and_the_teams_channels(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from samverkan.doctor import model_channels
+    from samverkan.doctor import run as doctor
+    from samverkan.settings import Settings
+    from samverkan.wiring import open_database
+
+    with FakeTeams() as fake:
+        settings = Settings(samverkan_platform="teams", teams_app_id=APP_ID, teams_app_password="test-password",
+                            teams_tenant_id=TENANT, teams_team_id=TEAM, teams_login_url=f"{fake.base_url}/login",
+                            teams_graph_url=f"{fake.base_url}/graph", samverkan_lang="en",
+                            database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+        database = open_database(settings)
+        database.engine.dispose()
+        channels = model_channels(database.model)
+        for channel in channels[1:]:
+            fake.add_channel(channel.lstrip("#"))
+        out = StringIO()
+        assert doctor(settings, out) == 1
+        report = out.getvalue()
+        assert f"Teams token: Entra ID gives the app {APP_ID} tokens" in report
+        assert f"{channels[0]} does not exist in the team {TEAM}" in report
+        fake.add_channel(channels[0].lstrip("#"))
+        out = StringIO()
+        doctor(settings, out)  # the shipped model's roles are not all held: that line fails on every platform
+        assert f"Channels: all {len(channels)} the governance model names exist in the team" in out.getvalue()
+        assert "test-password" not in out.getvalue()
+        unset = StringIO()
+        assert doctor(settings.model_copy(update={"teams_team_id": None}), unset) == 1
+        assert "Teams credentials: TEAMS_TEAM_ID not set" in unset.getvalue()
