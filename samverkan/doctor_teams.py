@@ -44,6 +44,8 @@ def teams_checks(settings: Settings, model: GovernanceModel | None, t: Texts, ch
         if model is None:
             yield result(None, t.text("doctor.channels.skipped_model"))
             return
+        if model.major_incidents:
+            yield _owner(settings, http, graph, t, result, say)
         team = str(settings.teams_team_id)
         try:
             listed = call(http, "GET", f"{settings.teams_graph_url.rstrip('/')}/teams/{quote(team)}/channels",
@@ -60,3 +62,17 @@ def teams_checks(settings: Settings, model: GovernanceModel | None, t: Texts, ch
     yield result(False, t.text("doctor.teams.channels_fail", count=len(absent), total=len(channels)),
                  (*(say(t, "doctor.teams.missing", channel=c, team=team) for c in absent),
                   say(t, "doctor.teams.fix_missing")))
+
+
+def _owner(settings: Settings, http: httpx.Client, graph: ClientCredentials, t: Texts, result: type, say):  # type: ignore[no-untyped-def]
+    """War rooms are private channels, which Graph creates for an app only with an owner: the setting names one,
+    and the tenant knows them."""
+    owner = settings.teams_war_room_owner
+    if not owner:
+        return result(False, t.text("doctor.teams.owner_unset"), (say(t, "doctor.teams.fix_owner"),))
+    try:
+        call(http, "GET", f"{settings.teams_graph_url.rstrip('/')}/users/{quote(owner)}?$select=id", graph.header)
+    except Exception as error:  # noqa: BLE001 - any failure is the line's reason
+        return result(False, t.text("doctor.teams.owner_unknown", owner=owner,
+                                    reason=str(error).splitlines()[0][:200]), (say(t, "doctor.teams.fix_owner"),))
+    return result(True, t.text("doctor.teams.owner_ok", owner=owner))

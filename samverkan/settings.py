@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     teams_app_password: str | None = None
     teams_tenant_id: str | None = None
     teams_team_id: str | None = None
+    # The Entra object id of the City's person or service account that owns every war room (Graph creates a private
+    # channel for an app only with an owner).
+    teams_war_room_owner: str | None = None
     teams_openid_metadata: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_token_issuer: str = "https://api.botframework.com"
     teams_login_url: str = "https://login.microsoftonline.com"

@@ -51,6 +51,9 @@ class TeamsConfig:
     team_id: str
     graph_url: str
     service_url: str
+    # Graph creates a private channel for an app only with an owner named in the request: a person (or a service
+    # account) of the City who owns every war room.
+    war_room_owner: str | None = None
 
 
 class TeamsChat:
@@ -217,11 +220,20 @@ class TeamsChat:
     def _team(self, path: str = "") -> str:
         return f"/teams/{quote(self.config.team_id)}/channels{path}"
 
+    def _member(self, user: str, *roles: str) -> dict[str, Any]:
+        return {"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": list(roles),
+                "user@odata.bind": f"{self.config.graph_url.rstrip('/')}/users('{user}')"}
+
     def create_channel(self, name: str, private: bool) -> str:
+        request: dict[str, Any] = {"displayName": name, "description": name,
+                                   "membershipType": "private" if private else "standard"}
+        if private:
+            if not self.config.war_room_owner:
+                # Never a standard channel instead: the whole team would read the war room.
+                raise Refused(400, "no_war_room_owner", "TEAMS_WAR_ROOM_OWNER is not set")
+            request["members"] = [self._member(self.config.war_room_owner, "owner")]
         try:
-            created = self._graph("POST", self._team(), {
-                "displayName": name, "description": name,
-                "membershipType": "private" if private else "standard"})
+            created = self._graph("POST", self._team(), request)
         except Refused as refused:
             if refused.status == 409 or refused.code == "NameAlreadyExists":
                 raise NameTaken(name) from refused
@@ -246,17 +258,26 @@ class TeamsChat:
         """The purpose is in the pinned brief; the description already says the topic."""
 
     def invite(self, channel: str, user_ids: list[str]) -> dict[str, str]:
-        """Adds the members through Graph's JSON batching, GRAPH_BATCH at a time; someone already a member is no
-        failure. Whoever could not be added comes back with Graph's reason."""
+        """Adds the members: to the team first, all in one request (Graph's bulk add takes 200; the core sends at
+        most INVITE_BATCH), since a private channel takes only the team's members; then to the channel, through
+        Graph's JSON batching, GRAPH_BATCH at a time. Someone already a member is no failure. Whoever could not be
+        added comes back with Graph's reason."""
         failed: dict[str, str] = {u: "user_not_found" for u in user_ids if not _OBJECT_ID.match(u)}
         users = [u for u in user_ids if u not in failed]
+        if not users:
+            return failed
+        added = self._graph("POST", f"/teams/{quote(self.config.team_id)}/members/add",
+                            {"values": [self._member(u) for u in users]})
+        for result in added.get("value", []):
+            error = result.get("error")
+            if error and str(result.get("userId", "")).lower() in users:
+                failed[str(result["userId"]).lower()] = str(error.get("code") or "not_added")
+        users = [u for u in users if u not in failed]
         for start in range(0, len(users), GRAPH_BATCH):
             chunk = users[start:start + GRAPH_BATCH]
             answer = self._graph("POST", "/$batch", {"requests": [
                 {"id": str(n), "method": "POST", "url": self._team(f"/{quote(channel)}/members"),
-                 "headers": {"Content-Type": "application/json"},
-                 "body": {"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": [],
-                          "user@odata.bind": f"{self.config.graph_url.rstrip('/')}/users('{user}')"}}
+                 "headers": {"Content-Type": "application/json"}, "body": self._member(user)}
                 for n, user in enumerate(chunk)]})
             answered = {str(r.get("id")): r for r in answer.get("responses", [])}
             for n, user in enumerate(chunk):

@@ -108,6 +108,10 @@ def test_the_announcement_links_to_the_war_room_by_its_name(teams) -> None:  # t
     [announcement] = fake.wait(lambda: [s for s in fake.to(storingar) if "MI-1" in s.text])
     room = fake.channel_named("mi-20270111-wlan-nere-pa-sodermalm")
     assert room and "https://teams.microsoft.com/l/channel/" in announcement.text
+    # Private, owned by the City's service account, its members added to the team first.
+    assert fake.channels[room]["membershipType"] == "private"
+    assert fake.owners[room] == {teams.app.settings.teams_war_room_owner}
+    assert teams.user("eva.lind") in fake.members[room] and fake.members[room] <= fake.team_members
     assert ">#mi-20270111-wlan-nere-pa-sodermalm</a>" in announcement.text
 
 

@@ -121,10 +121,13 @@ def test_doctor_checks_the_teams_credentials_and_the_teams_channels(tmp_path: Pa
         report = out.getvalue()
         assert f"Teams token: Entra ID gives the app {APP_ID} tokens" in report
         assert f"{channels[0]} does not exist in the team {TEAM}" in report
+        assert "War rooms: TEAMS_WAR_ROOM_OWNER is not set" in report
+        settings = settings.model_copy(update={"teams_war_room_owner": fake.add_user("krisrum@edu.example")})
         fake.add_channel(channels[0].lstrip("#"))
         out = StringIO()
         doctor(settings, out)  # the shipped model's roles are not all held: that line fails on every platform
         assert f"Channels: all {len(channels)} the governance model names exist in the team" in out.getvalue()
+        assert "War rooms: " in out.getvalue() and "owns them" in out.getvalue()
         assert "test-password" not in out.getvalue()
         unset = StringIO()
         assert doctor(settings.model_copy(update={"teams_team_id": None}), unset) == 1

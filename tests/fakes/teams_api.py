@@ -71,6 +71,8 @@ class FakeTeams:
             self.users: dict[str, dict[str, Any]] = {}  # object id -> {id, mail, userPrincipalName}
             self.channels: dict[str, dict[str, Any]] = {}  # id -> {id, displayName, membershipType, description}
             self.members: dict[str, set[str]] = {}  # channel id -> object ids
+            self.team_members: set[str] = set()  # object ids of the team's members
+            self.owners: dict[str, set[str]] = {}  # channel id -> its owners' object ids
             self.archived: set[str] = set()
             self.personal: dict[str, str] = {}  # object id -> personal conversation id
             self.requests: list[tuple[str, str]] = []  # (method, path) of every call the bot made
@@ -222,13 +224,29 @@ class FakeTeams:
             wanted = re.search(r"displayName eq '(.*)'", unquote(query.get("$filter", [""])[0]))
             name = wanted.group(1).replace("''", "'") if wanted else None
             return 200, {"value": [c for c in self.channels.values() if name is None or c["displayName"] == name]}
+        if path == f"/teams/{TEAM}/members/add" and method == "POST":
+            results = []
+            for member in body["values"]:
+                user = re.search(r"users\('([^']+)'\)", member["user@odata.bind"]).group(1)  # type: ignore[union-attr]
+                error = None if user in self.users else {"code": "Request_ResourceNotFound"}
+                if error is None:
+                    self.team_members.add(user)
+                results.append({"@odata.type": "#microsoft.graph.aadUserConversationMemberResult", "userId": user,
+                                "error": error})
+            return 200, {"value": results}
         if path == channels and method == "POST":
             if any(c["displayName"] == body["displayName"] for c in self.channels.values()):
                 return 409, {"error": {"code": "NameAlreadyExists"}}
+            owners = [m for m in body.get("members", []) if "owner" in m.get("roles", [])]
+            if body.get("membershipType") == "private" and not owners:
+                # As Graph: an app creates a private channel only with an owner in the request.
+                return 400, {"error": {"code": "BadRequest", "message": "a private channel needs an owner"}}
             channel = f"19:{uuid.uuid4().hex}@thread.tacv2"
             self.channels[channel] = {"id": channel, "displayName": body["displayName"],
                                       "membershipType": body.get("membershipType", "standard"),
                                       "description": body.get("description", "")}
+            self.owners[channel] = {re.search(r"users\('([^']+)'\)", m["user@odata.bind"]).group(1)  # type: ignore[union-attr]
+                                    for m in owners}
             return 201, self.channels[channel]
         if m := re.fullmatch(rf"{channels}/([^/]+)(/members|/archive)?", path):
             channel = unquote(m.group(1))
@@ -240,6 +258,8 @@ class FakeTeams:
                     return 404, {"error": {"code": "Request_ResourceNotFound"}}
                 if user in self.refuse:
                     return 403, {"error": {"code": self.refuse[user]}}
+                if self.channels[channel]["membershipType"] == "private" and user not in self.team_members:
+                    return 400, {"error": {"code": "BadRequest", "message": "not a member of the team"}}
                 if user in self.members.setdefault(channel, set()):
                     return 409, {"error": {"code": "Conflict"}}
                 self.members[channel].add(user)

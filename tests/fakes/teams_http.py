@@ -15,6 +15,8 @@ from samverkan.wiring import Runtime, build, http_app
 from tests.fakes.slack_http import InThread
 from tests.fakes.teams_api import APP_ID, TEAM, TENANT, FakeTeams
 
+OWNER = "samverkan.krisrum@edu.stockholm.example"  # the City's service account that owns every war room
+
 
 class TeamsAppServer:
     def __init__(self, database_url: str, fake: FakeTeams, clock: Clock, **settings: object) -> None:
@@ -23,7 +25,8 @@ class TeamsAppServer:
             samverkan_platform="teams", teams_app_id=APP_ID, teams_app_password="test-password",
             teams_tenant_id=TENANT, teams_team_id=TEAM, teams_openid_metadata=f"{fake.base_url}/openid",
             teams_login_url=f"{fake.base_url}/login", teams_graph_url=f"{fake.base_url}/graph",
-            teams_service_url=fake.service_url, database_url=database_url, samverkan_lang="sv", **settings,
+            teams_service_url=fake.service_url, teams_war_room_owner=fake.add_user(OWNER), database_url=database_url,
+            samverkan_lang="sv", **settings,
         )
         self.runtime: Runtime = build(self.settings, clock)
         from handlers.server import serve
