@@ -17,6 +17,7 @@ from bot.app import Samverkan
 from bot.chat import ChatPort, Command
 from bot.clock import Clock, SystemClock
 from bot.directory.seed import seed_directory
+from bot.i18n import speak_of
 from bot.intake import Intake
 from bot.model import GovernanceModel, load_model
 from bot.ports import UnitOfWorkFactory
@@ -165,6 +166,7 @@ def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | No
     clock = clock or SystemClock()
     if telemetry is None:
         telemetry = _telemetry(settings)
+    speak_of(settings.platform)  # what the catalogue calls the chat platform (bot.i18n)
     database = open_database(settings, clock)
     default = teams_chat(settings, clock) if settings.platform == "teams" else slack_chat(settings, telemetry)
     port = (chat or default)(database.unit_of_work)

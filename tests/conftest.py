@@ -15,6 +15,7 @@ from bot.app import Samverkan
 from bot.chat import Command
 from bot.clock import STOCKHOLM, ManualClock
 from bot.directory.seed import seed_directory
+from bot.i18n import speak_of
 from bot.model import GovernanceModel, load_model
 from storage.db import make_engine, migrate
 from storage.uow import SqlUnitOfWork
@@ -22,6 +23,14 @@ from tests.fakes.recording_chat import RecordingChat
 from tests.postgres_server import PostgresServer
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def _slack_words() -> Iterator[None]:
+    """The catalogue names the platform a process serves (bot.i18n.speak_of); a Teams test does not leave its words
+    to the next test."""
+    yield
+    speak_of("slack")
 
 
 @pytest.fixture(scope="session")

@@ -125,3 +125,10 @@ def test_an_activity_from_another_tenant_is_refused_and_changes_nothing(teams) -
     with teams.core.unit_of_work() as uow:
         assert "johan.ek" in uow.directory.keys()
     assert not fake.sent
+
+
+def test_the_bot_names_teams_where_it_names_the_platform(teams) -> None:  # type: ignore[no-untyped-def]
+    assert teams.ask("johan.ek", "samverkan whoami").startswith("Du är Johan Ek · Leverantören · Kundansvarig (A) · "
+                                                                 "i Teams")
+    assert "Nina Vik" in (listing := teams.ask("eva.lind", "samverkan directory product-supplier"))
+    assert "nås via gästinbjudan (nina.vik@devices.example)" in listing and "Slack" not in listing
