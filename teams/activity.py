@@ -49,6 +49,7 @@ class Activity(_Loose):
     type: str = Field(max_length=40)
     id: str | None = Field(default=None, max_length=300)
     service_url: str = Field(alias="serviceUrl", max_length=500)
+    channel_id: str | None = Field(default=None, alias="channelId", max_length=40)  # "msteams"
     sender: Account = Field(alias="from")
     recipient: Account | None = None
     conversation: Conversation

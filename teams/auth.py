@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,6 +33,16 @@ class Unauthorized(Exception):
     """The request is not from the Bot Connector for this app."""
 
 
+@dataclass(frozen=True)
+class Verified:
+    claims: dict[str, Any]
+    # The channels (msteams, webchat...) the signing key is endorsed for: an activity from another is not believed.
+    endorsements: frozenset[str]
+
+    def endorses(self, channel: str | None) -> bool:
+        return not self.endorsements or (channel or "") in self.endorsements
+
+
 class InboundVerifier:
     def __init__(self, app_id: str, metadata_url: str, issuer: str, http: httpx.Client,
                  now: Callable[[], float] = time.monotonic) -> None:
@@ -40,12 +51,12 @@ class InboundVerifier:
         self.issuer = issuer
         self.http = http
         self._now = now
-        self._keys: dict[str, Any] = {}
+        self._keys: dict[str, tuple[Any, frozenset[str]]] = {}
         self._read_at: float | None = None
         self._lock = threading.Lock()
 
-    def verify(self, authorization: str | None, service_url: str | None = None) -> dict[str, Any]:
-        """The token's claims, or Unauthorized."""
+    def verify(self, authorization: str | None, service_url: str | None = None) -> Verified:
+        """The token's claims and its key's endorsements, or Unauthorized."""
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthorized("no bearer token")
         token = authorization.removeprefix("Bearer ").strip()
@@ -55,7 +66,7 @@ class InboundVerifier:
             raise Unauthorized("not a JWT") from exc
         if header.get("alg") != "RS256":
             raise Unauthorized("not signed with RS256")  # never "none", never a shared secret
-        key = self._key(str(header.get("kid") or ""))
+        key, endorsements = self._key(str(header.get("kid") or ""))
         try:
             claims = jwt.decode(token, key, algorithms=["RS256"], audience=self.app_id, issuer=self.issuer,
                                 leeway=LEEWAY, options={"require": ["exp", "iss", "aud"]})
@@ -65,9 +76,9 @@ class InboundVerifier:
         claimed = claims.get("serviceurl") or claims.get("serviceUrl")
         if service_url and claimed and claimed.rstrip("/") != service_url.rstrip("/"):
             raise Unauthorized("service URL does not match the token")
-        return claims
+        return Verified(claims, endorsements)
 
-    def _key(self, kid: str) -> Any:
+    def _key(self, kid: str) -> tuple[Any, frozenset[str]]:
         with self._lock:
             fresh = self._read_at is not None and self._now() - self._read_at < KEYS_MAX_AGE
             if kid in self._keys and fresh:
@@ -86,11 +97,12 @@ class InboundVerifier:
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             log.warning("could not read the Bot Connector's signing keys: %s", exc)
             return self._keys  # the ones we had; a request signed with another is refused
-        keys: dict[str, Any] = {}
+        keys: dict[str, tuple[Any, frozenset[str]]] = {}
         for entry in jwks.get("keys", []):
             try:
-                keys[str(entry["kid"])] = jwt.PyJWK.from_dict(entry, algorithm="RS256").key
-            except (jwt.PyJWTError, KeyError):
+                endorsed = frozenset(str(e) for e in entry.get("endorsements") or [])
+                keys[str(entry["kid"])] = (jwt.PyJWK.from_dict(entry, algorithm="RS256").key, endorsed)
+            except (jwt.PyJWTError, KeyError, TypeError):
                 continue
         return keys
 

@@ -41,7 +41,7 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
             return _answer(start_response, "405 Method Not Allowed")
         started = time.perf_counter()
         try:
-            claims = verifier.verify(environ.get("HTTP_AUTHORIZATION"))
+            verified = verifier.verify(environ.get("HTTP_AUTHORIZATION"))
         except Unauthorized as refused:
             log.warning("refused an activity: %s", refused)
             return _answer(start_response, "401 Unauthorized")
@@ -56,9 +56,12 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
         except (ValueError, ValidationError):
             log.warning("an activity with a valid token could not be read")
             return _answer(start_response, "400 Bad Request")
-        claimed = claims.get("serviceurl") or claims.get("serviceUrl")
+        claimed = verified.claims.get("serviceurl") or verified.claims.get("serviceUrl")
         if claimed and claimed.rstrip("/") != found.service_url.rstrip("/"):
             log.warning("refused an activity whose service URL is not the one its token was issued for")
+            return _answer(start_response, "401 Unauthorized")
+        if not verified.endorses(found.channel_id):
+            log.warning("refused an activity signed with a key not endorsed for its channel")
             return _answer(start_response, "401 Unauthorized")
         tenant = found.conversation.tenant_id or (found.channel_data.get("tenant") or {}).get("id")
         if tenant_id and tenant != tenant_id:

@@ -135,12 +135,13 @@ class TeamsSide:
         return self.fake.channels[channel]["membershipType"] == "private", members
 
     def forged(self) -> list[int]:
-        from tests.fakes.teams_api import OTHER_KEY
+        from tests.fakes.teams_api import OTHER_KEY, WEBCHAT_KEY, WEBCHAT_KID
 
         activity = self.fake.activity(self.user("eva.lind"), "samverkan person remove johan.ek")
         tokens = ["", "not-a-jwt", self.fake.token(key=OTHER_KEY), self.fake.token(expires_in=-600),
                   self.fake.token(audience="another-app"), self.fake.token(issuer="https://evil.example"),
-                  self.fake.token(service_url="https://elsewhere.example/")]
+                  self.fake.token(service_url="https://elsewhere.example/"),
+                  self.fake.token(key=WEBCHAT_KEY, kid=WEBCHAT_KID)]  # a key not endorsed for Teams
         return [self.app.send(activity, token=t).status_code for t in tokens]
 
     def nothing_sent(self) -> bool:

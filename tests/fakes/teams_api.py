@@ -38,6 +38,8 @@ def _key() -> rsa.RSAPrivateKey:
 
 SIGNING_KEY = _key()
 OTHER_KEY = _key()  # a key nobody publishes: what a forger signs with
+WEBCHAT_KEY = _key()  # published, but endorsed only for another channel than Teams
+WEBCHAT_KID = "webchat-key"
 
 
 @dataclass
@@ -105,11 +107,11 @@ class FakeTeams:
         return object_id
 
     def token(self, *, key: rsa.RSAPrivateKey = SIGNING_KEY, audience: str = APP_ID, issuer: str = ISSUER,
-              expires_in: float = 3600, service_url: str | None = None) -> str:
+              expires_in: float = 3600, service_url: str | None = None, kid: str = KID) -> str:
         now = int(time.time())
         claims = {"iss": issuer, "aud": audience, "iat": now - 10, "nbf": now - 10, "exp": int(now + expires_in),
                   "serviceurl": service_url or self.service_url}
-        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
     def activity(self, user: str, text: str, *, channel: str | None = None, value: dict[str, Any] | None = None,
                  name: str = "Någon", mentions: dict[str, str] | None = None) -> dict[str, Any]:
@@ -176,8 +178,12 @@ class FakeTeams:
         if path == "/openid":
             return 200, {"issuer": ISSUER, "jwks_uri": f"{self.base_url}/keys"}
         if path == "/keys":
-            public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(SIGNING_KEY.public_key()))
-            return 200, {"keys": [{**public, "kid": KID, "use": "sig", "alg": "RS256"}]}
+            keys = []
+            published = ((KID, SIGNING_KEY, ["msteams", "skype"]), (WEBCHAT_KID, WEBCHAT_KEY, ["webchat"]))
+            for kid, key, endorsed in published:
+                public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+                keys.append({**public, "kid": kid, "use": "sig", "alg": "RS256", "endorsements": endorsed})
+            return 200, {"keys": keys}
         if re.fullmatch(r"/login/[^/]+/oauth2/v2.0/token", path):
             return 200, {"access_token": f"app-token-{uuid.uuid4().hex}", "expires_in": 3600, "token_type": "Bearer"}
         if path.startswith("/connector/"):
