@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -23,6 +24,12 @@ from tests.fakes.recording_chat import RecordingChat
 from tests.postgres_server import PostgresServer
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+# The processes the tests start (`samverkan run`, the CLI) run this checkout's code, whichever checkout the
+# environment has installed (a git worktree beside the one the virtualenv was made from).
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
 
 
 @pytest.fixture(autouse=True)
