@@ -133,11 +133,12 @@ def bare_bolt(fake_url: str, folder: Path):  # type: ignore[no-untyped-def]
                    folder / "bare.log")
 
 
-def samverkan(fake_url: str, database_url: str, folder: Path):  # type: ignore[no-untyped-def]
+def samverkan(fake_url: str, database_url: str, folder: Path, settings: dict[str, str]):  # type: ignore[no-untyped-def]
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_", "DATABASE_"))}
     env = {**clean, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_url,
-           "DATABASE_URL": database_url, "PORT": str(port), "SAMVERKAN_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+           "DATABASE_URL": database_url, "PORT": str(port), "SAMVERKAN_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING",
+           **settings}
     return serving([sys.executable, "-m", "samverkan.cli", "run"], env, port, folder / "samverkan.log")
 
 
@@ -154,7 +155,7 @@ def one_run(args: argparse.Namespace, fake, generator, folder: Path, database_ur
     fake.reset()
     fake.delay = args.delay
     sent = args.clients * WARMUP_PER_CLIENT + args.requests
-    with samverkan(fake.base_url, database_url, folder) as url:
+    with samverkan(fake.base_url, database_url, folder, dict(args.set)) as url:
         ours = measure(url)
         ended = time.perf_counter()
         during = answers(fake)
@@ -162,6 +163,13 @@ def one_run(args: argparse.Namespace, fake, generator, folder: Path, database_ur
             time.sleep(0.01)
         ours.update(answered=answers(fake), answered_during_load=during, drain_s=round(time.perf_counter() - ended, 2))
     return {"bare bolt": bare, "samverkan": ours, "sent": sent}
+
+
+def _setting(given: str) -> tuple[str, str]:
+    name, equals, value = given.partition("=")
+    if not equals or not name.isupper():
+        raise argparse.ArgumentTypeError(f"{given!r} is not NAME=VALUE")
+    return name, value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--drain-timeout", type=float, default=120.0)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--set", action="append", default=[], type=_setting, metavar="NAME=VALUE",
+                        help="a setting for samverkan run, e.g. SAMVERKAN_WORKER_PROCESSES=2 (repeatable)")
     args = parser.parse_args(argv)
 
     from tests.fakes.slack_api import FakeSlack

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.clock import STOCKHOLM
+from bot.clock import STOCKHOLM, ManualClock
 from bot.duties import Duty, DutyRunner
 from bot.forum.calendar import sittings
 from bot.model import load_model, shipped_model_path
@@ -38,7 +38,8 @@ def lateness(reminders: int, folder: Path) -> dict[str, float]:
     now = datetime.now(STOCKHOLM)
     sitting = (now + timedelta(minutes=5)).replace(second=0, microsecond=0)
     lead = (sitting - now).total_seconds()
-    model = {"name": {"sv": "B", "en": "B"}, "parties": shipped["parties"], "roles": shipped["roles"],
+    model = {"name": {"sv": "B", "en": "B"}, "parties": shipped["parties"],
+             "party_classes": shipped["party_classes"], "roles": shipped["roles"],
              "people": shipped["people"], "forums": []}
     for n in range(forums):
         # Two reminders a forum, spread between 10 s and 70 s from now, so several fall due in the same second.
@@ -103,7 +104,8 @@ def sweep(scheduled: int, due: int, folder: Path) -> dict[str, float]:
     assert len(found) == due
     # The whole sweep: find, claim and finish every due duty (the performer itself does nothing here); repeated
     # with a fresh batch of due duties each round, the scheduled ones staying.
-    runner = DutyRunner(lambda: SqlUnitOfWork(sessions), RecordingChat(), {"bench": lambda duty, at, once: "done"})
+    runner = DutyRunner(lambda read_only=False: SqlUnitOfWork(sessions, read_only), RecordingChat(),
+                        {"bench": lambda duty, at, once: "done"}, ManualClock(now))
     sweeps = []
     for round_ in range(6):
         if round_:
@@ -112,7 +114,7 @@ def sweep(scheduled: int, due: int, folder: Path) -> dict[str, float]:
                     uow.duties.plan(Duty(f"bench:{round_}:{n}", "bench", now - timedelta(seconds=n)))
                 uow.commit()
         began = time.perf_counter()
-        performed = runner.sweep(now)
+        performed = runner.sweep()
         sweeps.append(time.perf_counter() - began)
         assert performed == due
     engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -22,9 +23,14 @@ class Settings(BaseSettings):
     samverkan_model: Path | None = None
     samverkan_lang: Literal["sv", "en"] | None = None
     # `samverkan run`'s processes that do the work after Slack has been acknowledged, and the threads in each.
-    # Default: 2 on PostgreSQL; 1 on SQLite, whose one writer at a time makes a second worker mostly wait.
+    # Default: 1 on SQLite, whose one writer at a time makes a second worker mostly wait; on PostgreSQL one for each
+    # two cores, the rest left to the web process and the database (on 2 cores a second worker slowed the
+    # acknowledgements by a third and answered no sooner: benchmarks/README.md).
     samverkan_worker_processes: int | None = Field(default=None, ge=1, le=16)
     samverkan_workers: int = Field(default=8, ge=1, le=64)
+    # How much the workers yield the cores to the web process (nice(2) increment): acknowledgements are due
+    # within 3 s, answers may come a moment later. 0 treats both alike.
+    samverkan_worker_niceness: int = Field(default=5, ge=0, le=19)
     # Seconds after which a duty whose claim is no longer being renewed is taken over by another process: a live
     # process renews its claims every third of this, so it only has to outlast a stalled or dead process's silence
     # (see the README's "Exactly once").
@@ -61,7 +67,7 @@ class Settings(BaseSettings):
     def worker_processes(self) -> int:
         if self.samverkan_worker_processes is not None:
             return self.samverkan_worker_processes
-        return 1 if self.database_url.startswith("sqlite") else 2
+        return 1 if self.database_url.startswith("sqlite") else max(1, (os.cpu_count() or 2) // 2)
 
     @property
     def teams_configured(self) -> bool:

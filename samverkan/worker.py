@@ -29,7 +29,6 @@ from samverkan.settings import Settings
 log = logging.getLogger(__name__)
 
 _SPAWN = multiprocessing.get_context("spawn")
-WORKER_NICENESS = 5
 
 
 def serve(settings: dict[str, Any], entries: Queue, parent: int, log_level: str) -> None:  # type: ignore[type-arg]
@@ -42,7 +41,7 @@ def serve(settings: dict[str, Any], entries: Queue, parent: int, log_level: str)
     configure_logging(log_level, chosen.samverkan_log_format, settings_secrets(chosen))
     # Beside the web process on the same cores, the worker yields: an acknowledgement is due within 3 s, an
     # answer may take a moment longer.
-    os.nice(WORKER_NICENESS)
+    os.nice(chosen.samverkan_worker_niceness)
     from samverkan.wiring import build
 
     runtime = build(chosen, deliver_apart=True)

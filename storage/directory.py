@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.directory.people import Person
@@ -22,21 +22,20 @@ class SqlDirectoryStore:
     def __init__(self, session: Session, platform: Platform = "slack") -> None:
         self.session = session
         self.platform = platform
-        self._account = PersonRow.teams_user if platform == "teams" else PersonRow.slack_user
-        self._columns = (PersonRow.key, PersonRow.name, PersonRow.party, self._account.label("account"),
-                         PersonRow.email, PersonRow.slack_usergroup, PersonRow.external)
+        self._columns = _columns(platform)
+        self._lookups = _LOOKUPS[platform]
 
     def by_key(self, key: str) -> Person | None:
-        return self._one(PersonRow.key == key)
+        return self._one(self._lookups["key"], key)
 
     def by_account(self, user_id: str) -> Person | None:
-        return self._one(self._account == user_id)
+        return self._one(self._lookups["account"], user_id)
 
     def by_email(self, email: str) -> Person | None:
-        return self._one(PersonRow.email == email.lower())
+        return self._one(self._lookups["email"], email.lower())
 
     def by_usergroup(self, usergroup: str) -> Person | None:
-        return self._one(PersonRow.slack_usergroup == usergroup)
+        return self._one(self._lookups["usergroup"], usergroup)
 
     def people(self, party: str | None = None) -> Sequence[Person]:
         return self._people(None if party is None else [party])
@@ -92,15 +91,11 @@ class SqlDirectoryStore:
     def remove(self, key: str) -> None:
         self.session.execute(delete(PersonRow).where(PersonRow.key == key))
 
-    def _one(self, condition) -> Person | None:  # type: ignore[no-untyped-def]
+    def _one(self, query, value: str) -> Person | None:  # type: ignore[no-untyped-def]
         # Every command looks up who sent it: one statement of plain rows (the person beside each role and each
         # authority they hold: a handful of rows, each found by index), a fraction of what loading ORM objects
-        # with their collections costs.
-        rows = self.session.execute(
-            select(*self._columns, PersonRoleRow.role, PersonAuthorityRow.authority)
-            .outerjoin(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
-            .outerjoin(PersonAuthorityRow, PersonAuthorityRow.person_id == PersonRow.id)
-            .where(condition)).all()
+        # with their collections costs; the statement is made once, for building it cost as much as running it.
+        rows = self.session.execute(query, {"value": value}).all()
         if not rows:
             return None
         row = rows[0]
@@ -109,3 +104,27 @@ class SqlDirectoryStore:
                       authority=frozenset(r.authority for r in rows if r.authority is not None),  # type: ignore[misc]
                       account=row.account, email=row.email, group=row.slack_usergroup,
                       external=row.external)
+
+
+def _account(platform: Platform):  # type: ignore[no-untyped-def]
+    return PersonRow.teams_user if platform == "teams" else PersonRow.slack_user
+
+
+def _columns(platform: Platform) -> tuple[Any, ...]:
+    return (PersonRow.key, PersonRow.name, PersonRow.party, _account(platform).label("account"), PersonRow.email,
+            PersonRow.slack_usergroup, PersonRow.external)
+
+
+def _lookup(column, platform: Platform) -> Select[Any]:  # type: ignore[no-untyped-def]
+    return (select(*_columns(platform), PersonRoleRow.role, PersonAuthorityRow.authority)
+            .outerjoin(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
+            .outerjoin(PersonAuthorityRow, PersonAuthorityRow.person_id == PersonRow.id)
+            .where(column == bindparam("value")))
+
+
+# Each platform's statements, made once: the account the core sees is that platform's column.
+_LOOKUPS: dict[Platform, dict[str, Select[Any]]] = {
+    platform: {"key": _lookup(PersonRow.key, platform), "account": _lookup(_account(platform), platform),
+               "email": _lookup(PersonRow.email, platform), "usergroup": _lookup(PersonRow.slack_usergroup, platform)}
+    for platform in ("slack", "teams")
+}

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,9 +23,10 @@ class SqlDutyStore:
     def plan(self, duty: Duty, claimed_by: str | None = None, at: datetime | None = None) -> bool:
         if claimed_by is not None:
             # A fresh key, performed at once by the planner: planned as claimed, which saves the claim's round trip.
-            self.session.add(DutyRow(key=duty.key, kind=duty.kind, due_at=duty.due, not_after=duty.not_after,
-                                     payload=duty.payload, state="claimed", claimed_by=claimed_by, claimed_at=at,
-                                     attempts=1, note=""))
+            # A plain insert (every command plans its answer this way), not an ORM object to flush.
+            self.session.execute(_PLAN_CLAIMED, {"key": duty.key, "kind": duty.kind, "due_at": duty.due,
+                                                 "not_after": duty.not_after, "payload": duty.payload,
+                                                 "claimed_by": claimed_by, "claimed_at": at})
             return True
         if self.session.scalar(select(DutyRow.id).where(DutyRow.key == duty.key)) is not None:
             return False
@@ -106,10 +107,8 @@ class SqlDutyStore:
         )
 
     def finish(self, key: str, worker: str, outcome: Outcome, now: datetime, note: str = "") -> bool:
-        result = self.session.execute(
-            update(DutyRow).where(DutyRow.key == key, DutyRow.state == "claimed", DutyRow.claimed_by == worker)
-            .values(state=outcome, finished_at=now, note=note[:300])
-        )
+        result = self.session.execute(_FINISH, {"the_key": key, "worker": worker, "outcome": outcome, "now": now,
+                                                "note": note[:300]})
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     def finish_many(self, outcomes: Mapping[str, tuple[Outcome, str]], worker: str, now: datetime) -> set[str]:
@@ -149,6 +148,12 @@ _CLAIM_MANY = (
     .values(state="claimed", claimed_by=bindparam("worker"), claimed_at=bindparam("now"),
             attempts=_DUTY.c.attempts + 1)
     .returning(_DUTY.c.key)
+)
+_PLAN_CLAIMED = insert(_DUTY).values(state="claimed", attempts=1, note="")
+_FINISH = (
+    update(_DUTY)
+    .where(_DUTY.c.key == bindparam("the_key"), _DUTY.c.state == "claimed", _DUTY.c.claimed_by == bindparam("worker"))
+    .values(state=bindparam("outcome"), finished_at=bindparam("now"), note=bindparam("note"))
 )
 _FINISH_MANY = (
     update(_DUTY)

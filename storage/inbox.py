@@ -14,6 +14,8 @@ from storage.models import InboxRow
 _INBOX = InboxRow.__table__
 _WAITING = (select(_INBOX.c.id).where(_INBOX.c.state == "waiting", _INBOX.c.received_at < bindparam("before"))
             .order_by(_INBOX.c.id).limit(bindparam("limit")))
+_TAKE = (update(_INBOX).where(_INBOX.c.id == bindparam("entry"), _INBOX.c.state == "waiting")
+         .values(state=bindparam("new_state"), processed_at=bindparam("at")))  # made once: every command takes one
 _WAITING_SKIP_LOCKED = _WAITING.with_for_update(skip_locked=True)  # being processed right now: not dead
 
 
@@ -59,11 +61,7 @@ class SqlInboxStore:
     def take(self, entry: int, at: datetime, failed: bool = False) -> bool:
         # A conditional update: of two processes taking the same entry, the second waits for the first's
         # transaction (PostgreSQL's row lock, SQLite's write lock) and then finds nothing waiting.
-        result = self.session.execute(
-            update(InboxRow).where(InboxRow.id == entry, InboxRow.state == "waiting")
-            .values(state="failed" if failed else "done", processed_at=at)
-            .execution_options(synchronize_session=False)
-        )
+        result = self.session.execute(_TAKE, {"entry": entry, "new_state": "failed" if failed else "done", "at": at})
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     def waiting(self, received_before: datetime, limit: int) -> list[int]:

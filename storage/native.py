@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -108,12 +108,17 @@ class SqlHomeStore:
                              .values(hash=None).execution_options(synchronize_session=False))
 
 
+_LANGUAGE = (select(UserLanguageRow.lang, UserLanguageRow.chosen, UserLanguageRow.at)
+             .where(UserLanguageRow.user_id == bindparam("user_id")))
+
+
 class SqlLanguageStore:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def get(self, user_id: str) -> Language | None:
-        row = self.session.get(UserLanguageRow, user_id)
+        # Read with every command: plain columns by a statement made once, no ORM object to track.
+        row = self.session.execute(_LANGUAGE, {"user_id": user_id}).first()
         return Language(row.lang, row.chosen, row.at) if row is not None else None  # type: ignore[arg-type]
 
     def get_many(self, user_ids: Sequence[str]) -> dict[str, Language]:

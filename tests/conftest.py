@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from bot.clock import STOCKHOLM, ManualClock
 from bot.directory.seed import seed_directory
 from bot.i18n import speak_of
 from bot.model import GovernanceModel, load_model
+from samverkan.console import open_console
+from samverkan.settings import Settings
 from storage.db import make_engine, migrate
 from storage.uow import SqlUnitOfWork
 from tests.fakes.recording_chat import RecordingChat
@@ -59,6 +62,24 @@ def postgres() -> Iterator[PostgresServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def console(database_url: str, clock: ManualClock):  # type: ignore[no-untyped-def]
+    """The console on a fresh database, in Swedish: what it printed is read with `transcript`."""
+    out = io.StringIO()
+    console = open_console(Settings(database_url=database_url, samverkan_lang="sv"), clock, out)
+    yield console, out
+    console.runtime.close()
+
+
+def transcript(console, *lines: str) -> str:  # type: ignore[no-untyped-def]
+    """What the console printed while `lines` were typed into it."""
+    bot, out = console
+    start = out.tell()
+    for line in lines:
+        bot.say(line)
+    return out.getvalue()[start:]
 
 
 @pytest.fixture

@@ -157,12 +157,21 @@ class PostgresServer:
 
     def create_database(self, name: str) -> str:
         """Creates an empty database and returns its SQLAlchemy URL."""
+        name = _own(name)
         with self._admin() as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
 
     def drop_database(self, name: str) -> None:
+        name = _own(name)
         # FORCE (PostgreSQL 13+) ends sessions a test left open, which would otherwise block the drop.
         statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         with self._admin() as connection:
             connection.execute(statement)
+
+
+def _own(name: str) -> str:
+    """A database name of this test process's own: pytest-xdist's workers may share one server (the environment's
+    URL) and would otherwise create and drop each other's databases."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{name}_{worker}" if worker else name

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from bot.clock import ManualClock
-from samverkan.console import open_console
-from samverkan.settings import Settings
+from tests.conftest import transcript
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
                                      indirect=True)
-
-
-@pytest.fixture
-def console(database_url: str, clock: ManualClock):  # type: ignore[no-untyped-def]
-    out = io.StringIO()
-    console = open_console(Settings(database_url=database_url, samverkan_lang="sv"), clock, out)
-    yield console, out
-    console.runtime.close()
-
-
-def transcript(console, *lines: str) -> str:  # type: ignore[no-untyped-def]
-    bot, out = console
-    start = out.tell()
-    for line in lines:
-        bot.say(line)
-    return out.getvalue()[start:]
 
 
 def test_two_people_of_two_parties_see_the_directory(console) -> None:  # type: ignore[no-untyped-def]
