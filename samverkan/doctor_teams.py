@@ -54,8 +54,8 @@ def teams_checks(settings: Settings, model: GovernanceModel | None, t: Texts, ch
             yield result(False, t.text("doctor.teams.unlisted", reason=str(error).splitlines()[0][:200]),
                          (say(t, "doctor.teams.fix_unlisted"),))
             return
-    names = {f"#{c.get('displayName')}" for c in listed.get("value", [])}
-    absent = [c for c in channels if (c if c.startswith("#") else f"#{c}") not in names]
+    names = {f"#{c.get('displayName')}".casefold() for c in listed.get("value", [])}
+    absent = [c for c in channels if (c if c.startswith("#") else f"#{c}").casefold() not in names]
     if not absent:
         yield result(True, t.text("doctor.teams.channels_ok", count=len(channels)))
         return

@@ -74,7 +74,7 @@ class TeamsChat:
 
     # -- conversations ------------------------------------------------------------------------------------------
     def _remembered(self, key: str) -> Conversation | None:
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(read_only=True) as uow:
             return uow.conversations.get(key)
 
     def _remember(self, key: str, conversation: Conversation) -> None:
@@ -243,10 +243,11 @@ class TeamsChat:
         return channel
 
     def find_channel(self, name: str) -> str | None:
+        """The team's channel of this name, compared as Graph's filter does (without regard to case)."""
         escaped = name.replace("'", "''")
         found = self._graph("GET", self._team(f"?$filter=displayName eq '{quote(escaped)}'"))
         for channel in found.get("value", []):
-            if channel.get("displayName") == name:
+            if str(channel.get("displayName", "")).casefold() == name.casefold():
                 return str(channel["id"])
         return None
 

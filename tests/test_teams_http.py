@@ -132,3 +132,18 @@ def test_the_bot_names_teams_where_it_names_the_platform(teams) -> None:  # type
                                                                  "i Teams")
     assert "Nina Vik" in (listing := teams.ask("eva.lind", "samverkan directory product-supplier"))
     assert "nås via gästinbjudan (nina.vik@devices.example)" in listing and "Slack" not in listing
+
+
+def test_a_forums_channel_is_found_by_its_name_whatever_its_case(teams, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from bot.clock import STOCKHOLM
+    from tests.test_platforms import sweep
+
+    fake = teams.fake
+    fake.channels.pop(fake.channel_named("forum-kontraktsforum"))
+    channel = fake.add_channel("Forum-Kontraktsforum")  # as someone named it in Teams
+    sweep(teams)
+    clock.set(datetime(2027, 1, 12, 10, 0, 30, tzinfo=STOCKHOLM))
+    sweep(teams)
+    assert [s for s in fake.to(channel) if "Kontraktsforum" in s.text]

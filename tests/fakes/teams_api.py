@@ -153,7 +153,8 @@ class FakeTeams:
 
     def channel_named(self, name: str) -> str | None:
         with self._lock:
-            return next((c["id"] for c in self.channels.values() if c["displayName"] == name), None)
+            return next((c["id"] for c in self.channels.values() if c["displayName"].casefold() == name.casefold()),
+                        None)
 
     def add_channel(self, name: str) -> str:
         with self._lock:
@@ -229,7 +230,8 @@ class FakeTeams:
         if path == channels and method == "GET":
             wanted = re.search(r"displayName eq '(.*)'", unquote(query.get("$filter", [""])[0]))
             name = wanted.group(1).replace("''", "'") if wanted else None
-            return 200, {"value": [c for c in self.channels.values() if name is None or c["displayName"] == name]}
+            return 200, {"value": [c for c in self.channels.values()
+                                   if name is None or c["displayName"].casefold() == name.casefold()]}
         if path == f"/teams/{TEAM}/members/add" and method == "POST":
             results = []
             for member in body["values"]:
