@@ -226,7 +226,7 @@ class Samverkan:
         whose language is remembered (nearly every command); otherwise the chat platform is asked, outside any
         transaction, since that may take a round trip."""
         with self.unit_of_work(read_only=True) as uow:
-            person = uow.directory.by_slack_user(user_id)
+            person = uow.directory.by_account(user_id)
             remembered = uow.languages.get(user_id)
         if person is not None and remembered is not None:
             return person, Texts(remembered.lang)

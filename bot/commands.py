@@ -91,13 +91,15 @@ class Context:
     def direct(self, person: Person, message: Say) -> None:
         """A direct message to a directory person, by their chat account or their e-mail address; given as a
         function of the catalogue, it is written in the language that person reads."""
-        if person.slack_user or person.email:
-            self.emit(Messaged(person.slack_user, message if isinstance(message, Message)
-                               else message(self.texts_of(person))))
+        if person.account or person.email:
+            # The e-mail address goes along: someone whose account is not known yet (on Teams, anyone who has not
+            # spoken to the bot) is reached through the account it leads to when the message is delivered.
+            self.emit(Messaged(person.account, message if isinstance(message, Message)
+                               else message(self.texts_of(person)), person.email))
 
     def texts_of(self, person: Person | None) -> Texts:
         """The catalogue a person reads: their remembered language, else the channels' one."""
-        known = self.uow.languages.get(person.slack_user) if person and person.slack_user else None
+        known = self.uow.languages.get(person.account) if person and person.account else None
         return Texts(known.lang) if known else self.shared
 
     def require_person(self) -> Person:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -21,7 +21,7 @@ from bot.native.records import HomeStore, LanguageStore, LiveStore
 class DirectoryStore(Protocol):
     def by_key(self, key: str) -> Person | None: ...
 
-    def by_slack_user(self, user_id: str) -> Person | None: ...
+    def by_account(self, user_id: str) -> Person | None: ...
 
     def by_email(self, email: str) -> Person | None: ...
 
@@ -35,11 +35,37 @@ class DirectoryStore(Protocol):
 
     def keys(self) -> set[str]: ...
 
-    def save(self, person: Person) -> None:
-        """Insert or replace the person with this key."""
+    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None) -> None:
+        """Insert or replace the person with this key. `accounts` (the model's, by platform: slack, teams) are
+        all kept, whichever platform is in use; without them `person.account` is this platform's."""
         ...
 
     def remove(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a platform that cannot be reached by a channel's name alone (Teams) reaches a channel or a person: the
+    conversation's id and the service that carries it, as the platform told when it last spoke to the bot."""
+
+    id: str
+    service_url: str
+
+
+class ConversationStore(Protocol):
+    def get(self, key: str) -> Conversation | None: ...
+
+    def remember(self, key: str, conversation: Conversation, at: datetime) -> None: ...
+
+    def name_of(self, conversation_id: str) -> str | None:
+        """The #name a channel's conversation was remembered under, if any."""
+        ...
+
+    def posted(self, conversation_id: str, key: str) -> str | None:
+        """The reference of the message posted there under this key, if any."""
+        ...
+
+    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime) -> None: ...
 
 
 class EventLog(Protocol):
@@ -78,6 +104,7 @@ class UnitOfWork(Protocol):
     inbox: InboxStore
     live: LiveStore
     homes: HomeStore
+    conversations: ConversationStore
     languages: LanguageStore
 
     def __enter__(self) -> UnitOfWork: ...

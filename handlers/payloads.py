@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.chat import Command
+from bot.directory.lookup import account_word, group_word
 from bot.forms import Submission
 from handlers.slack_render import submitted_values, unescape
+
+# Slack escapes what a slash command names (the manifest's should_escape): <@U123|name>, <!subteam^S123|@handle>,
+# <mailto:a@b|a@b>, <https://…|label>. The core reads mentions in one form of its own (bot.directory.lookup) and links
+# bare; the escaping of &, < and > is undone (the core keeps the characters, every post escapes them again).
+_ESCAPED = re.compile(r"<(@[UW][A-Z0-9]+|!subteam\^S[A-Z0-9]+|mailto:[^|>\s]+|https?://[^|>\s]+)(?:\|[^<>]*)?>")
+
+
+def neutral_words(text: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        if inner.startswith("@"):
+            return account_word(inner[1:])
+        if inner.startswith("!subteam^"):
+            return group_word(inner.removeprefix("!subteam^"))
+        return inner.removeprefix("mailto:")
+
+    return unescape(_ESCAPED.sub(one, text))
 
 
 class SlashCommandPayload(BaseModel):
@@ -28,9 +47,7 @@ class SlashCommandPayload(BaseModel):
     def to_command(self, received_at: datetime) -> Command:
         return Command(
             name=self.command.lstrip("/"),
-            # Slack escapes &, < and > in what was typed; the core keeps the characters, and every message the bot
-            # posts escapes them again (handlers.slack_render).
-            text=unescape(self.text.strip()),
+            text=neutral_words(self.text.strip()),
             user_id=self.user_id,
             channel_id=self.channel_id,
             response_url=self.response_url or None,

@@ -24,17 +24,20 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 MAX_BODY = 1_000_000
 
 
-def wsgi_app(bolt: App, signing_secret: str, health: Callable[[], bool],
+def wsgi_app(bolt: App | None, signing_secret: str, health: Callable[[], bool],
              calendar: Callable[[str | None], bytes | None] | None = None,
              extra: dict[str, WsgiApp] | None = None) -> WsgiApp:
     """`calendar(forum_key or None)` gives the iCalendar feed, or None for a forum that does not exist. `extra`
-    serves more paths (readiness, metrics)."""
-    slack = SlackRequestHandler(bolt, path="/slack/events")
-    verifier = SignatureVerifier(signing_secret)
+    serves more paths (readiness, metrics, Teams' endpoint). Without `bolt` (a Teams deployment) Slack's path is
+    not served."""
+    slack = SlackRequestHandler(bolt, path="/slack/events") if bolt is not None else None
+    verifier = SignatureVerifier(signing_secret) if bolt is not None else None
     routes = dict(extra or {})
     liveness = json_endpoint(lambda: (ok := health(), {"status": "ok" if ok else "unavailable"}))
 
     def slack_events(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if slack is None:
+            return _plain(start_response, "404 Not Found", "Not Found")
         if environ.get("REQUEST_METHOD") != "POST":
             return _plain(start_response, "405 Method Not Allowed", "POST only")
         try:
@@ -45,7 +48,7 @@ def wsgi_app(bolt: App, signing_secret: str, health: Callable[[], bool],
             return _plain(start_response, "413 Content Too Large" if length > MAX_BODY else "400 Bad Request",
                           "bad length")
         body = environ["wsgi.input"].read(length)
-        if not _signed(verifier, body, environ):
+        if verifier is None or not _signed(verifier, body, environ):
             return _plain(start_response, "401 Unauthorized", "invalid signature")
         if not _well_formed(body, environ.get("CONTENT_TYPE") or ""):
             log.warning("a signed request from Slack could not be read (%d bytes)", len(body))

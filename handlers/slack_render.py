@@ -216,7 +216,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str | list[str]]:
             chosen, one, typed = element.get("selected_options"), element.get("selected_option"), element.get("value")
             user = element.get("selected_user")
             if isinstance(user, str):
-                values[block_id] = user
+                values[block_id] = f"@user:{user}"  # a mention, as the core reads them (bot.directory.lookup)
             elif isinstance(chosen, list):
                 values[block_id] = [str(o.get("value", "")) for o in chosen if isinstance(o, dict)]
             elif isinstance(one, dict):

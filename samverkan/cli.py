@@ -26,7 +26,12 @@ log = logging.getLogger("samverkan")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="samverkan", description="Samverkan: the contract's collaboration in chat")
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on PORT)")
+    sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on PORT) or, with "
+                   "TEAMS_APP_ID and no Slack token, Microsoft Teams (HTTP on PORT)")
+    manifest = sub.add_parser("teams-manifest", help="write the Teams app package (manifest.json and icons)")
+    manifest.add_argument("--out", default="samverkan-teams.zip", help="the package file (default: %(default)s)")
+    manifest.add_argument("--url", default="https://samverkan.example.se",
+                          help="where the bot is served (for the manifest's valid domains)")
     console = sub.add_parser("console", help="chat with the bot in the terminal, no Slack needed")
     console.add_argument("--database", help="database URL (default: samverkan-console.db in this folder)")
     check = sub.add_parser("check", help="validate a governance model file")
@@ -72,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _export(settings, args.format)
             case "run":
                 return _run(settings)
+            case "teams-manifest":
+                return _teams_manifest(settings, args.out, args.url)
     except ModelError as error:
         print(error.explain(lang), file=sys.stderr)
         return 2
@@ -154,7 +161,11 @@ def _ics(settings: Settings, forum: str | None) -> int:
 
 def _run(settings: Settings) -> int:
     t = Texts(settings.samverkan_lang or "sv")
-    if not settings.slack_configured:
+    teams = settings.platform == "teams"
+    if teams and not settings.teams_configured:
+        print(t("cli.no_teams").plain(), file=sys.stderr)
+        return 2
+    if not teams and not settings.slack_configured:
         print(t("cli.no_slack").plain(), file=sys.stderr)
         return 2
     from samverkan.metrics import prepare_multiprocess, remove_multiprocess
@@ -170,7 +181,7 @@ def _run(settings: Settings) -> int:
     # SIGTERM (a deploy, `docker stop`, systemd) ends the serving loop, so the worker finishes what it holds.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        if settings.slack_app_token:
+        if settings.slack_app_token and not teams:
             handler = socket_mode(runtime)
             _settle()
             worker.start()
@@ -184,12 +195,22 @@ def _run(settings: Settings) -> int:
             server = serve(http_app(runtime), settings.samverkan_host, settings.port)
             _settle()
             worker.start()
-            log.info(t.text("cli.serving_http", host=settings.samverkan_host, port=settings.port))
+            log.info(t.text("cli.serving_teams" if teams else "cli.serving_http", host=settings.samverkan_host,
+                            port=settings.port))
             server.run()
     finally:
         worker.stop()
         runtime.close()
         remove_multiprocess(metrics_dir)
+    return 0
+
+
+def _teams_manifest(settings: Settings, out: str, url: str) -> int:
+    from teams.manifest import write_package
+
+    app_id = settings.teams_app_id or "00000000-0000-0000-0000-000000000000"
+    write_package(Path(out), load_model(settings.samverkan_model), app_id, url)
+    print(out)
     return 0
 
 

@@ -26,7 +26,7 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 def console_user_id(person: Person) -> str:
     # People without a Slack account get a stable console identity; the console's own database remembers it.
-    return person.slack_user or f"console:{person.key}"
+    return person.account or f"console:{person.key}"
 
 
 class ConsoleChat:
@@ -115,7 +115,7 @@ class ConsoleChat:
 
     def usergroup_members(self, usergroup: str) -> list[str]:
         # No Slack behind the console: a group's entry is spoken for by choosing it with /as.
-        return [console_user_id(p) for p in self.people if p.slack_usergroup == usergroup]
+        return [console_user_id(p) for p in self.people if p.group == usergroup]
 
     # -- the war room: printed, so a session shows what Slack would be asked to do ------------------------------
     def _note(self, text: str) -> None:

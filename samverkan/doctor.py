@@ -61,7 +61,12 @@ def checks(settings: Settings, t: Texts) -> Iterator[Result]:
     model_result, model = check_model(settings.samverkan_model, t)
     yield model_result
     yield from database_checks(settings.database_url, model, t)
-    yield from slack_checks(settings, model, t)
+    if settings.platform == "teams":
+        from samverkan.doctor_teams import teams_checks
+
+        yield from teams_checks(settings, model, t, model_channels(model) if model else [], Result, _say)
+    else:
+        yield from slack_checks(settings, model, t)
 
 
 def check_model(path: Path | None, t: Texts) -> tuple[Result, GovernanceModel | None]:

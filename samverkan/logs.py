@@ -89,7 +89,8 @@ def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[
 def settings_secrets(settings: object) -> list[str]:
     """The settings' values that must never be logged: tokens, the signing secret, the database's password."""
     values = [getattr(settings, name, None) for name in
-              ("slack_bot_token", "slack_app_token", "slack_signing_secret", "samverkan_metrics_token")]
+              ("slack_bot_token", "slack_app_token", "slack_signing_secret", "samverkan_metrics_token",
+               "teams_app_password")]
     url = getattr(settings, "database_url", "") or ""
     if match := re.search(r"//[^:/@]*:([^@]+)@", url):
         values.append(match.group(1))

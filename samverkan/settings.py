@@ -39,6 +39,24 @@ class Settings(BaseSettings):
     # change in a user group (the Service Desk's rota) takes to take effect.
     samverkan_directory_cache: float = Field(default=300, ge=0)
 
+    # Microsoft Teams (see the README's "Running against Microsoft Teams"). The base URLs are settings so that the
+    # tests can point them at fakes on 127.0.0.1; the defaults are Microsoft's public cloud.
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None
+    teams_team_id: str | None = None
+    # The Entra object id of the City's person or service account that owns every war room (Graph creates a private
+    # channel for an app only with an owner).
+    teams_war_room_owner: str | None = None
+    teams_openid_metadata: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    teams_token_issuer: str = "https://api.botframework.com"
+    teams_login_url: str = "https://login.microsoftonline.com"
+    teams_graph_url: str = "https://graph.microsoft.com/v1.0"
+    # Where the Bot Connector is reached before Teams has said (each activity brings its own service URL).
+    teams_service_url: str = "https://smba.trafficmanager.net/emea/"
+    # Which platform this process serves; by default Teams when only Teams is configured, Slack otherwise.
+    samverkan_platform: Literal["slack", "teams"] | None = None
+
     # `GET /metrics` for Prometheus; with a token, a scraper must send it as a bearer token.
     samverkan_metrics: bool = True
     samverkan_metrics_token: str | None = None
@@ -50,6 +68,16 @@ class Settings(BaseSettings):
         if self.samverkan_worker_processes is not None:
             return self.samverkan_worker_processes
         return 1 if self.database_url.startswith("sqlite") else max(1, (os.cpu_count() or 2) // 2)
+
+    @property
+    def teams_configured(self) -> bool:
+        return bool(self.teams_app_id and self.teams_app_password and self.teams_tenant_id)
+
+    @property
+    def platform(self) -> Literal["slack", "teams"]:
+        if self.samverkan_platform is not None:
+            return self.samverkan_platform
+        return "teams" if self.teams_configured and not self.slack_bot_token else "slack"
 
     @property
     def slack_configured(self) -> bool:

@@ -17,6 +17,7 @@ from bot.app import Samverkan
 from bot.chat import ChatPort, Command
 from bot.clock import Clock, SystemClock
 from bot.directory.seed import seed_directory
+from bot.i18n import speak_of
 from bot.intake import Intake
 from bot.model import GovernanceModel, load_model
 from bot.ports import UnitOfWorkFactory
@@ -45,8 +46,10 @@ def open_database(settings: Settings, clock: Clock | None = None) -> Database:
     migrate(engine)
     sessions = session_factory(engine)
 
+    platform = settings.platform
+
     def unit_of_work(read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions, read_only)
+        return SqlUnitOfWork(sessions, read_only, platform)
 
     _seed(unit_of_work, model, clock)
     return Database(model, engine, unit_of_work)
@@ -163,8 +166,10 @@ def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | No
     clock = clock or SystemClock()
     if telemetry is None:
         telemetry = _telemetry(settings)
+    speak_of(settings.platform)  # what the catalogue calls the chat platform (bot.i18n)
     database = open_database(settings, clock)
-    port = (chat or slack_chat(settings, telemetry))(database.unit_of_work)
+    default = teams_chat(settings, clock) if settings.platform == "teams" else slack_chat(settings, telemetry)
+    port = (chat or default)(database.unit_of_work)
     after = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="deliver") if deliver_apart else None
     core = Samverkan(database.model, database.unit_of_work, clock, port, settings.samverkan_lang,
                      lease=timedelta(seconds=settings.samverkan_claim_lease), intake=Intake(database.unit_of_work),
@@ -206,6 +211,15 @@ def slack_chat(settings: Settings, telemetry: Telemetry = SILENT) -> ChatFactory
     return make
 
 
+def teams_chat(settings: Settings, clock: Clock) -> ChatFactory:
+    def make(unit_of_work: UnitOfWorkFactory) -> ChatPort:
+        from samverkan.teams_wiring import chat
+
+        return chat(settings, unit_of_work, clock)
+
+    return make
+
+
 def slack_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from handlers.app import build_bolt_app
     from handlers.slack_client import web_client
@@ -227,6 +241,11 @@ def http_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     if isinstance(runtime.telemetry, PrometheusTelemetry):  # off: no /metrics at all
         routes["/metrics"] = exposition(runtime.telemetry, runtime.core.unit_of_work, runtime.core.clock,
                                         runtime.settings.samverkan_metrics_token)
+    if runtime.settings.platform == "teams":
+        from samverkan.teams_wiring import endpoint
+
+        routes["/api/messages"] = endpoint(runtime.settings, runtime.core, runtime.hand_off, runtime.telemetry)
+        return wsgi_app(None, "", runtime.healthy, runtime.calendar, routes)
     return wsgi_app(slack_app(runtime), runtime.settings.slack_signing_secret or "", runtime.healthy,
                     runtime.calendar, routes)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Literal
 
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
@@ -12,22 +12,30 @@ from sqlalchemy.orm import Session
 from bot.directory.people import Person
 from storage.models import PersonAuthorityRow, PersonRoleRow, PersonRow
 
+Platform = Literal["slack", "teams"]
+
 
 class SqlDirectoryStore:
-    def __init__(self, session: Session) -> None:
+    """`platform` says which of a person's accounts is *the* account the core sees: one deployment serves one chat
+    platform, and a person may have an account on each (the model may give both)."""
+
+    def __init__(self, session: Session, platform: Platform = "slack") -> None:
         self.session = session
+        self.platform = platform
+        self._columns = _columns(platform)
+        self._lookups = _LOOKUPS[platform]
 
     def by_key(self, key: str) -> Person | None:
-        return self._one(_BY_KEY, key)
+        return self._one(self._lookups["key"], key)
 
-    def by_slack_user(self, user_id: str) -> Person | None:
-        return self._one(_BY_SLACK_USER, user_id)
+    def by_account(self, user_id: str) -> Person | None:
+        return self._one(self._lookups["account"], user_id)
 
     def by_email(self, email: str) -> Person | None:
-        return self._one(_BY_EMAIL, email.lower())
+        return self._one(self._lookups["email"], email.lower())
 
     def by_usergroup(self, usergroup: str) -> Person | None:
-        return self._one(_BY_USERGROUP, usergroup)
+        return self._one(self._lookups["usergroup"], usergroup)
 
     def people(self, party: str | None = None) -> Sequence[Person]:
         return self._people(None if party is None else [party])
@@ -39,8 +47,7 @@ class SqlDirectoryStore:
         # Three plain queries (people, their roles, their authorities) into Person values: no ORM objects, which a
         # war room's roster of hundreds would otherwise build, track and throw away.
         ids = select(PersonRow.id)
-        query = select(PersonRow.id, PersonRow.key, PersonRow.name, PersonRow.party, PersonRow.slack_user,
-                       PersonRow.email, PersonRow.slack_usergroup, PersonRow.external)
+        query = select(PersonRow.id, *self._columns)
         if parties is not None:
             ids = ids.where(PersonRow.party.in_(parties))
             query = query.where(PersonRow.party.in_(parties))
@@ -54,23 +61,28 @@ class SqlDirectoryStore:
             authority[person].add(granted)
         return [Person(key=row.key, name=row.name, party=row.party, roles=frozenset(roles[row.id]),
                        authority=frozenset(authority[row.id]),  # type: ignore[arg-type]
-                       slack_user=row.slack_user, email=row.email, slack_usergroup=row.slack_usergroup,
+                       account=row.account, email=row.email, group=row.slack_usergroup,
                        external=row.external)
                 for row in self.session.execute(query.order_by(PersonRow.party, PersonRow.name))]
 
     def keys(self) -> set[str]:
         return set(self.session.scalars(select(PersonRow.key)))
 
-    def save(self, person: Person) -> None:
+    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None) -> None:
         row = self.session.scalar(select(PersonRow).where(PersonRow.key == person.key))
         if row is None:
             row = PersonRow(key=person.key)
             self.session.add(row)
         row.name = person.name
         row.party = person.party
-        row.slack_user = person.slack_user
+        if accounts is not None:
+            row.slack_user, row.teams_user = accounts.get("slack"), accounts.get("teams")
+        elif self.platform == "teams":
+            row.teams_user = person.account
+        else:
+            row.slack_user = person.account
         row.email = person.email.lower() if person.email else None
-        row.slack_usergroup = person.slack_usergroup
+        row.slack_usergroup = person.group
         row.external = person.external
         row.roles = [PersonRoleRow(role=r) for r in sorted(person.roles)]
         row.authorities = [PersonAuthorityRow(authority=a) for a in sorted(person.authority)]
@@ -90,23 +102,29 @@ class SqlDirectoryStore:
         return Person(key=row.key, name=row.name, party=row.party,
                       roles=frozenset(r.role for r in rows if r.role is not None),
                       authority=frozenset(r.authority for r in rows if r.authority is not None),  # type: ignore[misc]
-                      slack_user=row.slack_user, email=row.email, slack_usergroup=row.slack_usergroup,
+                      account=row.account, email=row.email, group=row.slack_usergroup,
                       external=row.external)
 
 
-_COLUMNS = (PersonRow.key, PersonRow.name, PersonRow.party, PersonRow.slack_user, PersonRow.email,
+def _account(platform: Platform):  # type: ignore[no-untyped-def]
+    return PersonRow.teams_user if platform == "teams" else PersonRow.slack_user
+
+
+def _columns(platform: Platform) -> tuple[Any, ...]:
+    return (PersonRow.key, PersonRow.name, PersonRow.party, _account(platform).label("account"), PersonRow.email,
             PersonRow.slack_usergroup, PersonRow.external)
 
 
-def _lookup(column) -> Select[Any]:  # type: ignore[no-untyped-def]
-    return (select(*_COLUMNS, PersonRoleRow.role, PersonAuthorityRow.authority)
+def _lookup(column, platform: Platform) -> Select[Any]:  # type: ignore[no-untyped-def]
+    return (select(*_columns(platform), PersonRoleRow.role, PersonAuthorityRow.authority)
             .outerjoin(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
             .outerjoin(PersonAuthorityRow, PersonAuthorityRow.person_id == PersonRow.id)
             .where(column == bindparam("value")))
 
 
-_BY_KEY = _lookup(PersonRow.key)
-_BY_SLACK_USER = _lookup(PersonRow.slack_user)
-_BY_EMAIL = _lookup(PersonRow.email)
-_BY_USERGROUP = _lookup(PersonRow.slack_usergroup)
-
+# Each platform's statements, made once: the account the core sees is that platform's column.
+_LOOKUPS: dict[Platform, dict[str, Select[Any]]] = {
+    platform: {"key": _lookup(PersonRow.key, platform), "account": _lookup(_account(platform), platform),
+               "email": _lookup(PersonRow.email, platform), "usergroup": _lookup(PersonRow.slack_usergroup, platform)}
+    for platform in ("slack", "teams")
+}

@@ -19,8 +19,10 @@ _CHANGEABLE = ("title", "severity", "description", "last_update_at", "channel_na
 
 
 class SqlIncidentStore:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, platform: str = "slack") -> None:
         self.session = session
+        # A member's account is kept in the column of the platform the war room is on.
+        self._account = "teams_user" if platform == "teams" else "slack_user"
 
     # -- incidents ----------------------------------------------------------------------------------------------
     def declare(self, incident: Incident) -> Incident:
@@ -75,7 +77,7 @@ class SqlIncidentStore:
             with self.session.begin_nested():
                 self.session.add(IncidentMemberRow(
                     incident_id=member.incident, key=member.key, party=member.party, name=member.name,
-                    slack_user=member.slack_user, slack_usergroup=member.slack_usergroup, email=member.email,
+                    **{self._account: member.account}, slack_usergroup=member.group, email=member.email,
                     external=member.external, state=member.state, reason=member.reason, asked_at=member.asked_at,
                     joined_at=member.joined_at))
         except IntegrityError:
@@ -93,7 +95,8 @@ class SqlIncidentStore:
                         IncidentMemberRow.incident_id == incident, IncidentMemberRow.key.in_(chunk))):
                     fresh.pop((incident, key), None)
         rows = [{"incident_id": m.incident, "key": m.key, "party": m.party, "name": m.name,
-                 "slack_user": m.slack_user, "slack_usergroup": m.slack_usergroup, "email": m.email,
+                 "slack_user": None, "teams_user": None, self._account: m.account, "slack_usergroup": m.group,
+                 "email": m.email,
                  "external": m.external, "state": m.state, "reason": m.reason, "asked_at": m.asked_at,
                  "joined_at": m.joined_at} for m in fresh.values()]
         # Someone added by another transaction meanwhile is skipped, as add_member's savepoint did.
@@ -104,8 +107,8 @@ class SqlIncidentStore:
     def members(self, incident_id: int) -> Sequence[Member]:
         # Plain rows, not ORM objects: a war room's roster is read whole, and often.
         m = IncidentMemberRow
-        query = (select(m.incident_id, m.key, m.party, m.name, m.slack_user, m.slack_usergroup, m.email, m.external,
-                        m.state, m.reason, m.asked_at, m.joined_at)
+        query = (select(m.incident_id, m.key, m.party, m.name, getattr(m, self._account).label("account"),
+                        m.slack_usergroup, m.email, m.external, m.state, m.reason, m.asked_at, m.joined_at)
                  .where(m.incident_id == incident_id).order_by(m.asked_at, m.key))
         return [_member(row) for row in self.session.execute(query)]  # type: ignore[arg-type]
 
@@ -175,6 +178,6 @@ def _incident(row: IncidentRow) -> Incident:
                     declared_at=row.declared_at, **{f: getattr(row, f) for f in _CHANGEABLE})
 
 
-def _member(row: IncidentMemberRow) -> Member:
-    return Member(row.incident_id, row.key, row.party, row.name, row.slack_user, row.slack_usergroup, row.email,
+def _member(row) -> Member:  # type: ignore[no-untyped-def]
+    return Member(row.incident_id, row.key, row.party, row.name, row.account, row.slack_usergroup, row.email,
                   row.external, row.state, row.reason, row.asked_at, row.joined_at)  # type: ignore[arg-type]

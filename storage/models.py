@@ -32,6 +32,8 @@ class PersonRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     party: Mapped[str] = mapped_column(String(80), index=True)
     slack_user: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # Microsoft Entra ID object id (a GUID): the person in Teams.
+    teams_user: Mapped[str | None] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     slack_usergroup: Mapped[str | None] = mapped_column(String(32), unique=True)
     external: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -183,7 +185,8 @@ class IncidentRow(Base):
     declared_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     last_update_at: Mapped[datetime] = mapped_column(UtcDateTime)
     channel_name: Mapped[str | None] = mapped_column(String(80))
-    channel_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # Slack's channel ids are short; a Teams channel's is "19:…@thread.tacv2".
+    channel_id: Mapped[str | None] = mapped_column(String(300), index=True)
     commander: Mapped[str | None] = mapped_column(String(120))
     communications: Mapped[str | None] = mapped_column(String(120))
     scribe: Mapped[str | None] = mapped_column(String(120))
@@ -201,6 +204,7 @@ class IncidentMemberRow(Base):
     party: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
     slack_user: Mapped[str | None] = mapped_column(String(100))
+    teams_user: Mapped[str | None] = mapped_column(String(64))
     slack_usergroup: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
     external: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -346,8 +350,8 @@ class LiveMessageRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[str] = mapped_column(String(80))
     viewer: Mapped[str] = mapped_column(String(120), default="")
-    channel: Mapped[str] = mapped_column(String(100))
-    ref: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(300))
+    ref: Mapped[str] = mapped_column(String(300))  # a Slack ts, or a Teams activity id
     lang: Mapped[str] = mapped_column(String(8))
     head: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     hash: Mapped[str] = mapped_column(String(64))
@@ -378,3 +382,27 @@ class UserLanguageRow(Base):
     lang: Mapped[str] = mapped_column(String(8))
     chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConversationRow(Base):
+    """Where Teams can be reached: a conversation reference (the Bot Connector's service URL and conversation id)
+    for a channel (by name, `#forum-x`, and by id) or a person's personal chat with the bot (by Entra object id)."""
+
+    __tablename__ = "chat_conversation"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "#name", a channel id, or "user:<object id>"
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    service_url: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PostedRow(Base):
+    """A keyed message the bot posted where the platform cannot be asked for it again (Teams has no history a bot
+    may read): found by its key after a restart, so that it is not posted twice."""
+
+    __tablename__ = "chat_posted"
+
+    conversation_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(300))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime)

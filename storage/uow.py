@@ -8,8 +8,9 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ports import Glance
+from storage.conversations import SqlConversationStore
 from storage.db import READ_ONLY
-from storage.directory import SqlDirectoryStore
+from storage.directory import Platform, SqlDirectoryStore
 from storage.disagreement import SqlDisagreementStore
 from storage.duties import SqlDutyStore
 from storage.events import SqlEventLog
@@ -21,9 +22,10 @@ from storage.native import SqlHomeStore, SqlLanguageStore, SqlLiveStore
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: sessionmaker[Session], read_only: bool = False) -> None:
+    def __init__(self, sessions: sessionmaker[Session], read_only: bool = False, platform: Platform = "slack") -> None:
         self._sessions = sessions
         self._read_only = read_only
+        self._platform = platform
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._sessions()
@@ -35,16 +37,17 @@ class SqlUnitOfWork:
             if self.session.get_bind().dialect.name == "postgresql":
                 options["isolation_level"] = "AUTOCOMMIT"
             self.session.connection(execution_options=options)
-        self.directory = SqlDirectoryStore(self.session)
+        self.directory = SqlDirectoryStore(self.session, self._platform)
         self.events = SqlEventLog(self.session)
         self.duties = SqlDutyStore(self.session)
         self.forum = SqlForumStore(self.session)
-        self.incidents = SqlIncidentStore(self.session)
+        self.incidents = SqlIncidentStore(self.session, self._platform)
         self.disagreements = SqlDisagreementStore(self.session)
         self.inbox = SqlInboxStore(self.session)
         self.live = SqlLiveStore(self.session)
         self.homes = SqlHomeStore(self.session)
         self.languages = SqlLanguageStore(self.session)
+        self.conversations = SqlConversationStore(self.session)
         return self
 
     def __exit__(

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from bot.app import Samverkan
 from bot.chat import Command
 from bot.clock import STOCKHOLM, ManualClock
 from bot.directory.seed import seed_directory
+from bot.i18n import speak_of
 from bot.model import GovernanceModel, load_model
 from samverkan.console import open_console
 from samverkan.settings import Settings
@@ -25,6 +27,20 @@ from tests.fakes.recording_chat import RecordingChat
 from tests.postgres_server import PostgresServer
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+# The processes the tests start (`samverkan run`, the CLI) run this checkout's code, whichever checkout the
+# environment has installed (a git worktree beside the one the virtualenv was made from).
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
+
+
+@pytest.fixture(autouse=True)
+def _slack_words() -> Iterator[None]:
+    """The catalogue names the platform a process serves (bot.i18n.speak_of); a Teams test does not leave its words
+    to the next test."""
+    yield
+    speak_of("slack")
 
 
 @pytest.fixture(scope="session")
@@ -134,8 +150,8 @@ class Dialogue:
     def user_of(self, key: str) -> str:
         with self.core.unit_of_work() as uow:
             person = uow.directory.by_key(key)
-        assert person and person.slack_user, f"{key} has no Slack account in the directory"
-        return person.slack_user
+        assert person and person.account, f"{key} has no Slack account in the directory"
+        return person.account
 
     def say(self, who: str, line: str, channel: str = "C0CONSOLE") -> str:
         """`who` is a directory key or a raw platform user id; returns what the bot answered the speaker."""

@@ -69,7 +69,7 @@ def test_administrator_adds_a_person_by_email_resolved_once(dialogue: Dialogue, 
     # Looked up once, after the commit (never with the transaction open), and remembered.
     assert chat.lookups == ["anna.berg@supplier.example"]
     anna = people(core)["anna.berg"]
-    assert anna.slack_user == "U0ANNABERG" and anna.party == "supplier"  # type: ignore[attr-defined]
+    assert anna.account == "U0ANNABERG" and anna.party == "supplier"  # type: ignore[attr-defined]
     assert ("eva.lind", "directory.person_added", "anna.berg") in history(core, "anna.berg")
     # The new person is recognised at once, without another lookup.
     assert "*Anna Berg* · Leverantören" in dialogue.say("U0ANNABERG", "/samverkan whoami")
@@ -77,13 +77,13 @@ def test_administrator_adds_a_person_by_email_resolved_once(dialogue: Dialogue, 
 
 
 def test_a_slack_mention_and_a_user_group_can_be_added(dialogue: Dialogue, core: Samverkan) -> None:
-    dialogue.say("eva.lind", "/samverkan person add network-ops <@U0OLLE|olle> Olle Nät")
-    dialogue.say("eva.lind", "/samverkan person add st-erik <!subteam^S0STERIK|@sterik-noc> S:t Erik NOC")
+    dialogue.say("eva.lind", "/samverkan person add network-ops @user:U0OLLE Olle Nät")
+    dialogue.say("eva.lind", "/samverkan person add st-erik @group:S0STERIK S:t Erik NOC")
     found = people(core)
-    assert found["olle.nat"].slack_user == "U0OLLE"  # type: ignore[attr-defined]
-    assert found["s.t.erik.noc"].slack_usergroup == "S0STERIK"  # type: ignore[attr-defined]
+    assert found["olle.nat"].account == "U0OLLE"  # type: ignore[attr-defined]
+    assert found["s.t.erik.noc"].group == "S0STERIK"  # type: ignore[attr-defined]
     assert "finns redan i katalogen (`olle.nat`)" in dialogue.say(
-        "eva.lind", "/samverkan person add network-ops <@U0OLLE> Olle Igen")
+        "eva.lind", "/samverkan person add network-ops @user:U0OLLE Olle Igen")
 
 
 def test_roles_and_authority_change_with_history(dialogue: Dialogue, core: Samverkan) -> None:

@@ -153,7 +153,7 @@ def test_actions_are_reminded_when_due_and_stay_on_the_agenda_until_done(core: S
                                                                           clock: ManualClock,
                                                                           dialogue: Dialogue) -> None:
     core.tick()
-    answer = dialogue.say("eva.lind", "/forum action kontraktsforum <@U02JOHANEK> 2027-01-14 Ta fram vitesunderlag")
+    answer = dialogue.say("eva.lind", "/forum action kontraktsforum @user:U02JOHANEK 2027-01-14 Ta fram vitesunderlag")
     found = re.match(r"Åtgärden (A-\d+) är registrerad: Johan Ek, klart 2027-01-14\.", answer)
     assert found, answer
     ref = found[1]  # PostgreSQL does not roll its sequences back with a test

@@ -170,7 +170,7 @@ def test_during_the_incident_roles_updates_severity_and_invitations(room: Dialog
     declare_wlan(room)
     channel = incident(room).channel_id
     say = lambda line: room.say(EVA, line, channel=channel)  # noqa: E731 - typed in the war room
-    assert "Incidentledare är nu @Johan Ek" in say("/incident role incidentledare <@U02JOHANEK|johan>")
+    assert "Incidentledare är nu @Johan Ek" in say("/incident role incidentledare @user:U02JOHANEK")
     assert "Kommunikationsansvarig är nu @Maria Sund" in say("/incident role kommunikation @maria.sund")
     assert "publicerad" in say("/incident update Felsökning pågår i core-switchen")
     assert any("Felsökning pågår" in text for text in room.chat.posted_in("#storingar"))
@@ -180,7 +180,7 @@ def test_during_the_incident_roles_updates_severity_and_invitations(room: Dialog
     assert "per.strand@skolplattform.example" in room.chat.shared[channel]
     assert "redan inbjudna" in say("/incident invite skolplattformen")
     assert "U02JOHANEK" in room.chat.members[channel]
-    assert "U0NEWPERS" in say("/incident invite <@U0NEWPERS|ny>")  # not in the directory, invited all the same
+    assert "U0NEWPERS" in say("/incident invite @user:U0NEWPERS")  # not in the directory, invited all the same
     assert "U0NEWPERS" in room.chat.members[channel]
     assert "varken en tjänst" in say("/incident invite okand-sak")
     assert incident(room).ref in room.say(JOHAN, "/incident list")

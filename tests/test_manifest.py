@@ -54,7 +54,7 @@ def test_manifest_declares_exactly_the_commands_the_app_has() -> None:
 def test_every_command_url_is_the_events_endpoint_and_escapes_mentions() -> None:
     for command in MANIFEST["features"]["slash_commands"]:
         assert command["url"].endswith("/slack/events")
-        # The directory reads <@U…> and <mailto:…> forms; unescaped names would not resolve.
+        # The Slack side reads <@U…> and <mailto:…> forms into the core's mentions; unescaped names would not resolve.
         assert command["should_escape"] is True
 
 

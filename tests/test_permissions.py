@@ -173,8 +173,9 @@ def say(app: SlackAppServer, line: str) -> str:
 
 
 # What any command writes whoever sends it: its inbox entry, and the language its sender reads, remembered the first
-# time they are seen.
-DOMAIN_EXCLUDED = {"inbox", "user_language"}
+# time they are seen; on Teams also where it came from (chat_conversation, written on receipt, before the
+# permission matrix is consulted) and the keyed messages delivered (chat_posted, the answer's delivery).
+DOMAIN_EXCLUDED = {"inbox", "user_language", "chat_conversation", "chat_posted"}
 
 
 def snapshot(app: SlackAppServer) -> dict[str, list[tuple]]:  # type: ignore[type-arg]

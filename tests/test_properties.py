@@ -33,8 +33,9 @@ token = st.one_of(st.sampled_from(MEANINGFUL), st.sampled_from(WORDS),
 line = st.tuples(st.sampled_from(WORDS + ["help", "?", ""]), st.lists(token, max_size=8)).map(
     lambda parts: " ".join([parts[0], *parts[1]]))
 APOLOGY = ("Något gick fel", "Something went wrong")
-# Written by any command, whoever sends it: its inbox entry, its events, the sender's language once seen.
-LOGGED_ELSEWHERE = {"inbox", "event", "alembic_version", "user_language"}
+# Written by any command, whoever sends it: its inbox entry, its events, the sender's language once seen; on Teams
+# also where it came from (chat_conversation, on receipt) and the keyed answers delivered there (chat_posted).
+LOGGED_ELSEWHERE = {"inbox", "event", "alembic_version", "user_language", "chat_conversation", "chat_posted"}
 
 
 def state(dialogue: Dialogue) -> dict[str, list[tuple]]:  # type: ignore[type-arg]

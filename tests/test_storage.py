@@ -84,7 +84,7 @@ def test_people_round_trip_with_roles_and_authority(sessions: sessionmaker[Sessi
         uow.directory.save(anna.without_role("avtalstecknare").without_authority("approver"))
         uow.commit()
     with SqlUnitOfWork(sessions) as uow:
-        assert uow.directory.by_slack_user("U0ANNA") == Person("anna.berg", "Anna Berg", "city",
+        assert uow.directory.by_account("U0ANNA") == Person("anna.berg", "Anna Berg", "city",
                                                                frozenset({"samverkan-admin"}), frozenset(),
                                                                "U0ANNA", "anna@stockholm.example")
 

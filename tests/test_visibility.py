@@ -38,11 +38,11 @@ def refused(core: Samverkan) -> list[tuple[str, str]]:
 def test_someone_outside_the_directory_cannot_join_a_war_room_or_see_one(talk: Dialogue) -> None:
     mi = declared(talk)
     room = next(iter(talk.chat.channels.values()))
-    answer = talk.say("U0STRANGER", f"/incident invite {mi} <@U0STRANGER>")
+    answer = talk.say("U0STRANGER", f"/incident invite {mi} @user:U0STRANGER")
     assert answer.startswith("Du finns inte i Samverkans katalog")
     assert "U0STRANGER" not in talk.chat.members[room]
     assert talk.say("U0STRANGER", "/incident list").startswith("Du finns inte i Samverkans katalog")
-    assert talk.say("U0STRANGER", f"/incident role {mi} incidentledare <@U0STRANGER>").startswith("Du finns inte")
+    assert talk.say("U0STRANGER", f"/incident role {mi} incidentledare @user:U0STRANGER").startswith("Du finns inte")
     assert ("user:U0STRANGER", "/incident invite") in refused(talk.core)
 
 

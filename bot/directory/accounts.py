@@ -23,16 +23,16 @@ def link_duty(person_key: str, now: datetime) -> Duty:
 def perform_link(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
     with core.unit_of_work() as uow:
         person = uow.directory.by_key(duty.payload["person"])
-    if person is None or person.slack_user or not person.email:
+    if person is None or person.account or not person.email:
         return "dropped"  # removed, or linked meanwhile (the person spoke first)
     user = once.chat.find_user_by_email(person.email)
     with core.unit_of_work() as uow:
         current = uow.directory.by_key(person.key)
-        if current is None or current.slack_user:
+        if current is None or current.account:
             return "dropped"
-        if user and uow.directory.by_slack_user(user) is None:
-            uow.directory.save(current.with_slack_user(user))
-            uow.events.record(Event(now, "samverkan", "directory.linked", current.key, {"slack_user": user}))
+        if user and uow.directory.by_account(user) is None:
+            uow.directory.save(current.with_account(user))
+            uow.events.record(Event(now, "samverkan", "directory.linked", current.key, {"account": user}))
         else:
             uow.directory.save(current.as_external())
         uow.commit()

@@ -34,11 +34,11 @@ def describe(person: Person, model: GovernanceModel, t: Texts, with_party: bool 
 
 
 def _route(person: Person, t: Texts) -> Span:
-    if person.slack_usergroup:
+    if person.group:
         return t("directory.route.group", group=mention(person)).span
     if person.external and person.email:
         return t("directory.route.connect", email=person.email).span
-    if person.slack_user:
+    if person.account:
         return t("directory.route.slack", key=person.key).span
     return t("directory.route.email", email=person.email or "").span
 
@@ -89,9 +89,9 @@ def _add_person(ctx: Context, party_word: str, who: str, name: str) -> None:
         raise UserError("directory.bad_contact", word=who)
     directory = ctx.uow.directory
     existing = (
-        (ref.slack_user and directory.by_slack_user(ref.slack_user))
+        (ref.account and directory.by_account(ref.account))
         or (ref.email and directory.by_email(ref.email))
-        or (ref.slack_usergroup and directory.by_usergroup(ref.slack_usergroup))
+        or (ref.group and directory.by_usergroup(ref.group))
     )
     if existing:
         raise UserError("directory.already_there", name=existing.name, key=existing.key)
@@ -100,9 +100,9 @@ def _add_person(ctx: Context, party_word: str, who: str, name: str) -> None:
         key=key_for(name, directory.keys()),
         name=name,
         party=party.key,
-        slack_user=ref.slack_user,
+        account=ref.account,
         email=ref.email,
-        slack_usergroup=ref.slack_usergroup,
+        group=ref.group,
     )
     directory.save(new)
     ctx.record("directory.person_added", new.key, party=party.key, name=name, contact=who)

@@ -13,45 +13,49 @@ from bot.events import Event
 from bot.model import GovernanceModel, Party, Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
-# Slack escapes mentions in slash-command text: <@U123|name>, <!subteam^S123|@handle>, <mailto:a@b|a@b>.
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
-_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
+# A mention of a person or a group, as every chat adapter writes its platform's own (Slack's <@U…>, Teams' <at>…</at>)
+# into a command's words: the core reads one form, whatever the platform.
+_ACCOUNT = re.compile(r"^@user:([A-Za-z0-9:._-]{1,100})$")
+_GROUP = re.compile(r"^@group:([A-Za-z0-9:._-]{1,100})$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_BARE_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+
+
+def account_word(account: str) -> str:
+    """How an adapter writes a mention of a platform account into a command's words."""
+    return f"@user:{account}"
+
+
+def group_word(group: str) -> str:
+    return f"@group:{group}"
 
 
 @dataclass(frozen=True)
 class Reference:
     """Who a typed word points at: exactly one of the fields is set."""
 
-    slack_user: str | None = None
-    slack_usergroup: str | None = None
+    account: str | None = None  # the account on the chat platform in use (Slack user id, Entra object id)
+    group: str | None = None  # a user group standing for a team (Slack only)
     email: str | None = None
     key: str | None = None
 
 
 def parse_reference(word: str) -> Reference:
-    if m := _USER.match(word):
-        return Reference(slack_user=m.group(1))
+    if m := _ACCOUNT.match(word):
+        return Reference(account=m.group(1))
     if m := _GROUP.match(word):
-        return Reference(slack_usergroup=m.group(1))
-    if m := _MAILTO.match(word):
-        return Reference(email=m.group(1).lower())
+        return Reference(group=m.group(1))
     if _EMAIL.match(word):
         return Reference(email=word.lower())
-    if _BARE_ID.match(word):
-        return Reference(slack_user=word)
     return Reference(key=word.lstrip("@").lower())
 
 
 def find_person(uow: UnitOfWork, word: str) -> Person | None:
     ref = parse_reference(word)
     directory = uow.directory
-    if ref.slack_user:
-        return directory.by_slack_user(ref.slack_user)
-    if ref.slack_usergroup:
-        return directory.by_usergroup(ref.slack_usergroup)
+    if ref.account:
+        return directory.by_account(ref.account)
+    if ref.group:
+        return directory.by_usergroup(ref.group)
     if ref.email:
         return directory.by_email(ref.email)
     return directory.by_key(ref.key or "")
@@ -93,22 +97,22 @@ def recognise(unit_of_work: UnitOfWorkFactory, chat: ChatPort, user_id: str,
     is read from the platform, which keeps it only briefly, so a change in the group takes effect.
     """
     with unit_of_work(read_only=True) as uow:
-        person = uow.directory.by_slack_user(user_id)
-        groups = [p for p in uow.directory.people() if p.slack_usergroup] if person is None else []
+        person = uow.directory.by_account(user_id)
+        groups = [p for p in uow.directory.people() if p.group] if person is None else []
     if person is not None:
         return person
     email = (chat.email_of(user_id) or "").lower()
     if email:
         with unit_of_work() as uow:
             found = uow.directory.by_email(email)
-            if found is not None and not found.slack_user:
-                linked = found.with_slack_user(user_id)
+            if found is not None and not found.account:
+                linked = found.with_account(user_id)
                 uow.directory.save(linked)
                 uow.events.record(Event(clock.now(), linked.key, "directory.linked", linked.key,
-                                        {"slack_user": user_id}))
+                                        {"account": user_id}))
                 uow.commit()
                 return linked
     for group in groups:
-        if user_id in chat.usergroup_members(group.slack_usergroup or ""):
+        if user_id in chat.usergroup_members(group.group or ""):
             return group
     return None

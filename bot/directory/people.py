@@ -23,13 +23,13 @@ class Person:
     party: str
     roles: frozenset[str] = field(default_factory=frozenset)
     authority: frozenset[Authority] = field(default_factory=frozenset)
-    slack_user: str | None = None
+    account: str | None = None  # the account on the chat platform in use (Slack user id, Entra object id)
     email: str | None = None
-    slack_usergroup: str | None = None
+    group: str | None = None  # a user group standing for a team (Slack only)
     external: bool = False
 
-    def with_slack_user(self, user_id: str) -> Person:
-        return replace(self, slack_user=user_id)
+    def with_account(self, user_id: str) -> Person:
+        return replace(self, account=user_id)
 
     def as_external(self) -> Person:
         return replace(self, external=True)
@@ -68,4 +68,4 @@ def key_for(name: str, taken: set[str]) -> str:
 def mention(person: Person) -> Mention:
     """How a message names someone: a mention that notifies where the platform has an account, the name
     otherwise."""
-    return Mention(person.name, user=person.slack_user, group=person.slack_usergroup, key=person.key)
+    return Mention(person.name, user=person.account, group=person.group, key=person.key)

@@ -25,11 +25,11 @@ def seed_directory(uow: UnitOfWork, model: GovernanceModel, at: datetime) -> int
                 party=seed.party,
                 roles=frozenset(seed.roles),
                 authority=frozenset(seed.authority),
-                slack_user=seed.slack_user,
                 email=seed.email.lower() if seed.email else None,
-                slack_usergroup=seed.slack_usergroup,
+                group=seed.slack_usergroup,
                 external=seed.external,
-            )
+            ),
+            seed.accounts(),
         )
         uow.events.record(Event(at, "model", "directory.person_added", seed.key, {"party": seed.party,
                                                                                    "name": seed.name}))

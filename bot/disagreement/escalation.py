@@ -185,8 +185,8 @@ Written = list[tuple[Person, Message, Lang]]
 
 def _written(uow: UnitOfWork, default: Lang, news: list[tuple[Person, Writer]]) -> Written:
     """Each notice written in its reader's language, while the unit of work that read the disagreement is open."""
-    texts = language.texts_for(uow, [p.slack_user for p, _ in news], default)
-    return [(person, write(texts[person.slack_user]), texts[person.slack_user].lang) for person, write in news]
+    texts = language.texts_for(uow, [p.account for p, _ in news], default)
+    return [(person, write(texts[person.account]), texts[person.account].lang) for person, write in news]
 
 
 def _stamp(instant: datetime) -> str:
@@ -304,7 +304,7 @@ def _deliver(core: Samverkan, duties: Sequence[Duty], tell: Mapping[str, tuple[D
         outcomes[duty.key] = "done"
         try:
             for person, text, lang in news[duty.key]:
-                user = person.slack_user or (once.chat.find_user_by_email(person.email) if person.email else None)
+                user = person.account or (once.chat.find_user_by_email(person.email) if person.email else None)
                 if user:
                     notices.append(live.Notice(once, about, person.key, user, True, to_json(text), lang, person.key))
                     of.append(duty.key)

@@ -108,20 +108,20 @@ def perform_reminder(core: Samverkan, duty: Duty, now: datetime, once: OnceChat)
             return "dropped"
         late = now - duty.due > LATE
         text = compose(core.agenda_sources, core.model, uow, forum, sitting, now, t, late)
-        subscribers = [p for p in map(uow.directory.by_key, uow.forum.subscribers(forum.key)) if p and p.slack_user]
+        subscribers = [p for p in map(uow.directory.by_key, uow.forum.subscribers(forum.key)) if p and p.account]
         # Each subscriber reads it in their language, with the report their party owes to deliver from it.
-        texts = language.texts_for(uow, [p.slack_user for p in subscribers], core.lang)
+        texts = language.texts_for(uow, [p.account for p in subscribers], core.lang)
         written = {t.lang: text}
         personal = {}
         for person in subscribers:
-            theirs = texts[person.slack_user]
+            theirs = texts[person.account]
             if theirs.lang not in written:
                 written[theirs.lang] = compose(core.agenda_sources, core.model, uow, forum, sitting, now, theirs, late)
             personal[person.key] = written[theirs.lang].with_buttons(
                 *buttons(uow, core.model, forum, sitting, theirs, person))
     once.post(forum.channel, text.with_buttons(*buttons(uow, core.model, forum, sitting, t)))
     for person in subscribers:
-        once.direct(person.slack_user or "", personal[person.key], part=person.key)
+        once.direct(person.account or "", personal[person.key], part=person.key)
     return "done"
 
 
@@ -223,15 +223,15 @@ def perform_action_due(core: Samverkan, duty: Duty, now: datetime, once: OnceCha
             return "dropped"
         owner = uow.directory.by_key(action.owner)
         forum = core.model.sitting_forum(action.forum)
-        lang = language.remembered(uow, owner.slack_user if owner else None, core.lang)
+        lang = language.remembered(uow, owner.account if owner else None, core.lang)
 
     def text(t: Texts) -> Message:
         return t("forum.action_due", ref=action.ref, text=action.text, due=action.due.isoformat(),
                  forum=forum.name(t.lang) if forum else action.forum)
 
-    if owner and owner.slack_user:
+    if owner and owner.account:
         # Kept current in place: its Done button until it is done.
-        live.deliver(core, once, live.subject("action", action.id), owner.key, owner.slack_user, True,
+        live.deliver(core, once, live.subject("action", action.id), owner.key, owner.account, True,
                      to_json(text(Texts(lang))), lang)
     elif forum:
         once.post(forum.channel, phrase(mention(owner) if owner else action.owner, text(t), separator=": "))

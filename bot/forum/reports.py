@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 REPORT_DUE = "forum.report_due"  # its owner's people are reminded
 REPORT_MISSING = "forum.report_missing"  # the chair party is told it did not come
 PLANNED = "forum.reports_planned"
-# A link as typed, or as a chat platform hands it over (`<https://…>`, `<https://…|label>`).
-_URL = re.compile(r"^<?(https?://[^\s|<>]+)(?:\|[^<>]*)?>?$")
+# A link, as typed (the chat adapters hand links over bare).
+_URL = re.compile(r"^(https?://[^\s<>]+)$")
 
 
 def before(instant: datetime, offset: str) -> datetime:
@@ -71,7 +71,7 @@ def as_delivered(text: str) -> str:
 
 def content(text: str) -> Inline:
     """A delivered report as the agenda shows it: a link when it is one, the text otherwise."""
-    return Link(text, text) if _URL.match(text) and not text.startswith("<") else Text(text)
+    return Link(text, text) if _URL.match(text) else Text(text)
 
 
 # -- delivering --------------------------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def perform_due(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> O
         found, report, sitting = owed
         owners = representatives(model, found, report.owner, uow.directory.people(report.owner),
                                  _representing(model), always_someone=True)
-        texts = language.texts_for(uow, [p.slack_user for p in owners], core.lang)
+        texts = language.texts_for(uow, [p.account for p in owners], core.lang)
 
     def due_soon(t: Texts) -> Message:
         return t("forum.report.due_soon", report=report.name(t.lang), forum=found.name(t.lang),
@@ -229,7 +229,7 @@ def perform_due(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> O
                  report_key=report.key).with_buttons(
             Button(t.text("native.button.deliver_report"), "forum.report", f"{found.key} {report.key}", "primary"))
 
-    tell(once, found, owners, due_soon(t), {p.key: due_soon(texts[p.slack_user]) for p in owners})
+    tell(once, found, owners, due_soon(t), {p.key: due_soon(texts[p.account]) for p in owners})
     return "done"
 
 
@@ -248,13 +248,13 @@ def perform_missing(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) 
                     told.extend(representatives(model, found, party.key, uow.directory.people(party.key),
                                                 _representing(model), always_someone=True))
         told = list({p.key: p for p in told}.values())
-        texts = language.texts_for(uow, [p.slack_user for p in told], core.lang)
+        texts = language.texts_for(uow, [p.account for p in told], core.lang)
 
     def missing(t: Texts) -> Message:
         return t("forum.report.missing", report=report.name(t.lang),
                  owner=parties.name(model, report.owner, t.lang), forum=found.name(t.lang),
                  when=t.when(sitting.start), due=t.when(due_at(report, sitting)))
 
-    tell(once, found, told, missing(t), {p.key: missing(texts[p.slack_user]) for p in told})
+    tell(once, found, told, missing(t), {p.key: missing(texts[p.account]) for p in told})
     return "done"
 

@@ -46,10 +46,10 @@ def tell(once: OnceChat, forum: Forum, people: Sequence[Person], text: Message,
     forum's channel instead."""
     unreachable: list[Person] = []
     for person in people:
-        user = person.slack_user or (once.chat.find_user_by_email(person.email) if person.email else None)
+        user = person.account or (once.chat.find_user_by_email(person.email) if person.email else None)
         if user:
             once.direct(user, (written or {}).get(person.key, text), part=person.key)
-        elif person.slack_usergroup:
+        elif person.group:
             unreachable.append(person)
     if unreachable:
         once.post(forum.channel, phrase(line(*separated(mention(p) for p in unreachable)), text, separator=": "),

@@ -195,6 +195,20 @@ def _when(lang: Lang, instant: datetime) -> str:
     return format_datetime(instant, pattern, tzinfo=STOCKHOLM, locale=_LOCALES[lang])
 
 
+# The chat platform this process serves, as its people call it and how it reaches other organisations: the
+# catalogue's `{chat}` and `{connect}`. One process serves one platform (samverkan.wiring sets it as it builds).
+PLATFORM_WORDS: dict[str, dict[Lang, dict[str, str]]] = {
+    "slack": {"sv": {"chat": "Slack", "connect": "Slack Connect"}, "en": {"chat": "Slack", "connect": "Slack Connect"}},
+    "teams": {"sv": {"chat": "Teams", "connect": "gästinbjudan"}, "en": {"chat": "Teams", "connect": "guest access"}},
+}
+_platform = ["slack"]
+
+
+def speak_of(platform: str) -> None:
+    """Which platform the catalogue's `{chat}` and `{connect}` name from now on, in this process."""
+    _platform[0] = platform if platform in PLATFORM_WORDS else "slack"
+
+
 class Texts:
     """The catalogue of one language, bound so that use cases say `t("directory.empty")`."""
 
@@ -205,6 +219,7 @@ class Texts:
 
     def __call__(self, key: str, /, **values: object) -> Message:
         # A missing key is a programming error; the catalogue test keeps both languages complete.
+        values = {**PLATFORM_WORDS[_platform[0]][self.lang], **values}
         return render(self._source(key, values), values, self._locale)
 
     def text(self, key: str, /, **values: object) -> str:

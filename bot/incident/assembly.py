@@ -121,13 +121,13 @@ class Assembly:
                 declarer = uow.directory.by_key(incident.declared_by) if incident else None
                 waiting = sum(m.state == "pending" for m in uow.incidents.members(self.id)) if incident else 0
                 done = uow.incidents.steps(self.id)
-            if incident is None or declarer is None or not declarer.slack_user:
+            if incident is None or declarer is None or not declarer.account:
                 return
             missing = [self.t.text(f"incident.missing.{step}") for step in ("channel", "brief", "announced")
                        if step not in done]
             if waiting:
                 missing.append(self.t.text("incident.missing.invitations", count=waiting))
-            once.direct(declarer.slack_user, self.t("incident.slack_slow", ref=incident.ref,
+            once.direct(declarer.account, self.t("incident.slack_slow", ref=incident.ref,
                                                     missing=", ".join(missing) or "–"), part="slow")
         except Exception:
             log.warning("could not tell the declarer of war room %s that Slack is slow", self.id, exc_info=True)
@@ -155,7 +155,7 @@ class Assembly:
                 # The brief with its buttons, as it is kept current in place (bot.native.views).
                 brief_text = live.draw(self.core, uow, live.subject("incident", incident.id), None, self.t)
                 announcement_text = announcement(uow, incident, self.t)
-                city = [p.slack_user for p in city_contacts(uow, self.core.model) if p.slack_user]
+                city = [p.account for p in city_contacts(uow, self.core.model) if p.account]
             pending = [m for m in members if m.state == "pending"]
             steps: dict[str, Callable[[], dict[str, Any]]] = {
                 "topic": lambda: self._topic(incident),
@@ -291,17 +291,17 @@ class Assembly:
     def _address(self, member: Member) -> Address | None:
         """(platform users to invite, e-mail for Slack Connect, why unreachable), or None when only the platform
         can tell (a user group's members, the user an e-mail address belongs to)."""
-        if member.slack_user:
-            return [member.slack_user], None, None
-        if member.slack_usergroup or (member.email and not member.external):
+        if member.account:
+            return [member.account], None, None
+        if member.group or (member.email and not member.external):
             return None
         if member.email:
             return [], member.email, None
         return [], None, "no_address"
 
     def _look_up(self, member: Member) -> Address:
-        if member.slack_usergroup:
-            users = self.chat.usergroup_members(member.slack_usergroup)
+        if member.group:
+            users = self.chat.usergroup_members(member.group)
             return users, None, (None if users else "empty_usergroup")
         assert member.email
         user = self.chat.find_user_by_email(member.email)
@@ -371,7 +371,7 @@ class Assembly:
 
     def _reason(self, code: str) -> str:
         known = {"user_not_found", "users_not_found", "empty_usergroup", "no_address", "user_is_restricted",
-                 "not_allowed", "restricted_action", "invalid_email", "user_disabled", "cant_invite"}
+                 "not_allowed", "restricted_action", "invalid_email", "user_disabled", "cant_invite", "not_in_tenant"}
         return self.t.text(f"incident.reason.{code}") if code in known else code
 
 

@@ -98,7 +98,7 @@ def log(ctx: Context, found: Incident, kind: str, text: str) -> None:
 
 
 def member(found: Incident, person: Person, at) -> Member:  # type: ignore[no-untyped-def]
-    return Member(found.id, person.key, person.party, person.name, person.slack_user, person.slack_usergroup,
+    return Member(found.id, person.key, person.party, person.name, person.account, person.group,
                   person.email, person.external, asked_at=at)
 
 
@@ -273,9 +273,9 @@ def role(ctx: Context, found: Incident) -> None:
         raise UserError("incident.unknown_role", word=ctx.args[0])
     person = find_person(ctx.uow, ctx.args[1])
     ref = parse_reference(ctx.args[1])
-    if person is None and not ref.slack_user:
+    if person is None and not ref.account:
         raise UserError("directory.unknown_person", word=ctx.args[1])
-    holder = person.key if person else f"user:{ref.slack_user}"
+    holder = person.key if person else f"user:{ref.account}"
     ctx.uow.incidents.save(replace(found, **{which: holder}))
     if person:
         ctx.uow.incidents.add_member(member(found, person, ctx.clock.now()))
@@ -303,9 +303,9 @@ def invite(ctx: Context, found: Incident) -> None:
         people = list(ctx.uow.directory.people(party.key))
     elif person := find_person(ctx.uow, ctx.args[0]):
         people = [person]
-    elif user := parse_reference(ctx.args[0]).slack_user:
+    elif user := parse_reference(ctx.args[0]).account:
         # Someone on Slack the directory does not know (yet): invited all the same, named by their mention.
-        people = [Person(f"user:{user}", user, "-", slack_user=user)]
+        people = [Person(f"user:{user}", user, "-", account=user)]
     else:
         raise UserError("incident.unknown_invitee", word=word)
     now = ctx.clock.now()

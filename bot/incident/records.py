@@ -51,8 +51,8 @@ class Member:
     key: str
     party: str
     name: str
-    slack_user: str | None = None
-    slack_usergroup: str | None = None
+    account: str | None = None  # the account on the chat platform in use (Slack user id, Entra object id)
+    group: str | None = None  # a user group standing for a team (Slack only)
     email: str | None = None
     external: bool = False
     state: MemberState = "pending"

@@ -22,7 +22,7 @@ def mark(core: Samverkan, channel: str, ref: str, user_id: str, reaction: str) -
             return False
     text = core.chat.message_text(channel, ref) or ""
     with core.unit_of_work() as uow:
-        actor = actor_of(uow.directory.by_slack_user(user_id), user_id)
+        actor = actor_of(uow.directory.by_account(user_id), user_id)
         added = uow.incidents.add_to_timeline(f"pin:{channel}:{ref}",
                                               TimelineEntry(incident.id, core.clock.now(), actor, "pinned", text))
         uow.commit()
@@ -39,7 +39,7 @@ def joined(core: Samverkan, channel: str, user_id: str) -> bool:
         waiting = [m for m in uow.incidents.members(incident.id) if m.joined_at is None]
     if not waiting:
         return False
-    found = next((m for m in waiting if m.slack_user == user_id), None)
+    found = next((m for m in waiting if m.account == user_id), None)
     if found is None:
         email = (core.chat.email_of(user_id) or "").lower()
         found = next((m for m in waiting if email and (m.email or "").lower() == email), None)

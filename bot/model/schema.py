@@ -79,6 +79,9 @@ class Role(Strict):
     administers_directory: bool = False
 
 
+GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
 class PersonSeed(Strict):
     key: Slug
     name: str = Field(min_length=1)
@@ -86,6 +89,9 @@ class PersonSeed(Strict):
     roles: list[Slug] = []
     authority: list[Literal["orderer", "approver"]] = []
     slack_user: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]+$")
+    # Microsoft Teams: the person's Entra ID object id. Without it (or a Slack id on Slack) the person is found
+    # by e-mail (the UPN in Teams) the first time they speak, and remembered.
+    teams_user: str | None = Field(default=None, pattern=GUID)
     email: Email | None = None
     slack_usergroup: str | None = Field(default=None, pattern=r"^S[A-Z0-9]+$")
     # Reached through Slack Connect: a person of another Slack organisation.
@@ -93,9 +99,13 @@ class PersonSeed(Strict):
 
     @model_validator(mode="after")
     def _reachable(self) -> PersonSeed:
-        if not (self.slack_user or self.email or self.slack_usergroup):
+        if not (self.slack_user or self.teams_user or self.email or self.slack_usergroup):
             raise ValueError("unreachable")
         return self
+
+    def accounts(self) -> dict[str, str | None]:
+        """The person's account on each chat platform, as the model gives them."""
+        return {"slack": self.slack_user, "teams": self.teams_user.lower() if self.teams_user else None}
 
 
 class RoleRequirement(Strict):

@@ -314,7 +314,7 @@ def check(core: Samverkan, submission: Submission) -> dict[str, str]:
     if found is None:
         return {}
     with core.unit_of_work(read_only=True) as uow:
-        person = uow.directory.by_slack_user(submission.user_id)
+        person = uow.directory.by_account(submission.user_id)
         t = Texts(language.remembered(uow, submission.user_id, core.lang))
         errors = found(submission, Checking(core.model, uow, person, t))
     return {name: message.plain(markup=False) for name, message in errors.items()}

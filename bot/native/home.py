@@ -117,7 +117,7 @@ def redraw(core: Samverkan) -> int:
 
 
 def _person(uow: UnitOfWork, home: HomeView) -> Person | None:
-    return (uow.directory.by_key(home.person) if home.person else None) or uow.directory.by_slack_user(home.user_id)
+    return (uow.directory.by_key(home.person) if home.person else None) or uow.directory.by_account(home.user_id)
 
 
 def opened(core: Samverkan, user_id: str, shown: bool = True) -> bool:

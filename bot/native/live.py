@@ -105,10 +105,10 @@ def notify(ctx: Context, about: str, head: Say, person: Person | None = None, ch
     """Posts a message kept current: directly to a person (in their language), or in a channel (in the channels'
     language). Planned in the command's transaction, posted right after its commit (or by the sweep)."""
     if person is not None:
-        if not (person.slack_user or person.email):
+        if not (person.account or person.email):
             return
         t = ctx.texts_of(person)
-        to: dict[str, Any] = {"to": "direct", "user": person.slack_user, "email": person.email, "viewer": person.key}
+        to: dict[str, Any] = {"to": "direct", "user": person.account, "email": person.email, "viewer": person.key}
     else:
         assert channel, "a message kept current goes to a person or a channel"
         t = ctx.shared

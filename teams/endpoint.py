@@ -1,0 +1,143 @@
+"""`POST /api/messages`: the Bot Connector's activities, as a WSGI application.
+
+The bearer token is checked before the body is read as an activity: a request without a valid token from the Bot
+Connector for this app gets 401 and changes nothing. A command is then written into the inbox and acknowledged at
+once, as Slack's are (the Bot Connector too gives up on a slow answer); a worker does it and answers through the
+Connector (bot.app, samverkan.worker).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.app import Samverkan
+from bot.chat import Command
+from bot.ports import Conversation
+from bot.telemetry import SILENT, Telemetry, following, new_request_id, request_id
+from teams.activity import Activity
+from teams.auth import InboundVerifier, Unauthorized
+from teams.chat import SERVICE
+
+log = logging.getLogger(__name__)
+
+Handoff = Callable[[int, Command], None]
+MAX_BODY = 1_000_000
+
+
+def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, handoff: Handoff,
+                      telemetry: Telemetry = SILENT, tenant_id: str | None = None,
+                      ) -> Callable[[dict, Callable], Iterable[bytes]]:
+    """`tenant_id`: the City's. Any organisation may install a bot and message it with a valid token; only the
+    City's tenant's conversations are served (people of other organisations take part as its guests)."""
+
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _answer(start_response, "405 Method Not Allowed")
+        started = time.perf_counter()
+        try:
+            verified = verifier.verify(environ.get("HTTP_AUTHORIZATION"))
+        except Unauthorized as refused:
+            log.warning("refused an activity: %s", refused)
+            return _answer(start_response, "401 Unauthorized")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_BODY:
+            return _answer(start_response, "400 Bad Request")
+        try:
+            found = Activity.model_validate(json.loads(environ["wsgi.input"].read(length)))
+        except (ValueError, ValidationError):
+            log.warning("an activity with a valid token could not be read")
+            return _answer(start_response, "400 Bad Request")
+        claimed = verified.claims.get("serviceurl") or verified.claims.get("serviceUrl")
+        if claimed and claimed.rstrip("/") != found.service_url.rstrip("/"):
+            log.warning("refused an activity whose service URL is not the one its token was issued for")
+            return _answer(start_response, "401 Unauthorized")
+        if not verified.endorses(found.channel_id):
+            log.warning("refused an activity signed with a key not endorsed for its channel")
+            return _answer(start_response, "401 Unauthorized")
+        tenant = found.conversation.tenant_id or (found.channel_data.get("tenant") or {}).get("id")
+        if tenant_id and tenant != tenant_id:
+            log.warning("refused an activity from another tenant")
+            return _answer(start_response, "403 Forbidden")
+        with following(new_request_id()):
+            status = _take(core, found, app_id, handoff)
+        telemetry.acknowledged("command", time.perf_counter() - started)
+        return _answer(start_response, status)
+
+    return application
+
+
+def _take(core: Samverkan, found: Activity, app_id: str, handoff: Handoff) -> str:
+    try:
+        _remember(core, found)
+        submitted = found.submission()
+        if submitted is not None:
+            # The trigger is the activity: the Connector's redelivery of the same submission is not done twice.
+            command: Command | None = core.form_command(submitted, core.clock.now(), found.id)
+        else:
+            command = found.to_command(found.recipient.id if found.recipient else app_id, core.clock.now(),
+                                       lambda mentioned: _member(core, mentioned.id))
+    except (ValidationError, ValueError):
+        return "400 Bad Request"
+    except Exception:
+        log.exception("could not remember where Teams spoke from")
+        return "503 Service Unavailable"
+    if command is None:
+        return "200 OK"  # an installation, a conversation update, a message not to the bot: nothing to do
+    command = command.model_copy(update={"request_id": request_id.get()})
+    try:
+        entry = core.receive(command)
+    except Exception:
+        log.exception("could not write down /%s", command.name)
+        return "503 Service Unavailable"  # nothing promised: the Bot Connector tells the person it failed
+    if entry is not None:  # None: the Connector sent the same activity again
+        handoff(entry, command)
+    log.info("received /%s from %s", command.name, command.user_id,
+             extra={"command": command.name, "user": command.user_id,
+                    "outcome": "received" if entry is not None else "redelivered", "entry": entry})
+    return "200 OK"
+
+
+def _remember(core: Samverkan, found: Activity) -> None:
+    """Where Teams spoke from, so that the bot can speak there later (to a channel, or to the person)."""
+    here = Conversation(found.conversation.id, found.service_url)
+    keys: dict[str, Conversation] = {SERVICE: here}
+    if found.personal and found.user:
+        keys[f"user:{found.user}"] = here
+    if found.user:
+        # Teams names a person in a mention by their Bot Framework id: which Entra object id that is, learnt when
+        # they speak, lets a later mention of them be read as them (see _member).
+        keys[f"{MEMBER}{found.sender.id}"] = Conversation(found.user, found.service_url)
+    channel: Any = (found.channel_data.get("channel") or {}).get("id")
+    if isinstance(channel, str) and channel:
+        keys[channel] = Conversation(channel, found.service_url)
+    now = core.clock.now()
+    with core.unit_of_work() as uow:
+        for key, conversation in keys.items():
+            if uow.conversations.get(key) != conversation:
+                uow.conversations.remember(key, conversation, now)
+        uow.commit()
+
+
+MEMBER = "member:"
+
+
+def _member(core: Samverkan, bot_framework_id: str) -> str | None:
+    with core.unit_of_work(read_only=True) as uow:
+        known = uow.conversations.get(f"{MEMBER}{bot_framework_id}")
+    return known.id if known else None
+
+
+def _answer(start_response: Callable, status: str) -> list[bytes]:
+    body = b"{}" if status.startswith("200") else status.encode()
+    start_response(status, [("Content-Type", "application/json" if status.startswith("200") else "text/plain"),
+                            ("Content-Length", str(len(body)))])
+    return [body]

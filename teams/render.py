@@ -1,0 +1,130 @@
+"""The core's messages as Teams shows them: HTML-ish text (`textFormat: xml`) with mention entities, and the
+buttons as an Adaptive Card whose Action.Submit data says the action and its value.
+
+Every piece of text is HTML-escaped here, so nothing a person typed becomes markup, a link or a mention (`<at>`
+typed by someone arrives as text). The only mentions that notify are the core's `Mention` values that carry an
+Entra ID object id; Teams has no @channel or @team that text alone could trigger.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+from bot.forms import Form, FormField
+from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Strong, Text
+
+_OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_URL = re.compile(r"^https?://[^\s<>\"']+$")
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+BUTTON_LIMIT = 6  # Teams shows at most this many actions on a card
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# A channel's link, when the adapter knows it: (url, label) for a channel id.
+ChannelLinks = Callable[[str], tuple[str, str] | None]
+
+
+def _no_links(channel: str) -> tuple[str, str] | None:
+    return None
+
+
+def _inline(part: Inline, entities: list[dict[str, Any]], links: ChannelLinks = _no_links) -> str:
+    match part:
+        case Text(text):
+            return escape(text)
+        case Strong(parts):
+            inner = "".join(_inline(p, entities, links) for p in parts).strip()
+            return f"<b>{inner}</b>" if inner else ""
+        case Code(text):
+            return f"<code>{escape(text)}</code>"
+        case Mention(name, user, _group):
+            if user and _OBJECT_ID.match(user):
+                shown = f"<at>{escape(name)}</at>"
+                entities.append({"type": "mention", "text": shown, "mentioned": {"id": user, "name": name}})
+                return shown
+            return escape(name)
+        case ChannelLink(channel):
+            if (link := links(channel)) is not None:
+                return f'<a href="{escape(link[0])}">{escape(link[1])}</a>'
+            return escape(channel if channel.startswith("#") else f"#{channel}")
+        case Link(url, label):
+            if not _URL.match(url):
+                return escape(f"{label} ({url})" if label and label != url else url)
+            return f'<a href="{escape(url)}">{escape(label or url)}</a>'
+    return ""
+
+
+def text_of(message: Message, links: ChannelLinks = _no_links) -> tuple[str, list[dict[str, Any]]]:
+    """The message's text and the mention entities that go with it."""
+    entities: list[dict[str, Any]] = []
+    lines = [("• " if line.bullet else "") + "".join(_inline(p, entities, links) for p in line.parts)
+             for line in message.lines]
+    return "<br>".join(lines), entities
+
+
+def activity(message: Message, links: ChannelLinks = _no_links) -> dict[str, Any]:
+    """A message activity for the Bot Connector: the text, and a card when there are buttons."""
+    text, entities = text_of(message, links)
+    shown: dict[str, Any] = {"type": "message", "textFormat": "xml", "text": text or " ", "entities": entities}
+    if message.buttons:
+        shown["attachments"] = [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card(message)}]
+    return shown
+
+
+def card(message: Message) -> dict[str, Any]:
+    """An Adaptive Card of the message's buttons. A press comes back as a message activity whose `value` is the
+    button's data; the edge turns it into the command it stands for, and the permission matrix is checked again."""
+    actions = []
+    for button in message.buttons[:BUTTON_LIMIT]:
+        action: dict[str, Any] = {"type": "Action.Submit", "title": button.label[:75] or "–",
+                                  "data": {"action": button.action, "value": button.value[:2000]}}
+        if button.style:
+            action["style"] = "positive" if button.style == "primary" else "destructive"
+        actions.append(action)
+    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": [], "actions": actions}
+
+
+# -- forms ----------------------------------------------------------------------------------------------------------
+# The data a form's Submit carries besides the fields: which form, and the context it travels with.
+FORM = "samverkan_form"
+CONTEXT = "samverkan_context"
+MULTI = "samverkan_multi"  # the fields whose choices Teams sends back comma-separated
+
+
+def form_card(form: Form) -> dict[str, Any]:
+    """A form as an Adaptive Card in the person's chat: its fields as inputs, one Action.Submit whose data names
+    the form. A person field is Teams' people picker, which hands back an Entra object id."""
+    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "size": "Medium",
+                                   "wrap": True}]
+    for field in form.fields:
+        body.extend(_input(field))
+    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": body,
+            "actions": [{"type": "Action.Submit", "title": form.submit[:75] or "OK",
+                         "data": {FORM: form.action, CONTEXT: dict(form.context),
+                                  MULTI: [f.name for f in form.fields if f.kind == "multiselect"]}}]}
+
+
+def _input(field: FormField) -> list[dict[str, Any]]:
+    label = {"type": "TextBlock", "text": field.label, "wrap": True}
+    shown: dict[str, Any] = {"id": field.name, "isRequired": not field.optional}
+    if field.kind in ("text", "multiline"):
+        shown.update(type="Input.Text", isMultiline=field.kind == "multiline", value=field.initial or "")
+        if field.max_length:
+            shown["maxLength"] = field.max_length
+    elif field.kind == "person":
+        shown.update({"type": "Input.ChoiceSet", "choices": [],
+                      "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}})
+        if field.initial:
+            shown["value"] = field.initial
+    else:
+        shown.update(type="Input.ChoiceSet", style="compact", isMultiSelect=field.kind == "multiselect",
+                     choices=[{"title": c.label, "value": c.value} for c in field.choices[:100]])
+        if field.initial:
+            shown["value"] = field.initial
+    return [label, shown]

@@ -1,0 +1,61 @@
+"""One JSON call to the Bot Connector or Graph, with the retries that keep a short outage from failing a duty: a
+429 waits its Retry-After (at most RETRY_AFTER_CAP), a 5xx or a dropped connection is tried again twice. Anything
+still failing is raised, and the duty that made the call is given back and tried later (bot.duties)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+RETRIES = 2
+RATE_LIMITS = 5
+RETRY_AFTER_CAP = 10.0
+
+
+class Refused(Exception):
+    """A 4xx other than 429: another try will not change it."""
+
+    def __init__(self, status: int, code: str, detail: str = "") -> None:
+        super().__init__(f"{status} {code} {detail}".strip())
+        self.status = status
+        self.code = code
+
+
+def call(http: httpx.Client, method: str, url: str, auth: Callable[[], dict[str, str]],
+         body: Any = None, sleep: Callable[[float], None] = time.sleep) -> Any:
+    errors = limited = 0
+    while True:
+        try:
+            response = http.request(method, url, json=body, headers=auth())
+        except httpx.TransportError:
+            errors += 1
+            if errors > RETRIES:
+                raise
+            sleep(0.2 * errors)
+            continue
+        if response.status_code == 429 and limited < RATE_LIMITS:
+            limited += 1
+            sleep(min(float(response.headers.get("Retry-After") or 1), RETRY_AFTER_CAP))
+            continue
+        if response.status_code >= 500 and errors < RETRIES:
+            errors += 1
+            sleep(0.2 * errors)
+            continue
+        if 400 <= response.status_code < 500 and response.status_code != 429:
+            raise Refused(response.status_code, _code(response), response.text[:200])
+        response.raise_for_status()
+        return response.json() if response.content else {}
+
+
+def _code(response: httpx.Response) -> str:
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        return f"http_{response.status_code}"
+    return str(error.get("code") or f"http_{response.status_code}") if isinstance(error, dict) else str(error)

@@ -1,0 +1,149 @@
+"""What is Teams' own, over signed HTTP against the fake Bot Connector and Graph: forms as Adaptive Cards, a card's
+buttons through the permission matrix, the acknowledgement before the work, a redelivered activity done once, and
+whoever a war room cannot reach listed with the reason. (The scenarios both platforms share are in
+test_platforms.py.)"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.test_platforms import PEOPLE, TeamsSide, eventually, plain
+
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+@pytest.fixture
+def teams(database_url, clock) -> Iterator[TeamsSide]:  # type: ignore[no-untyped-def]
+    from tests.fakes.teams_api import FakeTeams
+    from tests.fakes.teams_http import TeamsAppServer
+
+    with FakeTeams() as fake, TeamsAppServer(database_url, fake, clock) as server:
+        yield TeamsSide(server)
+
+
+def cards(teams: TeamsSide, key: str) -> list[dict]:  # type: ignore[type-arg]
+    return [a["content"] for s in teams.fake.to(teams.fake.personal_of(teams.user(key)))
+            for a in s.activity.get("attachments") or []]
+
+
+def submit(teams: TeamsSide, key: str, value: dict) -> str:  # type: ignore[type-arg]
+    """A press of a card's Action.Submit: the activity Teams sends, and the answer to it."""
+    fake = teams.fake
+    sent = fake.activity(teams.user(key), "", value=value)
+    assert teams.app.send(sent).status_code == 200
+    answers = fake.wait(lambda: [s for s in fake.to(fake.personal_of(teams.user(key)))
+                                 if s.activity.get("replyToId") == sent["id"]])
+    assert answers, f"no answer to {value}"
+    return plain(answers[0].text)
+
+
+def test_declare_alone_opens_the_form_as_a_card_and_its_submission_declares(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    sent = fake.activity(teams.user("eva.lind"), "incident declare")
+    assert teams.app.send(sent).status_code == 200
+    [card] = fake.wait(lambda: cards(teams, "eva.lind"))
+    inputs = {e["id"]: e for e in card["body"] if "id" in e}
+    assert set(inputs) == {"title", "services", "severity", "description"}
+    assert inputs["services"]["isMultiSelect"]
+    assert {"title": "WLAN/LAN/WAN", "value": "wlan"} in inputs["services"]["choices"]
+    [action] = card["actions"]
+    answer = submit(teams, "eva.lind", {**action["data"], "title": "Ingen e-post i skolorna",
+                                        "services": "e-post,wlan", "severity": "2", "description": "Outlook"})
+    assert "MI-1" in answer and "Ingen e-post i skolorna" in answer
+    with teams.core.unit_of_work() as uow:
+        [incident] = uow.incidents.open_incidents()
+    assert incident.services == ("e-post", "wlan") and incident.severity == 2
+
+
+def test_a_cards_button_goes_through_the_permission_matrix(teams) -> None:  # type: ignore[no-untyped-def]
+    teams.ask("eva.lind", "disagreement open supplier Vem betalar för utbytta laddare")
+    teams.ask("johan.ek", "disagreement propose D-1 Staden betalar i år")
+    buttons = eventually(lambda: [a for c in cards(teams, "karin.berg") for a in c["actions"]
+                                  if a["data"] == {"action": "disagreement.accept", "value": "D-1"}])
+    assert buttons
+    refused = submit(teams, "per.strand", buttons[0]["data"])  # not a party: told what a missing id is told
+    assert refused.startswith('Oenigheten "D-1" finns inte, eller så är du inte part i den.')
+    assert submit(teams, "karin.berg", buttons[0]["data"]).startswith("Du har godtagit förslaget i D-1.")
+
+
+def test_the_ack_comes_before_the_work_and_a_redelivery_is_done_once(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    fake.delay = 0.5  # every Bot Connector call is slow
+    sent = fake.activity(teams.user("johan.ek"), "samverkan whoami")
+    started = time.monotonic()
+    assert teams.app.send(sent).status_code == 200
+    assert time.monotonic() - started < 0.5
+    assert teams.app.send(sent).status_code == 200  # the Connector sends it again
+    [answer] = fake.wait(lambda: fake.to(fake.personal_of(teams.user("johan.ek"))))
+    assert plain(answer.text).startswith("Du är Johan Ek")
+    time.sleep(1.2)  # the time a second answer would take to come
+    assert len(fake.to(fake.personal_of(teams.user("johan.ek")))) == 1
+
+
+def test_whoever_the_war_room_cannot_reach_is_listed_with_the_reason(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    fake.refuse[teams.user("noc")] = "Forbidden"
+    teams.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
+    room = "mi-20270111-wlan-nere-pa-sodermalm"
+    [listed] = eventually(lambda: teams.in_channel(room, "användargruppen är tom") if fake.channel_named(room)
+                          else [])
+    assert "användargruppen är tom" in listed and PEOPLE["noc"].name in listed and "Forbidden" in listed
+
+
+def test_a_teams_deployment_serves_no_slack_and_answers_its_probes(teams) -> None:  # type: ignore[no-untyped-def]
+    http = teams.app.http
+    assert http.get("/healthz").json() == {"status": "ok"}
+    assert http.get("/readyz").status_code == 200
+    assert http.post("/slack/events", content=b"x").status_code == 404
+    assert http.get("/api/messages").status_code == 405
+
+
+def test_the_announcement_links_to_the_war_room_by_its_name(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    teams.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
+    storingar = fake.channel_named("storingar")
+    [announcement] = fake.wait(lambda: [s for s in fake.to(storingar) if "MI-1" in s.text])
+    room = fake.channel_named("mi-20270111-wlan-nere-pa-sodermalm")
+    assert room and "https://teams.microsoft.com/l/channel/" in announcement.text
+    # Private, owned by the City's service account, its members added to the team first.
+    assert fake.channels[room]["membershipType"] == "private"
+    assert fake.owners[room] == {teams.app.settings.teams_war_room_owner}
+    assert teams.user("eva.lind") in fake.members[room] and fake.members[room] <= fake.team_members
+    assert ">#mi-20270111-wlan-nere-pa-sodermalm</a>" in announcement.text
+
+
+def test_an_activity_from_another_tenant_is_refused_and_changes_nothing(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    foreign = fake.activity(teams.user("eva.lind"), "samverkan person remove johan.ek")
+    foreign["conversation"]["tenantId"] = "another-organisation"
+    foreign["channelData"]["tenant"]["id"] = "another-organisation"
+    assert teams.app.send(foreign).status_code == 403
+    time.sleep(0.3)  # give a wrongly accepted command the time to run, so the assertions below could fail
+    with teams.core.unit_of_work() as uow:
+        assert "johan.ek" in uow.directory.keys()
+    assert not fake.sent
+
+
+def test_the_bot_names_teams_where_it_names_the_platform(teams) -> None:  # type: ignore[no-untyped-def]
+    assert teams.ask("johan.ek", "samverkan whoami").startswith("Du är Johan Ek · Leverantören · Kundansvarig (A) · "
+                                                                 "i Teams")
+    assert "Nina Vik" in (listing := teams.ask("eva.lind", "samverkan directory product-supplier"))
+    assert "nås via gästinbjudan (nina.vik@devices.example)" in listing and "Slack" not in listing
+
+
+def test_a_forums_channel_is_found_by_its_name_whatever_its_case(teams, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from bot.clock import STOCKHOLM
+    from tests.test_platforms import sweep
+
+    fake = teams.fake
+    fake.channels.pop(fake.channel_named("forum-kontraktsforum"))
+    channel = fake.add_channel("Forum-Kontraktsforum")  # as someone named it in Teams
+    sweep(teams)
+    clock.set(datetime(2027, 1, 12, 10, 0, 30, tzinfo=STOCKHOLM))
+    sweep(teams)
+    assert [s for s in fake.to(channel) if "Kontraktsforum" in s.text]
