@@ -238,18 +238,7 @@ def test_run_adds_up_both_processes_metrics_and_logs_json_that_follows_the_reque
     assert {"time", "level", "logger", "message"} <= done[0].keys()
 
 
-@pytest.fixture
-def restored_logging():  # type: ignore[no-untyped-def]
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def test_json_logs_carry_the_request_and_never_a_token_or_secret(capsys, restored_logging) -> None:  # type: ignore[no-untyped-def]
+def test_json_logs_carry_the_request_and_never_a_token_or_secret(capsys) -> None:  # type: ignore[no-untyped-def]
     import logging
 
     from bot.telemetry import following

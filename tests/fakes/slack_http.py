@@ -7,7 +7,7 @@ import itertools
 import json
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 
 import httpx
@@ -69,22 +69,20 @@ class InThread:
         self.thread.join(timeout=5)
 
 
-class SlackAppServer:
-    def __init__(self, database_url: str, fake: FakeSlack, clock: Clock, **settings: object) -> None:
-        self.fake = fake
-        self.settings = Settings(
-            slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
-            database_url=database_url, samverkan_lang="sv", **settings,
-        )
-        self.runtime: Runtime = build(self.settings, clock)
+class AppServer:
+    """The real WSGI application, built from `settings`, behind the real server on a free loopback port, with an
+    HTTP client for it: what the Slack and the Teams test servers share."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.runtime: Runtime = build(settings, clock)
         from handlers.server import serve
 
-        application = http_app(self.runtime)
-        self.server = serve(application, "127.0.0.1", 0, threads=8, asyncore_loop_timeout=0.1)
+        self.server = serve(http_app(self.runtime), "127.0.0.1", 0, threads=8, asyncore_loop_timeout=0.1)
         self.background = InThread(self.server)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.server.effective_port}", timeout=10)
 
-    def __enter__(self) -> SlackAppServer:
+    def __enter__(self) -> Self:
         self.background.start()
         return self
 
@@ -92,6 +90,15 @@ class SlackAppServer:
         self.http.close()
         self.background.stop()
         self.runtime.close()
+
+
+class SlackAppServer(AppServer):
+    def __init__(self, database_url: str, fake: FakeSlack, clock: Clock, **settings: object) -> None:
+        self.fake = fake
+        super().__init__(Settings(
+            slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
+            database_url=database_url, samverkan_lang="sv", **settings,
+        ), clock)
 
     def command(self, command: str, text: str, user_id: str, token: str | None = None,
                 trigger_id: str | None = None) -> httpx.Response:

@@ -11,38 +11,22 @@ import httpx
 
 from bot.clock import Clock
 from samverkan.settings import Settings
-from samverkan.wiring import Runtime, build, http_app
-from tests.fakes.slack_http import InThread
+from tests.fakes.slack_http import AppServer
 from tests.fakes.teams_api import APP_ID, TEAM, TENANT, FakeTeams
 
 OWNER = "samverkan.krisrum@edu.stockholm.example"  # the City's service account that owns every war room
 
 
-class TeamsAppServer:
+class TeamsAppServer(AppServer):
     def __init__(self, database_url: str, fake: FakeTeams, clock: Clock, **settings: object) -> None:
         self.fake = fake
-        self.settings = Settings(
+        super().__init__(Settings(
             samverkan_platform="teams", teams_app_id=APP_ID, teams_app_password="test-password",
             teams_tenant_id=TENANT, teams_team_id=TEAM, teams_openid_metadata=f"{fake.base_url}/openid",
             teams_login_url=f"{fake.base_url}/login", teams_graph_url=f"{fake.base_url}/graph",
             teams_service_url=fake.service_url, teams_war_room_owner=fake.add_user(OWNER), database_url=database_url,
             samverkan_lang="sv", **settings,
-        )
-        self.runtime: Runtime = build(self.settings, clock)
-        from handlers.server import serve
-
-        self.server = serve(http_app(self.runtime), "127.0.0.1", 0, threads=8, asyncore_loop_timeout=0.1)
-        self.background = InThread(self.server)
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.server.effective_port}", timeout=10)
-
-    def __enter__(self) -> TeamsAppServer:
-        self.background.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.http.close()
-        self.background.stop()
-        self.runtime.close()
+        ), clock)
 
     def send(self, activity: dict[str, Any], token: str | None = None) -> httpx.Response:
         headers = {} if token == "" else {"Authorization": f"Bearer {token or self.fake.token()}"}
