@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol
 
 from bot.chat import ChatPort
@@ -137,6 +137,11 @@ BatchPerformer = Callable[[Sequence[Duty], datetime, Mapping[str, OnceChat]], Ma
 class Look(NamedTuple):
     stale: list[tuple[Duty, datetime]]
     due: list[Duty]
+
+
+def stamp(instant: datetime) -> str:
+    """An instant as it stands in a duty's key (UTC, to the second): a key with it names one moment for good."""
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def backoff(attempts: int) -> timedelta:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.directory.people import Person, mention
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement, Entry
-from bot.duties import Duty, OnceChat, Outcome
+from bot.duties import Duty, OnceChat, Outcome, stamp
 from bot.forum.calendar import next_sitting
 from bot.i18n import Lang, Texts
 from bot.message import Message, Span, Text, separated, to_json
@@ -189,10 +189,6 @@ def _written(uow: UnitOfWork, default: Lang, news: list[tuple[Person, Writer]]) 
     return [(person, write(texts[person.account]), texts[person.account].lang) for person, write in news]
 
 
-def _stamp(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
     result = perform_batch(core, [duty], now, {duty.key: once})[duty.key]
     if isinstance(result, Exception):
@@ -232,7 +228,7 @@ def perform_batch(core: Samverkan, duties: Sequence[Duty], now: datetime,
                 due = ladder.deadline(forum, d.rung, d.level_since, dates.changes(forum.key))
                 if due is not None and due > now:
                     # The sitting was moved later since this was planned: it still gets its chance.
-                    plans.append(Duty(f"{duty_key(d.id, level)}:{_stamp(due)}", ESCALATE, due,
+                    plans.append(Duty(f"{duty_key(d.id, level)}:{stamp(due)}", ESCALATE, due,
                                       payload=duty.payload))
                     outcomes[duty.key] = "dropped"
                 elif d.led_by:

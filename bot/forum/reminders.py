@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import STOCKHOLM
 from bot.directory.people import Person, mention
-from bot.duties import Duty, OnceChat, Outcome
+from bot.duties import Duty, OnceChat, Outcome, stamp
 from bot.forum.agenda import AgendaSource, agenda
 from bot.forum.calendar import Change, Sitting, by_forum, previous_sitting, sittings
 from bot.forum.when import at, parse_offset
@@ -35,14 +35,10 @@ LATE = timedelta(minutes=1)
 ACTION_TIME = time(9, 0)
 
 
-def _stamp(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def reminder_key(sitting: Sitting, offset: str) -> str:
     # The current start and status are part of the key: a moved or cancelled sitting gets new reminders and the
     # planner withdraws the old ones.
-    return f"{REMINDER}:{sitting.forum}:{sitting.uid}:{_stamp(sitting.start)}:{sitting.status}:{offset}"
+    return f"{REMINDER}:{sitting.forum}:{sitting.uid}:{stamp(sitting.start)}:{sitting.status}:{offset}"
 
 
 def plan(core: Samverkan, now: datetime) -> None:

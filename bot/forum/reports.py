@@ -9,7 +9,7 @@ and marked on the agenda; a delivered one is on the agenda with its link.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import bounds
@@ -17,7 +17,7 @@ from bot.clock import STOCKHOLM
 from bot.commands import Context, UserError
 from bot.directory.people import Person
 from bot.domain_events import FormWanted
-from bot.duties import Duty, OnceChat, Outcome
+from bot.duties import Duty, OnceChat, Outcome, stamp
 from bot.forum.calendar import Sitting, by_forum, is_working_day, next_sitting, sittings
 from bot.forum.commands import find_forum, forum
 from bot.forum.records import DeliveredReport, OwedReport
@@ -152,13 +152,9 @@ def owed_reports(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting:
 
 
 # -- reminded and flagged ----------------------------------------------------------------------------------------
-def _stamp(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def duty_key(kind: str, forum: Forum, report: Report, sitting: Sitting) -> str:
     # The sitting's current start is part of the key: a moved sitting's report falls due anew.
-    return f"{kind}:{forum.key}:{report.key}:{sitting.uid}:{_stamp(sitting.start)}"
+    return f"{kind}:{forum.key}:{report.key}:{sitting.uid}:{stamp(sitting.start)}"
 
 
 def plan(core: Samverkan, now: datetime) -> None:

@@ -3,10 +3,10 @@ interval of silence."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.duties import Duty, OnceChat, Outcome
+from bot.duties import Duty, OnceChat, Outcome, stamp
 from bot.incident.people import mention_actor
 from bot.incident.records import Incident
 from bot.model.schema import MajorIncidents
@@ -17,10 +17,6 @@ if TYPE_CHECKING:
 UPDATE_DUE = "incident.update_due"
 
 
-def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def update_reminder(mi: MajorIncidents, incident: Incident, now: datetime) -> Duty:
     """The reminder at the end of the interval of silence under way now. The last update and severity are in the
     key, so an update (or a new severity) makes a new reminder and the old one finds itself stale."""
@@ -28,7 +24,7 @@ def update_reminder(mi: MajorIncidents, incident: Incident, now: datetime) -> Du
     # The next interval of silence that ends after now.
     n = int((now - incident.last_update_at) / interval) + 1
     due = incident.last_update_at + n * interval
-    key = f"{UPDATE_DUE}:{incident.id}:{_stamp(incident.last_update_at)}:{incident.severity}:{n}"
+    key = f"{UPDATE_DUE}:{incident.id}:{stamp(incident.last_update_at)}:{incident.severity}:{n}"
     return Duty(key, UPDATE_DUE, due, payload={
         "incident": incident.id, "last": incident.last_update_at.isoformat(), "severity": incident.severity, "n": n})
 
