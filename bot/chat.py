@@ -7,6 +7,7 @@ delivers into a `Command` and implements `ChatPort`. Use cases never see which o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -39,9 +40,29 @@ class NameTaken(Exception):
     """The channel name is in use (perhaps archived); the assembly picks another."""
 
 
+class RoomRefused(Exception):
+    """The platform will not open a war room until someone changes its set-up. `code` says what, from a closed
+    set the catalogue words for an administrator to act on (`permission`: an application permission not granted,
+    named by `detail`; `app_not_in_catalogue`: the app is not in the organisation's app catalogue; `no_owner`: no
+    owner is configured). The duty is still tried again later, since an administrator may fix it, but the declarer
+    is told what is wrong, not that the platform is slow."""
+
+    CODES = ("permission", "app_not_in_catalogue", "no_owner")
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}".rstrip(": "))
+        self.code = code if code in self.CODES else "permission"
+        self.detail = detail
+
+
 class ChatPort(Protocol):
     """What the core asks of a chat platform. Permanent refusals come back as values (or `NameTaken`); anything
     raised is transient, and the duty that made the call is tried again."""
+
+    # True where a war room is created with its people in it (a Teams group chat: Graph blocks adding people to a
+    # chat created with fewer than three), so the assembly looks them up before it creates the room; False where
+    # the room is created empty and people are invited afterwards (a Slack channel).
+    seats_at_creation: bool
 
     # -- saying things --------------------------------------------------------------------------------------------
     def reply(self, to: Command, message: Message) -> None:
@@ -89,8 +110,10 @@ class ChatPort(Protocol):
         ...
 
     # -- war rooms ------------------------------------------------------------------------------------------------
-    def create_channel(self, name: str, private: bool) -> str:
-        """Creates the channel; returns its id, or raises NameTaken."""
+    def create_channel(self, name: str, private: bool, members: Sequence[str] = ()) -> str:
+        """Creates the war room; returns its id, or raises NameTaken (or RoomRefused). Where the platform seats
+        people at creation, `members` (platform user ids) are put in it; they are invited afterwards all the same,
+        and someone already in it is no failure."""
         ...
 
     def find_channel(self, name: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -35,6 +35,8 @@ def _metadata(key: str | None) -> dict | None:
 class SlackChat:
     """The core's ChatPort on Slack's Web API. Lookups that every command may need (a user's e-mail, a user
     group's members) are kept for a short while: a command must not wait for Slack twice for the same answer."""
+    seats_at_creation = False  # a channel is created empty; its people are invited afterwards
+
 
     def __init__(self, client: WebClient, cache_seconds: float = 300.0,
                  now: Callable[[], float] = time.monotonic, telemetry: Telemetry = SILENT) -> None:
@@ -174,7 +176,7 @@ class SlackChat:
         return list(self._cached("usergroup", usergroup, fetch))
 
     # -- war rooms ------------------------------------------------------------------------------------------------
-    def create_channel(self, name: str, private: bool) -> str:
+    def create_channel(self, name: str, private: bool, members: Sequence[str] = ()) -> str:
         try:
             answer = self.client.conversations_create(name=name, is_private=private)
         except SlackApiError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -31,6 +32,8 @@ def console_user_id(person: Person) -> str:
 
 class ConsoleChat:
     """ChatPort for the terminal: every message is printed as plain text, with where it went."""
+    seats_at_creation = False  # a channel is created empty; its people are invited afterwards
+
 
     def __init__(self, unit_of_work: UnitOfWorkFactory, out: TextIO, lang: Lang = "sv") -> None:
         self.unit_of_work = unit_of_work
@@ -121,7 +124,7 @@ class ConsoleChat:
     def _note(self, text: str) -> None:
         print(f"  · {text}", file=self.out, flush=True)
 
-    def create_channel(self, name: str, private: bool) -> str:
+    def create_channel(self, name: str, private: bool, members: Sequence[str] = ()) -> str:
         if name in self._channels:
             raise NameTaken(name)
         self._channels[name] = f"#{name}"

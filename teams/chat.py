@@ -13,7 +13,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,13 +22,13 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.chat import Command, NameTaken
+from bot.chat import Command, RoomRefused
 from bot.forms import Form
 from bot.message import ChannelLink, Inline, Message, Page, Strong
 from bot.ports import Conversation, UnitOfWorkFactory
 from teams.auth import ClientCredentials
 from teams.render import activity, form_card
-from teams.rest import Refused, call
+from teams.rest import RETRY_AFTER_CAP, Refused, call
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,69 @@ def _parts(parts: Iterable[Inline]) -> Iterator[Inline]:
             yield from _parts(part.parts)
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-# Graph's JSON batching takes at most this many requests at once.
+# Graph's JSON batching takes at most this many requests at once (https://learn.microsoft.com/en-us/graph/json-batching).
 GRAPH_BATCH = 20
-SERVICE = "service"  # the key under which the last service URL Teams gave is remembered
+# How many times the requests of a batch that Graph throttled are sent again, each after its Retry-After.
+BATCH_ROUNDS = 5
+# Graph adds at most 200 people when it creates a chat; the rest are added afterwards, up to a group chat's 250
+# (https://learn.microsoft.com/en-us/microsoftteams/limits-specifications-teams, "Chat").
+SEATS_AT_CREATION = 200
+# A chat's topic is its name in everyone's chat list. Graph documents no limit; it is kept short enough to read,
+# and is cut after the war room's reference, which comes first.
+MAX_TOPIC = 250
+# Graph lets an app create 20 chats per 10 seconds in a tenant (https://learn.microsoft.com/en-us/graph/
+# throttling-limits, "Microsoft Teams service limits": POST chats, 20 per 10 seconds per app per tenant).
+CHAT_CREATIONS = 20
+CHAT_CREATION_WINDOW = 10.0
+# What Samverkan may do in a war room's chat once installed there, consented when it is installed: read the
+# messages it posted (to find one whose answer a dead process never recorded) and set the chat's topic.
+CHAT_RSC = ("ChatMessage.Read.Chat", "ChatSettings.ReadWrite.Chat")
+
+
+def _is_chat(conversation: str) -> bool:
+    """A Graph chat (group chat: `19:…@thread.v2`, one-on-one: `…@unq.gbl.spaces`), not a channel of the team
+    (`19:…@thread.tacv2` / `@thread.skype`) or a personal conversation with the bot (`a:…`)."""
+    return conversation.endswith(("@thread.v2", "@unq.gbl.spaces"))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _seconds(value: Any, default: float) -> float:
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def _code(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("code") or "") if isinstance(error, dict) else ""
+
+
+class _Pace:
+    """At most `count` calls in any `window` seconds in this process: the creations of many war rooms opened at
+    once stay under Graph's limit rather than each collecting a 429 (which rest.call would wait out too)."""
+
+    def __init__(self, count: int, window: float, monotonic: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        self._count, self._window = count, window
+        self._monotonic, self._sleep = monotonic, sleep
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        while True:
+            with self._lock:
+                now = self._monotonic()
+                while self._times and now - self._times[0] >= self._window:
+                    self._times.popleft()
+                if len(self._times) < self._count:
+                    self._times.append(now)
+                    return
+                pause = self._window - (now - self._times[0])
+            self._sleep(max(pause, 0.01))
 
 
 @dataclass(frozen=True)
@@ -60,7 +121,8 @@ class TeamsChat:
     def __init__(self, config: TeamsConfig, unit_of_work: UnitOfWorkFactory, http: httpx.Client,
                  connector: ClientCredentials, graph: ClientCredentials,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC), cache_seconds: float = 300.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
         self.unit_of_work = unit_of_work
         self.http = http
@@ -69,8 +131,12 @@ class TeamsChat:
         self._now = now
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
+        self._sleep = sleep
         self._users: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._seated: dict[str, set[str]] = {}  # war room chat -> who was put in it when it was created
+        self._catalogue: str | None = None  # Samverkan's id in the tenant's app catalogue
+        self._creations = _Pace(CHAT_CREATIONS, CHAT_CREATION_WINDOW, monotonic, sleep)
 
     # -- conversations ------------------------------------------------------------------------------------------
     def _remembered(self, key: str) -> Conversation | None:
@@ -83,8 +149,9 @@ class TeamsChat:
             uow.commit()
 
     def _service_url(self) -> str:
-        found = self._remembered(SERVICE)
-        return found.service_url if found else self.config.service_url
+        """Where to reach a conversation Teams has not spoken from yet: the configured Bot Connector of the
+        City's region. Never the last URL some activity named: each reference keeps its own."""
+        return self.config.service_url
 
     def _conversation(self, channel_or_user: str) -> Conversation:
         """Where to send: a person's personal chat with the bot (opened when there is none), a channel by #name
@@ -114,8 +181,9 @@ class TeamsChat:
     def _connector(self, method: str, service: str, path: str, body: Any = None) -> Any:
         return call(self.http, method, f"{service.rstrip('/')}{path}", self.connector.header, body)
 
-    def _graph(self, method: str, path: str, body: Any = None) -> Any:
-        return call(self.http, method, f"{self.config.graph_url.rstrip('/')}{path}", self.graph_token.header, body)
+    def _graph(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        auth = self.graph_token.header if not headers else (lambda: {**self.graph_token.header(), **headers})
+        return call(self.http, method, f"{self.config.graph_url.rstrip('/')}{path}", auth, body, sleep=self._sleep)
 
     # -- saying things ------------------------------------------------------------------------------------------
     def reply(self, to: Command, message: Message) -> None:
@@ -181,24 +249,63 @@ class TeamsChat:
         chat, and `/samverkan`'s words give what the Home would."""
 
     # -- people -------------------------------------------------------------------------------------------------
+    _SELECT = "$select=id,mail,userPrincipalName,preferredLanguage,userType"
+
     def _user(self, user: str) -> dict[str, Any]:
+        """A person by object id or user principal name: the only keys `GET /users/{id | userPrincipalName}`
+        takes (https://learn.microsoft.com/en-us/graph/api/user-get). Whoever it is not found is remembered as
+        nobody for as long as anyone is."""
         with self._lock:
-            hit = self._users.get(user)
+            hit = self._users.get(user.lower())
         if hit is not None and self._monotonic() - hit[0] < self._cache_seconds:
             return hit[1]
         try:
-            found = self._graph("GET", f"/users/{quote(user)}?$select=id,mail,userPrincipalName,preferredLanguage")
+            found = self._graph("GET", f"/users/{quote(user)}?{self._SELECT}")
         except Refused as refused:
             if refused.status not in (400, 404):
                 raise
             found = {}
-        with self._lock:
-            self._users[user] = (self._monotonic(), found)
+        self._keep_user(user, found)
         return found
 
+    def _keep_user(self, key: str, found: dict[str, Any]) -> None:
+        with self._lock:
+            self._users[key.lower()] = (self._monotonic(), found)
+            if found.get("id"):
+                self._users[str(found["id"]).lower()] = (self._monotonic(), found)
+
     def find_user_by_email(self, email: str) -> str | None:
+        """The City's own people are found by their user principal name; a guest's UPN is
+        `name_domain#EXT#@tenant`, so a guest is found by `mail`, then by `otherMails`
+        (https://learn.microsoft.com/en-us/graph/api/user-list, "Get a user account using a sign-in name" and the
+        `mail`/`otherMails` filters in https://learn.microsoft.com/en-us/graph/aad-advanced-queries)."""
+        email = email.strip()
+        if not email or "@" not in email:
+            return None
         found = self._user(email)
+        if not found.get("id"):
+            found = self._user_by_filter(email)
         return str(found["id"]).lower() if found.get("id") else None
+
+    def _user_by_filter(self, email: str) -> dict[str, Any]:
+        key = f"mail:{email.lower()}"
+        with self._lock:
+            hit = self._users.get(key)
+        if hit is not None and self._monotonic() - hit[0] < self._cache_seconds:
+            return hit[1]
+        quoted = email.replace("'", "''")
+        found: dict[str, Any] = {}
+        for condition, advanced in ((f"mail eq '{quoted}'", False), (f"otherMails/any(x:x eq '{quoted}')", True)):
+            # `otherMails/any` is an advanced query: ConsistencyLevel eventual with $count.
+            query = f"$filter={quote(condition)}&{self._SELECT}" + ("&$count=true" if advanced else "")
+            answer = self._graph("GET", f"/users?{query}", headers={"ConsistencyLevel": "eventual"} if advanced
+                                 else None)
+            values = answer.get("value") or []
+            if values:
+                found = values[0]
+                break
+        self._keep_user(key, found)
+        return found
 
     def email_of(self, user_id: str) -> str | None:
         if not _OBJECT_ID.match(user_id):
@@ -216,7 +323,72 @@ class TeamsChat:
         language = self._user(user_id).get("preferredLanguage")
         return str(language) if language else None
 
+    def _people(self, user_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Each person's user record (whether they are a guest decides their role in a chat), read through
+        Graph's JSON batching, GRAPH_BATCH at a time, for those not already known. Nobody found: not in it."""
+        known: dict[str, dict[str, Any]] = {}
+        wanted: list[str] = []
+        now = self._monotonic()
+        with self._lock:
+            for user in user_ids:
+                hit = self._users.get(user.lower())
+                if hit is not None and now - hit[0] < self._cache_seconds:
+                    if hit[1].get("id"):
+                        known[user] = hit[1]
+                else:
+                    wanted.append(user)
+        for start in range(0, len(wanted), GRAPH_BATCH):
+            chunk = wanted[start:start + GRAPH_BATCH]
+            answers = self._batch([{"method": "GET", "url": f"/users/{quote(u)}?{self._SELECT}"} for u in chunk])
+            for user, (status, body) in zip(chunk, answers, strict=True):
+                if status == 200 and isinstance(body, dict) and body.get("id"):
+                    known[user] = body
+                    self._keep_user(user, body)
+                elif status in (400, 404):
+                    self._keep_user(user, {})
+                else:
+                    raise RuntimeError(f"Graph could not read people now ({status})")  # transient: retried
+        return known
+
+    # -- Graph's JSON batching ----------------------------------------------------------------------------------
+    def _batch(self, requests: list[dict[str, Any]]) -> list[tuple[int, Any]]:
+        """Sends up to GRAPH_BATCH requests in one `POST /$batch` and returns each one's (status, body), in order.
+        A request the batch answers with 429 (or 503/504) is sent again after the Retry-After its own response
+        gives (https://learn.microsoft.com/en-us/graph/json-batching, "Throttling and dependencies"), at most
+        BATCH_ROUNDS times; then it is raised, and the duty is tried again later."""
+        answers: dict[int, tuple[int, Any]] = {}
+        waiting = list(range(len(requests)))
+        for _ in range(BATCH_ROUNDS):
+            body = {"requests": [{"id": str(n), **({"headers": {"Content-Type": "application/json"}}
+                                                   if "body" in requests[n] else {}), **requests[n]}
+                                 for n in waiting]}
+            answer = self._graph("POST", "/$batch", body)
+            by_id = {str(r.get("id")): r for r in answer.get("responses", [])}
+            again: list[int] = []
+            pause = 0.0
+            for n in waiting:
+                response = by_id.get(str(n))
+                status = int(response.get("status", 0)) if response else 0
+                if response is None or status in (429, 503, 504):
+                    again.append(n)
+                    headers = {str(k).lower(): v for k, v in ((response or {}).get("headers") or {}).items()}
+                    pause = max(pause, _seconds(headers.get("retry-after"), 1.0))
+                    continue
+                answers[n] = (status, response.get("body"))
+            if not again:
+                return [answers[n] for n in range(len(requests))]
+            waiting = again
+            self._sleep(min(pause, RETRY_AFTER_CAP))
+        raise RuntimeError(f"Graph kept throttling {len(waiting)} of a batch's requests")  # transient: retried
+
     # -- war rooms ----------------------------------------------------------------------------------------------
+    # A war room on Teams is a group chat created through Graph (POST /chats, v1.0), owned by the City's service
+    # account, with Samverkan installed in it, rather than a channel: a private channel takes only the team's
+    # members, and joining the team would let a supplier's guest read every forum channel in it; a bot posts in a
+    # private channel only where the app is enabled there, which v1.0 cannot do. Nobody joins a team for a war
+    # room, so nobody gains more than their room. (README: "War rooms on Teams".)
+    seats_at_creation = True
+
     def _team(self, path: str = "") -> str:
         return f"/teams/{quote(self.config.team_id)}/channels{path}"
 
@@ -224,26 +396,80 @@ class TeamsChat:
         return {"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": list(roles),
                 "user@odata.bind": f"{self.config.graph_url.rstrip('/')}/users('{user}')"}
 
-    def create_channel(self, name: str, private: bool) -> str:
-        request: dict[str, Any] = {"displayName": name, "description": name,
-                                   "membershipType": "private" if private else "standard"}
-        if private:
-            if not self.config.war_room_owner:
-                # Never a standard channel instead: the whole team would read the war room.
-                raise Refused(400, "no_war_room_owner", "TEAMS_WAR_ROOM_OWNER is not set")
-            request["members"] = [self._member(self.config.war_room_owner, "owner")]
+    def _chat_member(self, person: dict[str, Any]) -> dict[str, Any]:
+        """A chat's member: a guest of the City's tenant with the role `guest`, anyone else `owner`, as Graph
+        requires (https://learn.microsoft.com/en-us/graph/api/chat-post, request body: "In-tenant guest users
+        must be assigned the guest role"); they see the chat's history from its start, the brief included."""
+        role = "guest" if str(person.get("userType", "")).lower() == "guest" else "owner"
+        return {**self._member(str(person["id"]), role), "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z"}
+
+    def _refused(self, refused: Refused, permission: str) -> Exception:
+        if refused.status in (401, 403):
+            return RoomRefused("permission", permission)
+        return refused
+
+    def create_channel(self, name: str, private: bool, members: Sequence[str] = ()) -> str:
+        """The war room's group chat, its topic `name`, with the owner and up to SEATS_AT_CREATION of `members`
+        in it (Graph adds at most 200 people at a chat's creation, and blocks adding people later to a group chat
+        created with only two); Samverkan is then installed in it, so that the bot can post there. Whoever is not
+        a user of the tenant is left out here: the invitations that follow name them with Graph's reason."""
+        owner = self.config.war_room_owner
+        if not owner:
+            # Never a room the bot cannot keep: without an owner Graph creates no chat for an app.
+            raise RoomRefused("no_owner")
+        people = self._people([owner, *members])
+        if owner not in people:
+            raise RoomRefused("no_owner", owner)
+        seated = [people[u] for u in dict.fromkeys(members) if u in people and u != owner][:SEATS_AT_CREATION - 1]
+        self._creations.wait()
         try:
-            created = self._graph("POST", self._team(), request)
+            created = self._graph("POST", "/chats", {
+                "chatType": "group", "topic": _cut(name, MAX_TOPIC),
+                "members": [self._chat_member(people[owner]), *map(self._chat_member, seated)]})
         except Refused as refused:
-            if refused.status == 409 or refused.code == "NameAlreadyExists":
-                raise NameTaken(name) from refused
-            raise
-        channel = str(created["id"])
-        self._remember(f"#{name}", Conversation(channel, self._service_url()))
-        return channel
+            raise self._refused(refused, "Chat.Create") from refused
+        chat = str(created["id"])
+        with self._lock:
+            self._seated[chat] = {str(p["id"]).lower() for p in seated}
+        self._install(chat)
+        self._remember(f"#{name}", Conversation(chat, self.config.service_url))
+        return chat
+
+    def _install(self, chat: str) -> None:
+        """Samverkan installed in the chat with the resource-specific permissions it uses there consented
+        (https://learn.microsoft.com/en-us/graph/api/chat-post-installedapps): without it the Bot Connector
+        refuses the bot's posts in the chat. Already installed is no failure."""
+        try:
+            self._graph("POST", f"/chats/{quote(chat)}/installedApps", {
+                "teamsApp@odata.bind": f"{self.config.graph_url.rstrip('/')}/appCatalogs/teamsApps/"
+                                       f"{quote(self._catalogue_id())}",
+                "consentedPermissionSet": {"resourceSpecificPermissions": [
+                    {"permissionValue": p, "permissionType": "application"} for p in CHAT_RSC]}})
+        except Refused as refused:
+            if refused.status == 409:
+                return
+            raise self._refused(refused, "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All") from refused
+
+    def _catalogue_id(self) -> str:
+        """Samverkan's id in the tenant's app catalogue, found by the app id its manifest gives
+        (https://learn.microsoft.com/en-us/graph/api/appcatalogs-list-teamsapps, `externalId`)."""
+        if self._catalogue:
+            return self._catalogue
+        quoted = self.config.app_id.replace("'", "''")
+        try:
+            found = self._graph("GET", f"/appCatalogs/teamsApps?$filter={quote(f'externalId eq {quoted!r}')}")
+        except Refused as refused:
+            raise self._refused(refused, "AppCatalog.Read.All") from refused
+        apps = found.get("value") or []
+        if not apps:
+            raise RoomRefused("app_not_in_catalogue", self.config.app_id)
+        self._catalogue = str(apps[0]["id"])
+        return self._catalogue
 
     def find_channel(self, name: str) -> str | None:
-        """The team's channel of this name, compared as Graph's filter does (without regard to case)."""
+        """The team's channel of this name, compared as Graph's filter does (without regard to case). A war
+        room's chat is not found by its name (reading chats by topic would need Chat.ReadBasic.All, every chat's
+        name in the tenant): one whose creation's answer was lost is created again."""
         escaped = name.replace("'", "''")
         found = self._graph("GET", self._team(f"?$filter=displayName eq '{quote(escaped)}'"))
         for channel in found.get("value", []):
@@ -252,57 +478,78 @@ class TeamsChat:
         return None
 
     def set_topic(self, channel: str, topic: str) -> None:
+        if _is_chat(channel):
+            # The chat's name in everyone's chat list: the war room's reference first, so a cut keeps it.
+            try:
+                self._graph("PATCH", f"/chats/{quote(channel)}", {"topic": _cut(topic, MAX_TOPIC)})
+            except Refused as refused:
+                raise self._refused(refused, "ChatSettings.ReadWrite.Chat") from refused
+            return
         # A channel has one description: the topic (the war room's title and state) is it.
         self._graph("PATCH", self._team(f"/{quote(channel)}"), {"description": topic[:1024]})
 
     def set_purpose(self, channel: str, purpose: str) -> None:
-        """The purpose is in the pinned brief; the description already says the topic."""
+        """The purpose is in the pinned brief; the topic already names the war room."""
 
     def invite(self, channel: str, user_ids: list[str]) -> dict[str, str]:
-        """Adds the members: to the team first, all in one request (Graph's bulk add takes 200; the core sends at
-        most INVITE_BATCH), since a private channel takes only the team's members; then to the channel, through
-        Graph's JSON batching, GRAPH_BATCH at a time. Someone already a member is no failure. Whoever could not be
-        added comes back with Graph's reason."""
+        """Adds the members to the war room's chat through Graph's JSON batching, GRAPH_BATCH at a time
+        (https://learn.microsoft.com/en-us/graph/api/chat-post-members); those seated when it was created are
+        already in it. Whoever could not be added comes back with the reason: not a user of the City's tenant
+        (someone of another organisation must first be a guest of it), or Graph's own code."""
         failed: dict[str, str] = {u: "user_not_found" for u in user_ids if not _OBJECT_ID.match(u)}
-        users = [u for u in user_ids if u not in failed]
+        with self._lock:
+            seated = self._seated.get(channel, set())
+        users = [u for u in user_ids if u not in failed and u.lower() not in seated]
         if not users:
             return failed
-        added = self._graph("POST", f"/teams/{quote(self.config.team_id)}/members/add",
-                            {"values": [self._member(u) for u in users]})
-        for result in added.get("value", []):
-            error = result.get("error")
-            if error and str(result.get("userId", "")).lower() in users:
-                failed[str(result["userId"]).lower()] = str(error.get("code") or "not_added")
-        users = [u for u in users if u not in failed]
+        people = self._people(users)
+        failed.update({u: "not_in_tenant" for u in users if u not in people})
+        users = [u for u in users if u in people]
         for start in range(0, len(users), GRAPH_BATCH):
             chunk = users[start:start + GRAPH_BATCH]
-            answer = self._graph("POST", "/$batch", {"requests": [
-                {"id": str(n), "method": "POST", "url": self._team(f"/{quote(channel)}/members"),
-                 "headers": {"Content-Type": "application/json"}, "body": self._member(user)}
-                for n, user in enumerate(chunk)]})
-            answered = {str(r.get("id")): r for r in answer.get("responses", [])}
-            for n, user in enumerate(chunk):
-                response = answered.get(str(n))
-                status = int(response.get("status", 0)) if response else 0
-                if status in (200, 201, 409):
+            answers = self._batch([{"method": "POST", "url": f"/chats/{quote(channel)}/members",
+                                    "body": self._chat_member(people[u])} for u in chunk])
+            for user, (status, body) in zip(chunk, answers, strict=True):
+                if status in (200, 201, 204, 409):  # 409: already in it
                     continue
-                if status == 429 or status >= 500 or response is None:
+                if status >= 500:
                     raise RuntimeError(f"Graph could not add members now ({status})")  # transient: retried
-                error = (response.get("body") or {}).get("error") or {}
-                failed[user] = str(error.get("code") or f"http_{status}")
+                if status in (401, 403) and _code(body) in ("Forbidden", "Authorization_RequestDenied"):
+                    raise RoomRefused("permission", "ChatMember.ReadWrite.All")
+                failed[user] = {404: "user_not_found"}.get(status) or _code(body) or f"http_{status}"
         return failed
 
     def invite_shared(self, channel: str, email: str) -> str | None:
-        """Someone of another organisation: added when the tenant knows them (a guest); otherwise the reason."""
+        """Someone of another organisation: added when the City's tenant knows them (a guest, found by e-mail);
+        otherwise the reason."""
         user = self.find_user_by_email(email)
         if user is None:
             return "not_in_tenant"
         return self.invite(channel, [user]).get(user)
 
     def pin(self, channel: str, ref: str) -> None:
-        """Graph lets an app pin messages in chats, not in channels: the brief is the channel's first post."""
+        """The brief pinned at the top of the war room's chat
+        (https://learn.microsoft.com/en-us/graph/api/chat-post-pinnedmessages). Its only application permission
+        is Chat.ReadWrite.All, which the City may choose not to grant: then the brief stays the chat's first
+        message, and the room is no less ready. Channels cannot pin through Graph."""
+        if not _is_chat(channel):
+            return
+        try:
+            self._graph("POST", f"/chats/{quote(channel)}/pinnedMessages", {
+                "message@odata.bind": f"{self.config.graph_url.rstrip('/')}/chats/{quote(channel)}/messages/"
+                                      f"{quote(ref)}"})
+        except Refused as refused:
+            if refused.status in (401, 403):
+                log.warning("the brief in %s is not pinned: Samverkan has no Chat.ReadWrite.All", channel)
+                return
+            if refused.status != 409:  # already pinned
+                raise
 
     def archive(self, channel: str) -> None:
+        """A group chat cannot be archived through Graph: the close report is its last word, and its people
+        keep it as the record they took part in. A channel (from before war rooms were chats) is archived."""
+        if _is_chat(channel):
+            return
         try:
             self._graph("POST", self._team(f"/{quote(channel)}/archive"), {})
         except Refused as refused:

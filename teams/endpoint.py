@@ -22,7 +22,6 @@ from bot.ports import Conversation
 from bot.telemetry import SILENT, Telemetry, following, new_request_id, request_id
 from teams.activity import Activity
 from teams.auth import InboundVerifier, Unauthorized
-from teams.chat import SERVICE
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ def _take(core: Samverkan, found: Activity, app_id: str, handoff: Handoff) -> st
 def _remember(core: Samverkan, found: Activity) -> None:
     """Where Teams spoke from, so that the bot can speak there later (to a channel, or to the person)."""
     here = Conversation(found.conversation.id, found.service_url)
-    keys: dict[str, Conversation] = {SERVICE: here}
+    keys: dict[str, Conversation] = {}
     if found.personal and found.user:
         keys[f"user:{found.user}"] = here
     if found.user:

@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.chat import INVITE_BATCH, ChatPort, NameTaken
+from bot.chat import INVITE_BATCH, ChatPort, NameTaken, RoomRefused
 from bot.clock import STOCKHOLM
 from bot.directory.people import slugify
 from bot.duties import Duty, OnceChat, Outcome
@@ -69,6 +69,11 @@ def perform_assembly(core: Samverkan, duty: Duty, now: datetime, once: OnceChat)
     started = time.perf_counter()
     try:
         assembly.run()
+    except RoomRefused as refused:
+        # Not slowness: the platform will not open the room until an administrator changes something. The
+        # declarer is told what, once; the duty is still tried again, so the room opens once it is fixed.
+        assembly.tell_declarer_the_room_is_refused(once, refused)
+        raise
     except Exception:
         # Slack failed past its own retries: the duty is tried again within seconds. Whoever declared is told,
         # once, that it is Slack that is slow, and what is still missing, instead of waiting in silence.
@@ -114,6 +119,19 @@ class Assembly:
             uow.incidents.record_step(self.id, step, result, self.core.clock.now())
             uow.commit()
 
+    def tell_declarer_the_room_is_refused(self, once: OnceChat, refused: RoomRefused) -> None:
+        try:
+            with self.core.unit_of_work(read_only=True) as uow:
+                incident = uow.incidents.get(self.id)
+                declarer = uow.directory.by_key(incident.declared_by) if incident else None
+            if incident is None or declarer is None or not declarer.account:
+                return
+            reason = self.t.text(f"incident.refused.{refused.code}", detail=refused.detail)
+            once.direct(declarer.account, self.t("incident.room_refused", ref=incident.ref, reason=reason),
+                        part=f"refused:{refused.code}:{refused.detail}")
+        except Exception:
+            log.warning("could not tell the declarer of war room %s why it cannot be opened", self.id, exc_info=True)
+
     def tell_declarer_what_is_missing(self, once: OnceChat) -> None:
         try:
             with self.core.unit_of_work(read_only=True) as uow:
@@ -140,12 +158,16 @@ class Assembly:
         # A channel already recorded means an earlier run got that far: what it may have posted is looked for.
         resumed = self.recovering or incident.channel_id is not None
         with ThreadPoolExecutor(max_workers=POOL, thread_name_prefix=f"mi-{self.id}") as pool:
-            opening = pool.submit(self._open_channel, incident, done.get("channel")) \
-                if incident.channel_id is None else None
             # Who is in the user groups, and whose the e-mail addresses are, needs no channel: asked while it is
             # being created, so that the invitations can go out with the first wave.
             lookups = {m.key: pool.submit(self._look_up, m) for m in members
                        if m.state == "pending" and self._address(m) is None}
+            seated: list[str] = []
+            if incident.channel_id is None and self.chat.seats_at_creation:
+                # The room is created with its people in it (a Teams group chat): they are looked up first.
+                seated = self._seats(members, lookups)
+            opening = pool.submit(self._open_channel, incident, done.get("channel"), seated) \
+                if incident.channel_id is None else None
             if opening is not None:
                 incident = opening.result()
             channel = incident.channel_id
@@ -155,7 +177,9 @@ class Assembly:
                 # The brief with its buttons, as it is kept current in place (bot.native.views).
                 brief_text = live.draw(self.core, uow, live.subject("incident", incident.id), None, self.t)
                 announcement_text = announcement(uow, incident, self.t)
-                city = [p.account for p in city_contacts(uow, self.core.model) if p.account]
+                # The City's contact is reached by their account, or by their e-mail address when the bot has
+                # not met them yet on this platform (as the other notices are).
+                city = [(p.account, p.email) for p in city_contacts(uow, self.core.model) if p.account or p.email]
             pending = [m for m in members if m.state == "pending"]
             steps: dict[str, Callable[[], dict[str, Any]]] = {
                 "topic": lambda: self._topic(incident),
@@ -233,7 +257,25 @@ class Assembly:
         if current is not None and current.assembled_at is None:
             uow.incidents.save(replace(current, assembled_at=now))
 
-    def _open_channel(self, incident: Incident, trying: dict[str, Any] | None) -> Incident:
+    def _seats(self, members: Sequence[Member], lookups: dict[str, Future[Address]]) -> list[str]:
+        """The platform users of the pending members, for a room created with its people in it. A lookup that
+        fails leaves its member out of the creation; the invitations that follow try them again."""
+        users: list[str] = []
+        for member in members:
+            if member.state != "pending":
+                continue
+            try:
+                found = self._address(member) or lookups[member.key].result()
+                # Someone of another organisation is in the room only as a user of this platform (a guest).
+                guest = self.chat.find_user_by_email(found[1]) if found[1] else None
+            except Exception:  # noqa: BLE001 - invited (or listed as unreached) after the room is open
+                log.warning("war room %s: could not look %s up before opening the room", self.id, member.key)
+                continue
+            users.extend(u for u in [*found[0], *([guest] if guest else [])] if u not in users)
+        return users
+
+    def _open_channel(self, incident: Incident, trying: dict[str, Any] | None,
+                      seated: Sequence[str] = ()) -> Incident:
         assert self.mi
         if trying and (found := self.chat.find_channel(trying["name"])):
             # The create call went through before the bot stopped, but its answer was never recorded.
@@ -242,7 +284,7 @@ class Assembly:
             name = channel_name(self.mi.channel_prefix, incident.declared_at, incident.title, attempt)
             self._record("channel", {"name": name})
             try:
-                channel = self.chat.create_channel(name, self.mi.private)
+                channel = self.chat.create_channel(name, self.mi.private, seated)
             except NameTaken:
                 continue
             return self._keep_channel(name, channel)
@@ -275,11 +317,18 @@ class Assembly:
             return {"ref": ref, "channel": channel}
         return {"ref": self.chat.post(channel, text, key=key), "channel": channel}
 
-    def _tell_city(self, users: list[str], text: Message, resumed: bool) -> dict[str, Any]:
+    def _tell_city(self, contacts: list[tuple[str | None, str | None]], text: Message,
+                   resumed: bool) -> dict[str, Any]:
         once = OnceChat(self.chat, f"{ASSEMBLE}:{self.id}:city", resumed)
-        for user in users:
+        told: list[str] = []
+        for account, email in contacts:
+            user = account or (self.chat.find_user_by_email(email) if email else None)
+            if user is None:
+                log.warning("war room %s: the City's contact %s is not found on the platform", self.id, email)
+                continue
             once.direct(user, text, part=user)
-        return {"users": users}
+            told.append(user)
+        return {"users": told}
 
     def _pin_when_posted(self, channel: str, brief: Future[dict[str, Any]]) -> dict[str, Any]:
         return self._pin(channel, brief.result()["ref"])

@@ -3,6 +3,7 @@ core made them and as plain text (with the catalogue's light markup, mentions as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.chat import Command, NameTaken
@@ -12,6 +13,8 @@ from bot.message import Message, Page
 
 @dataclass
 class RecordingChat:
+    seats_at_creation = False  # a channel is created empty; its people are invited afterwards
+
     replies: list[tuple[str, str]] = field(default_factory=list)  # (user id, text)
     posts: list[tuple[str, str]] = field(default_factory=list)  # (channel, text)
     directs: list[tuple[str, str]] = field(default_factory=list)  # (user id, text)
@@ -81,7 +84,7 @@ class RecordingChat:
     forms: list[Form] = field(default_factory=list)
     invite_calls: list[list[str]] = field(default_factory=list)
 
-    def create_channel(self, name: str, private: bool) -> str:
+    def create_channel(self, name: str, private: bool, members: Sequence[str] = ()) -> str:
         if name in self.channels:
             raise NameTaken(name)
         channel = f"C{len(self.channels) + 1:08d}"
