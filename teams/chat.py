@@ -239,10 +239,17 @@ class TeamsChat:
             return lambda _: None
         with self.unit_of_work(read_only=True) as uow:
             names = {i: uow.conversations.name_of(i) for i in ids}
-        found = {i: (f"https://teams.microsoft.com/l/channel/{quote(i, safe='')}/{quote(n[1:], safe='')}"
-                     f"?groupId={quote(self.config.team_id)}&tenantId={quote(self.config.tenant_id)}", n)
-                 for i, n in names.items() if n}
+        found = {i: (self._deep_link(i, n), n) for i, n in names.items() if n}
         return found.get
+
+    def _deep_link(self, conversation: str, name: str) -> str:
+        """Teams' link to a chat or a channel (https://learn.microsoft.com/en-us/microsoftteams/platform/concepts/
+        build-and-test/deep-link-teams): a war room's chat opens for its members only."""
+        if _is_chat(conversation):
+            return f"https://teams.microsoft.com/l/chat/{quote(conversation, safe='')}/0?tenantId=" \
+                   f"{quote(self.config.tenant_id)}"
+        return (f"https://teams.microsoft.com/l/channel/{quote(conversation, safe='')}/{quote(name[1:], safe='')}"
+                f"?groupId={quote(self.config.team_id)}&tenantId={quote(self.config.tenant_id)}")
 
     def publish_home(self, user_id: str, page: Page) -> None:
         """Teams shows this bot no Home of its own: a person's commands and their answers are in the personal
@@ -421,6 +428,7 @@ class TeamsChat:
         if owner not in people:
             raise RoomRefused("no_owner", owner)
         seated = [people[u] for u in dict.fromkeys(members) if u in people and u != owner][:SEATS_AT_CREATION - 1]
+        self._catalogue_id()  # before the chat is made: a room the bot cannot be installed in is not opened
         self._creations.wait()
         try:
             created = self._graph("POST", "/chats", {
@@ -431,8 +439,10 @@ class TeamsChat:
         chat = str(created["id"])
         with self._lock:
             self._seated[chat] = {str(p["id"]).lower() for p in seated}
-        self._install(chat)
+        # Written down before the installation, so that a retry finds this chat (find_channel) instead of making
+        # a second one.
         self._remember(f"#{name}", Conversation(chat, self.config.service_url))
+        self._install(chat)
         return chat
 
     def _install(self, chat: str) -> None:
@@ -470,6 +480,11 @@ class TeamsChat:
         """The team's channel of this name, compared as Graph's filter does (without regard to case). A war
         room's chat is not found by its name (reading chats by topic would need Chat.ReadBasic.All, every chat's
         name in the tenant): one whose creation's answer was lost is created again."""
+        if (kept := self._remembered(f"#{name}")) and _is_chat(kept.id):
+            # A war room's chat this bot created (and wrote down) before it stopped: Samverkan is installed in it
+            # if the first try did not get that far.
+            self._install(kept.id)
+            return kept.id
         escaped = name.replace("'", "''")
         found = self._graph("GET", self._team(f"?$filter=displayName eq '{quote(escaped)}'"))
         for channel in found.get("value", []):

@@ -100,7 +100,8 @@ class TeamsSide:
         self.app = app
         self.fake = app.fake
         self.core = app.runtime.core
-        self.ids = {k: self.fake.add_user(p.email) for k, p in PEOPLE.items() if p.email}
+        # People of other organisations are guests of the City's tenant, found by their mail, not their UPN.
+        self.ids = {k: self.fake.add_user(p.email, guest=p.external) for k, p in PEOPLE.items() if p.email}
         self._mentioned: dict[str, str] = {}
         for forum in MODEL.forums:
             if forum.channel:
