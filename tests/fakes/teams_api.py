@@ -31,6 +31,16 @@ TEAM = "team-samverkan"
 ISSUER = "https://api.botframework.com"
 KID = "test-key"
 
+# -- permissions (doctor) -------------------------------------------------------------------------------------------
+# Written out rather than imported from teams.permissions: the fake is Microsoft's side, and a name misspelt there
+# must not be agreed with here.
+GRAPH_APPLICATION_PERMISSIONS = frozenset({
+    "User.Read.All", "Channel.ReadBasic.All", "Chat.Create", "ChatMember.ReadWrite.All",
+    "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All"})
+RSC_PERMISSIONS = frozenset({"ChannelMessage.Read.Group", "ChatMessage.Read.Chat", "ChatSettings.ReadWrite.Chat"})
+CATALOG_ID = "c0ffee00-5a3e-4b6e-9c1d-00000000ca7a"  # the id Teams gives the uploaded package (not TEAMS_APP_ID)
+GRAPH_TOKEN_SECRET = "throwaway-secret-of-the-fake-entra-id-0123456789"  # HS256: nobody verifies the fake's tokens
+
 
 def _key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -80,6 +90,10 @@ class FakeTeams:
             self.requests: list[tuple[str, str]] = []  # (method, path) of every call the bot made
             self.refuse: dict[str, str] = {}  # object id -> the error code Graph gives when adding them
             self.delay = 0.0  # every Bot Connector call takes this long
+            # -- permissions (doctor): what the tenant granted the app; see _graph_token, _catalogue, _rsc_messages
+            self.granted: set[str] = set(GRAPH_APPLICATION_PERMISSIONS)  # in the Graph token's `roles` claim
+            self.catalog: dict[str, str] = {APP_ID: CATALOG_ID}  # the tenant's app catalogue: externalId -> id
+            self.rsc: set[str] = set(RSC_PERMISSIONS)  # consented where the app is installed (team and chats)
 
     # -- life cycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> FakeTeams:
@@ -186,6 +200,8 @@ class FakeTeams:
                 keys.append({**public, "kid": kid, "use": "sig", "alg": "RS256", "endorsements": endorsed})
             return 200, {"keys": keys}
         if re.fullmatch(r"/login/[^/]+/oauth2/v2.0/token", path):
+            if str((body or {}).get("scope", "")).startswith("https://graph.microsoft.com/"):
+                return 200, self._graph_token()
             return 200, {"access_token": f"app-token-{uuid.uuid4().hex}", "expires_in": 3600, "token_type": "Bearer"}
         if path.startswith("/connector/"):
             return self._connector(method, path.removeprefix("/connector"), body)
@@ -226,6 +242,10 @@ class FakeTeams:
             found = self.users.get(wanted) or next(
                 (u for u in self.users.values() if u["mail"] == wanted or u["userPrincipalName"] == wanted), None)
             return (200, found) if found else (404, {"error": {"code": "Request_ResourceNotFound"}})
+        if path == "/appCatalogs/teamsApps" and method == "GET":
+            return self._catalogue(query)
+        if method == "GET" and (m := re.fullmatch(rf"/teams/{TEAM}/channels/([^/]+)/messages", path)):
+            return self._rsc_messages(unquote(m.group(1)), query)
         channels = f"/teams/{TEAM}/channels"
         if path == channels and method == "GET":
             wanted = re.search(r"displayName eq '(.*)'", unquote(query.get("$filter", [""])[0]))
@@ -279,6 +299,57 @@ class FakeTeams:
                 self.channels[channel].update(body)
                 return 204, None
         return 404, {"error": {"code": "NotFound"}}
+
+    # -- permissions (doctor) ---------------------------------------------------------------------------------------
+    def _graph_token(self) -> dict[str, Any]:
+        """Entra ID's answer to the client-credentials request for Graph: a JWT whose `roles` claim lists the
+        application permissions granted to the app with admin consent.
+        https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference (`roles`, `tid`, `appid`)
+        https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow (the answer's fields)"""
+        now = int(time.time())
+        claims = {"aud": "https://graph.microsoft.com", "iss": f"https://sts.windows.net/{TENANT}/", "tid": TENANT,
+                  "appid": APP_ID, "idtyp": "app", "iat": now - 10, "nbf": now - 10, "exp": now + 3600,
+                  "roles": sorted(self.granted)}
+        return {"access_token": jwt.encode(claims, GRAPH_TOKEN_SECRET, algorithm="HS256"), "expires_in": 3600,
+                "token_type": "Bearer"}
+
+    def _catalogue(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """GET /appCatalogs/teamsApps?$filter=externalId eq '...': the tenant's catalogue, where an uploaded
+        package's manifest id is the app's externalId and Teams gives it an id of its own; application access needs
+        AppCatalog.Read.All. https://learn.microsoft.com/graph/api/appcatalogs-list-teamsapps
+        Without the permission Graph answers 403 Authorization_RequestDenied:
+        https://learn.microsoft.com/graph/errors"""
+        if "AppCatalog.Read.All" not in self.granted:
+            return 403, {"error": {"code": "Authorization_RequestDenied",
+                                   "message": "Insufficient privileges to complete the operation."}}
+        wanted = re.search(r"externalId eq '(.*)'", unquote(query.get("$filter", [""])[0]))
+        apps = [{"id": catalog_id, "externalId": external, "displayName": "Samverkan",
+                 "distributionMethod": "organization"}
+                for external, catalog_id in self.catalog.items()
+                if wanted is None or external == wanted.group(1).replace("''", "'")]
+        return 200, {"value": apps}
+
+    def _rsc_messages(self, channel: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """GET /teams/{team}/channels/{id}/messages: with an application token, only where the team's owner
+        consented ChannelMessage.Read.Group when the app was installed (else 403), newest first, `$top` at most 50.
+        https://learn.microsoft.com/graph/api/channel-list-messages and
+        https://learn.microsoft.com/microsoftteams/platform/graph-api/rsc/resource-specific-consent
+        The bot's messages as chatMessage objects: https://learn.microsoft.com/graph/api/resources/chatmessage"""
+        if "ChannelMessage.Read.Group" not in self.rsc:
+            return 403, {"error": {"code": "Forbidden", "message": "Missing role permissions on the request. "
+                                   "API requires one of 'ChannelMessage.Read.Group, ChannelMessage.Read.All'."}}
+        if channel not in self.channels:
+            return 404, {"error": {"code": "NotFound"}}
+        top = min(int(query.get("$top", ["20"])[0]), 50)
+        started = time.time() - time.monotonic()  # Sent.at is monotonic: the wall clock it stands for
+        mine = [s for s in self.sent if s.conversation.split(";")[0] == channel]
+        messages = [{"id": s.id, "messageType": "message",
+                     "createdDateTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(started + s.at)),
+                     "from": {"application": {"id": APP_ID, "displayName": "Samverkan",
+                                              "applicationIdentityType": "bot"}, "user": None},
+                     "body": {"contentType": "html", "content": s.text}}
+                    for s in reversed(mine)]
+        return 200, {"value": messages[:top]}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
