@@ -130,3 +130,19 @@ def test_the_teams_package_asks_for_exactly_the_three_rsc_permissions(model, tmp
     assert teams["webApplicationInfo"]["id"] == app and teams["webApplicationInfo"]["resource"]
     # The bot is installed into the war rooms' group chats, so the package must allow that scope.
     assert "groupChat" in teams["bots"][0]["scopes"]
+
+
+def test_the_readme_lists_exactly_the_teams_permissions() -> None:
+    """The README's table of step 1 ("Running against Microsoft Teams") is what administrators grant: every Graph
+    application permission and RSC permission of teams/permissions.py, the optional one marked, and no other."""
+    from teams.permissions import GRAPH_PERMISSIONS, RSC_PERMISSIONS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running against Microsoft Teams")[1].split("\n## ")[0]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([\w.]+)` \| ([^|]+) \|.*$", section, re.MULTILINE)}
+    graph = {name for name, kind in rows.items() if kind.strip() == "Graph application"}
+    rsc = {name for name, kind in rows.items() if kind.startswith("RSC")}
+    assert graph == {p.name for p in GRAPH_PERMISSIONS}
+    assert rsc == {p.name for p in RSC_PERMISSIONS}
+    optional = {m.group(1) for m in re.finditer(r"^\| `([\w.]+)` \|.*\| optional[^|]*\|$", section, re.MULTILINE)}
+    assert optional == {p.name for p in GRAPH_PERMISSIONS if p.optional} == {"Chat.ReadWrite.All"}
