@@ -64,8 +64,10 @@ def _permissions(graph: ClientCredentials, t: Texts, result: type, say) -> Itera
     token = graph.header()["Authorization"].removeprefix("Bearer ")
     try:
         # The signature is not verified, on purpose: this is our own token, just issued to us by Entra ID over TLS
-        # for Graph, and it is read only to report what it carries. Nothing is allowed or refused on its strength
-        # (Graph, which verifies it, decides that); Microsoft keeps Graph's tokens' signatures for Graph alone.
+        # for Graph, and it is read only to report what it carries. Nothing is allowed or refused on its strength:
+        # Graph, the token's audience, verifies it and decides. Microsoft tells clients to treat access tokens as
+        # opaque (https://learn.microsoft.com/entra/identity-platform/access-tokens), so a token that cannot be read
+        # is a skipped line, not a failure.
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as error:
         yield result(None, t.text("doctor.teams.roles_unread", reason=str(error).splitlines()[0][:200]))
