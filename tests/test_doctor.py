@@ -480,3 +480,19 @@ def test_teams_rsc_reading_returns_the_bots_own_messages(teams_settings: Setting
     assert message["id"] == "msg-b" and message["from"]["application"]["id"] == APP_ID
     assert message["body"] == {"contentType": "html", "content": "andra"}
     assert message["createdDateTime"].endswith("Z")
+
+
+@pytest.mark.slow
+def test_teams_a_token_that_is_no_jwt_skips_the_permission_lines(teams_settings: Settings, fake_teams,  # type: ignore[no-untyped-def]
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Microsoft calls access tokens opaque to clients: one the doctor cannot read is reported, not failed, and the
+    catalogue is still asked."""
+    monkeypatch.setattr(fake_teams, "_graph_token",
+                        lambda: {"access_token": "ej-en-jwt", "expires_in": 3600, "token_type": "Bearer"})
+    code, lines, text = teams_doctor(teams_settings)
+    assert code == 0, text
+    word, summary, _ = line(lines, "Graph permissions:")
+    assert word == "skipped" and summary.startswith("Graph permissions: not checked, the app's Graph token could not "
+                                                    "be read (")
+    assert not [s for _, s, _ in lines if s.startswith("Graph permission ")]
+    assert line(lines, "App catalogue:")[0] == "ok"
