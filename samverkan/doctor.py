@@ -40,16 +40,19 @@ class Result:
     ok: bool | None  # None: not checked, and the summary says why
     summary: str
     details: tuple[str, ...] = ()
+    warning: bool = False  # with ok: works, but something is degraded (shown as a warning, the exit code stays 0)
 
 
 def run(settings: Settings, out: TextIO = sys.stdout) -> int:
     """Prints each check's line as soon as it is done; 0 when all is well, 1 otherwise."""
     t = Texts(settings.samverkan_lang or "sv")
     words = {True: t.text("doctor.ok"), False: t.text("doctor.fail"), None: t.text("doctor.skipped")}
-    width = max(map(len, words.values()))
+    warning = t.text("doctor.warning")
+    width = max(map(len, [*words.values(), warning]))
     failed = False
     for result in checks(settings, t):
-        print(f"{words[result.ok]:<{width}}  {result.summary}", file=out)
+        word = warning if result.warning and result.ok is not False else words[result.ok]
+        print(f"{word:<{width}}  {result.summary}", file=out)
         for detail in result.details:
             print(f"{'':<{width}}    {detail}", file=out)
         out.flush()

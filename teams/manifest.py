@@ -12,8 +12,16 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.model import GovernanceModel
+from teams.permissions import RSC_PERMISSIONS
 
-MANIFEST_SCHEMA = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
+# v1.17: manifest versions 1.12 and later declare resource-specific consent (RSC) permissions, delegated or
+# application, under authorization.permissions.resourceSpecific, each {"name", "type"}, beside webApplicationInfo,
+# whose id is the app registration's:
+# https://learn.microsoft.com/microsoftteams/platform/graph-api/rsc/grant-resource-specific-consent and
+# https://learn.microsoft.com/microsoftteams/platform/resources/schema/manifest-schema#authorization
+MANIFEST_VERSION = "1.17"
+MANIFEST_SCHEMA = (f"https://developer.microsoft.com/en-us/json-schemas/teams/v{MANIFEST_VERSION}/"
+                   "MicrosoftTeams.schema.json")
 # What each command does, in the words Teams shows under the bot (at most 32 characters a title).
 COMMANDS = (
     ("samverkan", "Katalogen: vem är vem", "whoami, directory [part], person/role/authority …"),
@@ -29,7 +37,7 @@ def manifest(model: GovernanceModel, app_id: str, url: str) -> dict[str, Any]:
     name = model.name.sv
     commands = [{"title": command, "description": f"{title}: {usage}"[:128]} for command, title, usage in COMMANDS]
     return {
-        "$schema": MANIFEST_SCHEMA, "manifestVersion": "1.17", "version": "1.0.0", "id": app_id,
+        "$schema": MANIFEST_SCHEMA, "manifestVersion": MANIFEST_VERSION, "version": "1.0.0", "id": app_id,
         "developer": {"name": "Stockholms stad", "websiteUrl": url, "privacyUrl": f"{url}/privacy",
                       "termsOfUseUrl": f"{url}/terms"},
         "name": {"short": "Samverkan", "full": f"Samverkan – {name}"[:100]},
@@ -43,6 +51,10 @@ def manifest(model: GovernanceModel, app_id: str, url: str) -> dict[str, Any]:
                   "commandLists": [{"scopes": ["personal", "team", "groupChat"], "commands": commands}]}],
         "permissions": ["identity", "messageTeamMembers"], "validDomains": [host],
         "webApplicationInfo": {"id": app_id, "resource": f"api://{host}/{app_id}"},
+        # Consented by the team's owner when the app is added to the team, and in each war room's chat when the
+        # app installs itself there (teams.permissions says what each is for).
+        "authorization": {"permissions": {"resourceSpecific": [
+            {"name": permission.name, "type": "Application"} for permission in RSC_PERMISSIONS]}},
     }
 
 

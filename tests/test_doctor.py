@@ -312,3 +312,187 @@ def test_the_command_exits_0_when_all_is_well_and_1_otherwise(tmp_path: Path, se
     assert "fail     Slack token: Slack refuses the token (token_revoked)" in refused.stdout
     assert "skipped  Channels: not checked until Slack accepts the token" in refused.stdout
 
+
+
+# -- Teams: the Graph permissions, the app catalogue and resource-specific consent --------------------------------
+# Against the fake Microsoft side over real HTTP: its Entra ID issues a Graph token whose `roles` claim is
+# `fake.granted`, its catalogue is `fake.catalog`, and its channels answer the bot's reading only with
+# ChannelMessage.Read.Group in `fake.rsc` (tests/fakes/teams_api.py).
+GRAPH = ("User.Read.All", "Channel.ReadBasic.All", "Chat.Create", "ChatMember.ReadWrite.All",
+         "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All")
+
+
+@pytest.fixture
+def fake_teams():  # type: ignore[no-untyped-def]
+    from tests.fakes.teams_api import FakeTeams
+
+    with FakeTeams() as fake:
+        yield fake
+
+
+@pytest.fixture
+def teams_settings(tmp_path: Path, model_file: Path, fake_teams) -> Settings:  # type: ignore[no-untyped-def]
+    """A Teams deployment with everything in place: the model's three channels in the team, the war rooms' owner
+    known to the tenant, every permission granted and consented (the fake's default), the app in the catalogue."""
+    from tests.fakes.teams_api import APP_ID, TEAM, TENANT
+
+    settings = Settings(_env_file=None, samverkan_platform="teams", teams_app_id=APP_ID,  # type: ignore[call-arg]
+                        teams_app_password="doktorns-hemlighet", teams_tenant_id=TENANT, teams_team_id=TEAM,
+                        teams_login_url=f"{fake_teams.base_url}/login", teams_graph_url=f"{fake_teams.base_url}/graph",
+                        teams_war_room_owner=fake_teams.add_user("krisrum@stockholm.example"),
+                        database_url=f"sqlite:///{tmp_path / 'samverkan.db'}", samverkan_model=model_file,
+                        samverkan_lang="en")
+    open_database(settings).engine.dispose()
+    for name in CHANNELS:
+        fake_teams.add_channel(name)
+    return settings
+
+
+def teams_doctor(settings: Settings, **changes: object) -> tuple[int, list[tuple[str, str, list[str]]], str]:
+    """The doctor's exit code, each line as (word, summary, details), and the whole output."""
+    out = io.StringIO()
+    code = run(settings.model_copy(update=changes), out)
+    text = out.getvalue()
+    assert "doktorns-hemlighet" not in text
+    lines: list[tuple[str, str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith(" "):
+            lines[-1][2].append(line.strip())
+        else:
+            word, summary = line.split(maxsplit=1)
+            lines.append((word, summary, []))
+    return code, lines, text
+
+
+def line(lines: list[tuple[str, str, list[str]]], start: str) -> tuple[str, str, list[str]]:
+    [found] = [entry for entry in lines if entry[1].startswith(start)]
+    return found
+
+
+@pytest.mark.slow
+def test_teams_with_every_permission_is_ok_line_by_line(teams_settings: Settings, fake_teams) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.teams_api import APP_ID, CATALOG_ID
+
+    code, lines, text = teams_doctor(teams_settings)
+    assert code == 0, text
+    assert {word for word, _, _ in lines} == {"ok"}, text
+    for permission in GRAPH:  # one line each, in this order
+        assert line(lines, f"Graph permission {permission}: granted (")[0] == "ok"
+    assert [s.split(":")[0] for _, s, _ in lines if s.startswith("Graph permission")] == [
+        f"Graph permission {p}" for p in GRAPH]
+    assert line(lines, "App catalogue:")[1] == (f"App catalogue: Samverkan ({APP_ID}) is in the tenant's catalogue "
+                                                f"as {CATALOG_ID}")
+    assert line(lines, "Reading back:")[1] == ("Reading back: the bot may read its messages in all 3 channels "
+                                               "(ChannelMessage.Read.Group)")
+    assert line(lines, "War rooms:")[0] == "ok"
+    # The catalogue was asked for this app by its manifest id, and each channel's newest message was read.
+    assert ("GET", "/graph/appCatalogs/teamsApps") in fake_teams.requests
+    assert sum(1 for m, p in fake_teams.requests if m == "GET" and p.endswith("/messages")) == 3
+
+
+@pytest.mark.slow
+def test_teams_missing_permissions_are_named_with_how_to_grant_them(teams_settings: Settings, fake_teams) -> None:  # type: ignore[no-untyped-def]
+    fake_teams.granted -= {"Chat.Create", "User.Read.All"}
+    code, lines, text = teams_doctor(teams_settings)
+    assert code == 1, text
+    failed = [entry for entry in lines if entry[0] == "fail"]
+    assert [summary for _, summary, _ in failed] == [
+        "Graph permission User.Read.All: not granted, and it is needed for a person's e-mail and language, and "
+        "finding someone by e-mail",
+        "Graph permission Chat.Create: not granted, and it is needed for creating a war room (a group chat)"]
+    for (_, _, [fix]), permission in zip(failed, ("User.Read.All", "Chat.Create"), strict=True):
+        assert fix == ("→ Microsoft Entra admin centre > App registrations > the app (TEAMS_APP_ID) > API permissions "
+                       f"> Add a permission > Microsoft Graph > Application permissions > {permission}, then "
+                       '"Grant admin consent" for the tenant.')
+    assert line(lines, "Graph permission Chat.ReadWrite.All")[0] == "ok"  # the others are still checked and ok
+
+
+@pytest.mark.slow
+def test_teams_without_chat_readwrite_all_warns_that_the_brief_is_not_pinned(teams_settings: Settings,  # type: ignore[no-untyped-def]
+                                                                           fake_teams) -> None:
+    fake_teams.granted.discard("Chat.ReadWrite.All")
+    code, lines, text = teams_doctor(teams_settings)
+    assert code == 0, text  # a warning is not a failure
+    word, summary, details = line(lines, "Graph permission Chat.ReadWrite.All")
+    assert (word, summary) == ("warning", "Graph permission Chat.ReadWrite.All: not granted, so the brief will not be "
+                                          "pinned in a war room (it is the room's first message instead)")
+    assert "Application permissions > Chat.ReadWrite.All" in details[0]
+    assert {w for w, _, _ in lines} == {"ok", "warning"}
+    # Swedish, aligned under the longest word as the other lines are.
+    _, _, swedish = teams_doctor(teams_settings, samverkan_lang="sv")
+    assert ("varning     Graph-behörigheten Chat.ReadWrite.All: inte beviljad, så genomgången nålas inte fast i "
+            "krisrummet") in swedish
+    assert '"Bevilja administratörsmedgivande" för tenanten.' in swedish
+
+
+@pytest.mark.slow
+def test_teams_app_not_in_the_catalogue_says_to_upload_the_package(teams_settings: Settings, fake_teams) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.teams_api import APP_ID
+
+    fake_teams.catalog.clear()
+    code, lines, text = teams_doctor(teams_settings)
+    assert code == 1, text
+    assert line(lines, "App catalogue:") == (
+        "fail", f"App catalogue: Samverkan ({APP_ID}) is not in the tenant's app catalogue, so it cannot be installed "
+                "in a war room",
+        ["→ Upload the package from `samverkan teams-manifest` in the Teams admin centre (Teams apps > Manage apps > "
+         "Upload new app), with TEAMS_APP_ID as its id."])
+    assert [w for w, _, _ in lines].count("fail") == 1
+    # Without AppCatalog.Read.All, the permission's line fails and the catalogue is not asked (Graph would say 403).
+    fake_teams.catalog[APP_ID] = "some-id"
+    fake_teams.granted.discard("AppCatalog.Read.All")
+    fake_teams.requests.clear()
+    code, lines, _ = teams_doctor(teams_settings)
+    assert code == 1
+    assert line(lines, "Graph permission AppCatalog.Read.All")[0] == "fail"
+    assert line(lines, "App catalogue:")[:2] == ("skipped", "App catalogue: not checked without AppCatalog.Read.All")
+    assert ("GET", "/graph/appCatalogs/teamsApps") not in fake_teams.requests
+
+
+@pytest.mark.slow
+def test_teams_without_rsc_in_the_team_says_to_update_the_app_there(teams_settings: Settings, fake_teams) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.teams_api import TEAM
+
+    fake_teams.rsc.discard("ChannelMessage.Read.Group")
+    code, lines, text = teams_doctor(teams_settings)
+    assert code == 1, text
+    word, summary, details = line(lines, "Reading back:")
+    assert (word, summary) == ("fail", "Reading back: the bot may not read its messages in 3 of 3 channels")
+    assert details[:3] == [f"• #{name}: Graph refuses (403): ChannelMessage.Read.Group is not consented in the team"
+                           for name in CHANNELS]
+    assert details[3].startswith(f"→ Update Samverkan in the team {TEAM} from the package `samverkan teams-manifest` "
+                                 "writes")
+    assert "consents to its RSC permissions" in details[3]
+    assert [w for w, _, _ in lines].count("fail") == 1  # the Graph permissions (in the token) are all there
+
+
+@pytest.mark.slow
+def test_teams_rsc_reading_returns_the_bots_own_messages(teams_settings: Settings, fake_teams) -> None:  # type: ignore[no-untyped-def]
+    """The fake's channel messages are the bot's posts, newest first, as Graph's chatMessage."""
+    import httpx
+
+    from tests.fakes.teams_api import APP_ID, TEAM, Sent
+
+    channel = fake_teams.channel_named("storingar")
+    fake_teams.sent += [Sent(channel, {"text": "första"}, "msg-a", 1.0), Sent(channel, {"text": "andra"}, "msg-b", 2.0)]
+    answer = httpx.get(f"{fake_teams.base_url}/graph/teams/{TEAM}/channels/{channel}/messages?$top=1").json()
+    [message] = answer["value"]
+    assert message["id"] == "msg-b" and message["from"]["application"]["id"] == APP_ID
+    assert message["body"] == {"contentType": "html", "content": "andra"}
+    assert message["createdDateTime"].endswith("Z")
+
+
+@pytest.mark.slow
+def test_teams_a_token_that_is_no_jwt_skips_the_permission_lines(teams_settings: Settings, fake_teams,  # type: ignore[no-untyped-def]
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Microsoft calls access tokens opaque to clients: one the doctor cannot read is reported, not failed, and the
+    catalogue is still asked."""
+    monkeypatch.setattr(fake_teams, "_graph_token",
+                        lambda: {"access_token": "ej-en-jwt", "expires_in": 3600, "token_type": "Bearer"})
+    code, lines, text = teams_doctor(teams_settings)
+    assert code == 0, text
+    word, summary, _ = line(lines, "Graph permissions:")
+    assert word == "skipped" and summary.startswith("Graph permissions: not checked, the app's Graph token could not "
+                                                    "be read (")
+    assert not [s for _, s, _ in lines if s.startswith("Graph permission ")]
+    assert line(lines, "App catalogue:")[0] == "ok"

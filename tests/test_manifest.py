@@ -103,3 +103,46 @@ def test_the_running_app_answers_every_manifest_command_and_no_other(slack_app) 
         assert slack_app.command(f"/{name}", "help", "U01EVALIND").status_code == 200, name
     # An unregistered command is not silently acknowledged.
     assert slack_app.command("/okand", "help", "U01EVALIND").status_code == 404
+
+
+# -- the Teams app package (teams/manifest.py) ----------------------------------------------------------------------
+def test_the_teams_package_asks_for_exactly_the_three_rsc_permissions(model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Manifest v1.12 and later declare resource-specific consent under authorization.permissions.resourceSpecific,
+    each {name, type}, and need webApplicationInfo with the app registration's id:
+    https://learn.microsoft.com/microsoftteams/platform/graph-api/rsc/grant-resource-specific-consent"""
+    import json
+    import zipfile
+
+    from teams.manifest import write_package
+
+    app = "6f1c2d3e-0000-4000-8000-00000000a99a"
+    write_package(tmp_path / "app.zip", model, app, "https://samverkan.example.se")
+    with zipfile.ZipFile(tmp_path / "app.zip") as package:
+        teams = json.loads(package.read("manifest.json"))
+    major, minor = (int(part) for part in teams["manifestVersion"].split("."))
+    assert (major, minor) >= (1, 12)
+    assert f"/v{teams['manifestVersion']}/" in teams["$schema"]
+    assert teams["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "ChannelMessage.Read.Group", "type": "Application"},  # team: reading back the forum channels
+        {"name": "ChatMessage.Read.Chat", "type": "Application"},  # chat: the same in a war room
+        {"name": "ChatSettings.ReadWrite.Chat", "type": "Application"},  # chat: the war room's topic
+    ]
+    assert teams["webApplicationInfo"]["id"] == app and teams["webApplicationInfo"]["resource"]
+    # The bot is installed into the war rooms' group chats, so the package must allow that scope.
+    assert "groupChat" in teams["bots"][0]["scopes"]
+
+
+def test_the_readme_lists_exactly_the_teams_permissions() -> None:
+    """The README's table of step 1 ("Running against Microsoft Teams") is what administrators grant: every Graph
+    application permission and RSC permission of teams/permissions.py, the optional one marked, and no other."""
+    from teams.permissions import GRAPH_PERMISSIONS, RSC_PERMISSIONS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running against Microsoft Teams")[1].split("\n## ")[0]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([\w.]+)` \| ([^|]+) \|.*$", section, re.MULTILINE)}
+    graph = {name for name, kind in rows.items() if kind.strip() == "Graph application"}
+    rsc = {name for name, kind in rows.items() if kind.startswith("RSC")}
+    assert graph == {p.name for p in GRAPH_PERMISSIONS}
+    assert rsc == {p.name for p in RSC_PERMISSIONS}
+    optional = {m.group(1) for m in re.finditer(r"^\| `([\w.]+)` \|.*\| optional[^|]*\|$", section, re.MULTILINE)}
+    assert optional == {p.name for p in GRAPH_PERMISSIONS if p.optional} == {"Chat.ReadWrite.All"}

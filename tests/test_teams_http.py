@@ -128,7 +128,7 @@ def test_the_citys_contact_known_only_by_email_is_told(teams) -> None:  # type: 
 
 def test_a_room_the_bot_cannot_be_installed_in_is_not_opened_and_the_declarer_is_told_why(teams) -> None:  # type: ignore[no-untyped-def]
     fake = teams.fake
-    fake.catalogue.clear()  # the app package was never uploaded to the tenant's catalogue
+    fake.catalog.clear()  # the app package was never uploaded to the tenant's catalogue
     teams.ask("eva.lind", DECLARE)
     [told] = eventually(lambda: [s.text for s in fake.to(fake.personal_of(teams.user("eva.lind")))
                                  if "kan inte öppnas" in s.text])

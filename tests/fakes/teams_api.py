@@ -31,16 +31,21 @@ TEAM = "team-samverkan"
 ISSUER = "https://api.botframework.com"
 KID = "test-key"
 TENANT_DOMAIN = "edu.stockholm.example"
-CATALOGUE_ID = "0b5a9c2e-0000-4000-8000-00000000cafe"
-# The Graph application permissions Samverkan asks for (README, "Running against Microsoft Teams"). The fake
-# refuses a call whose permission the app was not granted with 403, as Graph does
-# (https://learn.microsoft.com/en-us/graph/resolve-auth-errors).
-PERMISSIONS = ("User.Read.All", "Channel.ReadBasic.All", "Chat.Create", "ChatMember.ReadWrite.All",
-               "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All",
-               "Chat.ReadWrite.All")
 # Graph creates at most this many chats per app per tenant in any 10 seconds (https://learn.microsoft.com/en-us/
 # graph/throttling-limits, "Microsoft Teams service limits": POST chats, 20 per 10 seconds per app per tenant).
 CHAT_CREATIONS = 20
+
+# -- permissions ----------------------------------------------------------------------------------------------------
+# The Graph application permissions Samverkan asks for (README, "Running against Microsoft Teams"). The fake
+# refuses a call whose permission the app was not granted with 403, as Graph does
+# (https://learn.microsoft.com/en-us/graph/resolve-auth-errors). Written out rather than imported from teams.permissions: the fake is Microsoft's side, and a name misspelt there
+# must not be agreed with here.
+GRAPH_APPLICATION_PERMISSIONS = frozenset({
+    "User.Read.All", "Channel.ReadBasic.All", "Chat.Create", "ChatMember.ReadWrite.All",
+    "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All"})
+RSC_PERMISSIONS = frozenset({"ChannelMessage.Read.Group", "ChatMessage.Read.Chat", "ChatSettings.ReadWrite.Chat"})
+CATALOG_ID = "c0ffee00-5a3e-4b6e-9c1d-00000000ca7a"  # the id Teams gives the uploaded package (not TEAMS_APP_ID)
+GRAPH_TOKEN_SECRET = "throwaway-secret-of-the-fake-entra-id-0123456789"  # HS256: nobody verifies the fake's tokens
 
 
 def _key() -> rsa.RSAPrivateKey:
@@ -94,11 +99,13 @@ class FakeTeams:
             self.requests: list[tuple[str, str]] = []  # (method, path) of every call the bot made
             self.refuse: dict[str, str] = {}  # object id -> the error code Graph gives when adding them to a chat
             self.delay = 0.0  # every Bot Connector call takes this long
-            self.granted: set[str] = set(PERMISSIONS)  # the application permissions the app was granted
-            self.catalogue: dict[str, str] = {APP_ID: CATALOGUE_ID}  # externalId -> id in the tenant's catalogue
             self.creations: list[float] = []  # when each chat was created, for Graph's throttle
             self.throttle_batch = 0  # the next this many requests inside a $batch are answered 429
             self.archived: set[str] = set()
+            # -- permissions (doctor): what the tenant granted the app; see _graph_token, _catalogue, _rsc_messages
+            self.granted: set[str] = set(GRAPH_APPLICATION_PERMISSIONS)  # in the Graph token's `roles` claim
+            self.catalog: dict[str, str] = {APP_ID: CATALOG_ID}  # the tenant's app catalogue: externalId -> id
+            self.rsc: set[str] = set(RSC_PERMISSIONS)  # consented where the app is installed (team and chats)
 
     # -- life cycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> FakeTeams:
@@ -226,6 +233,8 @@ class FakeTeams:
                 keys.append({**public, "kid": kid, "use": "sig", "alg": "RS256", "endorsements": endorsed})
             return 200, {"keys": keys}
         if re.fullmatch(r"/login/[^/]+/oauth2/v2.0/token", path):
+            if str((body or {}).get("scope", "")).startswith("https://graph.microsoft.com/"):
+                return 200, self._graph_token()
             return 200, {"access_token": f"app-token-{uuid.uuid4().hex}", "expires_in": 3600, "token_type": "Bearer"}
         if path.startswith("/connector/"):
             return self._connector(method, path.removeprefix("/connector"), body)
@@ -331,12 +340,9 @@ class FakeTeams:
                                        if mail in (o.lower() for o in u["otherMails"])]}
             return 400, {"error": {"code": "Request_UnsupportedQuery"}}
         if path == "/appCatalogs/teamsApps" and method == "GET":
-            if refused := self._denied("AppCatalog.Read.All"):
-                return refused
-            wanted = re.search(r"externalId eq '([^']*)'", unquote(query.get("$filter", [""])[0]))
-            found = self.catalogue.get(wanted.group(1)) if wanted else None
-            return 200, {"value": [{"id": found, "externalId": wanted.group(1) if wanted else None,
-                                    "distributionMethod": "organization"}] if found else []}
+            return self._catalogue(query)
+        if method == "GET" and (m := re.fullmatch(rf"/teams/{TEAM}/channels/([^/]+)/messages", path)):
+            return self._rsc_messages(unquote(m.group(1)), query)
         channels = f"/teams/{TEAM}/channels"
         if path == channels and method == "GET":
             if refused := self._denied("Channel.ReadBasic.All"):
@@ -435,7 +441,7 @@ class FakeTeams:
         if refused := self._denied(*needed):
             return refused
         app = str(body.get("teamsApp@odata.bind", "")).rsplit("/", 1)[-1]
-        external = next((e for e, i in self.catalogue.items() if i == unquote(app)), None)
+        external = next((e for e, i in self.catalog.items() if i == unquote(app)), None)
         if external is None:
             return 404, {"error": {"code": "NotFound", "message": "no such app in the catalogue"}}
         if external in self.chats[chat]["apps"]:
@@ -462,6 +468,57 @@ class FakeTeams:
                                          {k.lower(): v for k, v in (request.get("headers") or {}).items()})
             responses.append({"id": request["id"], "status": status, "body": answer})
         return 200, {"responses": responses}
+
+    # -- permissions (doctor) ---------------------------------------------------------------------------------------
+    def _graph_token(self) -> dict[str, Any]:
+        """Entra ID's answer to the client-credentials request for Graph: a JWT whose `roles` claim lists the
+        application permissions granted to the app with admin consent.
+        https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference (`roles`, `tid`, `appid`)
+        https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow (the answer's fields)"""
+        now = int(time.time())
+        claims = {"aud": "https://graph.microsoft.com", "iss": f"https://sts.windows.net/{TENANT}/", "tid": TENANT,
+                  "appid": APP_ID, "idtyp": "app", "iat": now - 10, "nbf": now - 10, "exp": now + 3600,
+                  "roles": sorted(self.granted)}
+        return {"access_token": jwt.encode(claims, GRAPH_TOKEN_SECRET, algorithm="HS256"), "expires_in": 3600,
+                "token_type": "Bearer"}
+
+    def _catalogue(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """GET /appCatalogs/teamsApps?$filter=externalId eq '...': the tenant's catalogue, where an uploaded
+        package's manifest id is the app's externalId and Teams gives it an id of its own; application access needs
+        AppCatalog.Read.All. https://learn.microsoft.com/graph/api/appcatalogs-list-teamsapps
+        Without the permission Graph answers 403 Authorization_RequestDenied:
+        https://learn.microsoft.com/graph/errors"""
+        if "AppCatalog.Read.All" not in self.granted:
+            return 403, {"error": {"code": "Authorization_RequestDenied",
+                                   "message": "Insufficient privileges to complete the operation."}}
+        wanted = re.search(r"externalId eq '(.*)'", unquote(query.get("$filter", [""])[0]))
+        apps = [{"id": catalog_id, "externalId": external, "displayName": "Samverkan",
+                 "distributionMethod": "organization"}
+                for external, catalog_id in self.catalog.items()
+                if wanted is None or external == wanted.group(1).replace("''", "'")]
+        return 200, {"value": apps}
+
+    def _rsc_messages(self, channel: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """GET /teams/{team}/channels/{id}/messages: with an application token, only where the team's owner
+        consented ChannelMessage.Read.Group when the app was installed (else 403), newest first, `$top` at most 50.
+        https://learn.microsoft.com/graph/api/channel-list-messages and
+        https://learn.microsoft.com/microsoftteams/platform/graph-api/rsc/resource-specific-consent
+        The bot's messages as chatMessage objects: https://learn.microsoft.com/graph/api/resources/chatmessage"""
+        if "ChannelMessage.Read.Group" not in self.rsc:
+            return 403, {"error": {"code": "Forbidden", "message": "Missing role permissions on the request. "
+                                   "API requires one of 'ChannelMessage.Read.Group, ChannelMessage.Read.All'."}}
+        if channel not in self.channels:
+            return 404, {"error": {"code": "NotFound"}}
+        top = min(int(query.get("$top", ["20"])[0]), 50)
+        started = time.time() - time.monotonic()  # Sent.at is monotonic: the wall clock it stands for
+        mine = [s for s in self.sent if s.conversation.split(";")[0] == channel]
+        messages = [{"id": s.id, "messageType": "message",
+                     "createdDateTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(started + s.at)),
+                     "from": {"application": {"id": APP_ID, "displayName": "Samverkan",
+                                              "applicationIdentityType": "bot"}, "user": None},
+                     "body": {"contentType": "html", "content": s.text}}
+                    for s in reversed(mine)]
+        return 200, {"value": messages[:top]}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
