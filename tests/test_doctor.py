@@ -395,7 +395,8 @@ def test_teams_missing_permissions_are_named_with_how_to_grant_them(teams_settin
     fake_teams.granted -= {"Chat.Create", "User.Read.All"}
     code, lines, text = teams_doctor(teams_settings)
     assert code == 1, text
-    failed = [entry for entry in lines if entry[0] == "fail"]
+    # Without User.Read.All Graph also refuses to say who the war rooms' owner is: that line fails too.
+    failed = [entry for entry in lines if entry[0] == "fail" and not entry[1].startswith("War rooms:")]
     assert [summary for _, summary, _ in failed] == [
         "Graph permission User.Read.All: not granted, and it is needed for a person's e-mail and language, and "
         "finding someone by e-mail",

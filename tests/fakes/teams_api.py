@@ -38,7 +38,8 @@ CHAT_CREATIONS = 20
 # -- permissions ----------------------------------------------------------------------------------------------------
 # The Graph application permissions Samverkan asks for (README, "Running against Microsoft Teams"). The fake
 # refuses a call whose permission the app was not granted with 403, as Graph does
-# (https://learn.microsoft.com/en-us/graph/resolve-auth-errors). Written out rather than imported from teams.permissions: the fake is Microsoft's side, and a name misspelt there
+# (https://learn.microsoft.com/en-us/graph/resolve-auth-errors). Written out rather than imported from
+# teams.permissions: the fake is Microsoft's side, and a name misspelt there
 # must not be agreed with here.
 GRAPH_APPLICATION_PERMISSIONS = frozenset({
     "User.Read.All", "Channel.ReadBasic.All", "Chat.Create", "ChatMember.ReadWrite.All",
