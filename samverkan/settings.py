@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # The Entra object id of the City's person or service account that owns every war room (Graph creates a private
     # channel for an app only with an owner).
     teams_war_room_owner: str | None = None
+    # Samverkan's id in the tenant's app catalogue (Teams admin centre, Manage apps, the app's "App ID"). When set,
+    # it is not looked up through Graph: Microsoft documents that lookup for signed-in users only.
+    teams_catalogue_app_id: str | None = None
     teams_openid_metadata: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_token_issuer: str = "https://api.botframework.com"
     teams_login_url: str = "https://login.microsoftonline.com"

@@ -33,7 +33,7 @@ def chat(settings: Settings, unit_of_work: UnitOfWorkFactory, clock: Clock) -> C
     app_id, password, tenant = _required(settings)
     http = _http()
     config = TeamsConfig(app_id, tenant, settings.teams_team_id or "", settings.teams_graph_url,
-                         settings.teams_service_url, settings.teams_war_room_owner)
+                         settings.teams_service_url, settings.teams_war_room_owner, settings.teams_catalogue_app_id)
     return TeamsChat(config, unit_of_work, http,
                      ClientCredentials(settings.teams_login_url, tenant, app_id, password, CONNECTOR_SCOPE, http),
                      ClientCredentials(settings.teams_login_url, tenant, app_id, password, GRAPH_SCOPE, http),

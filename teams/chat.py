@@ -115,6 +115,8 @@ class TeamsConfig:
     # Graph creates a private channel for an app only with an owner named in the request: a person (or a service
     # account) of the City who owns every war room.
     war_room_owner: str | None = None
+    # Samverkan's id in the tenant's app catalogue, when the administrator gives it; otherwise found through Graph.
+    catalogue_app_id: str | None = None
 
 
 class TeamsChat:
@@ -463,8 +465,8 @@ class TeamsChat:
     def _catalogue_id(self) -> str:
         """Samverkan's id in the tenant's app catalogue, found by the app id its manifest gives
         (https://learn.microsoft.com/en-us/graph/api/appcatalogs-list-teamsapps, `externalId`)."""
-        if self._catalogue:
-            return self._catalogue
+        if self._catalogue or self.config.catalogue_app_id:
+            return self._catalogue or str(self.config.catalogue_app_id)
         quoted = self.config.app_id.replace("'", "''")
         try:
             found = self._graph("GET", f"/appCatalogs/teamsApps?$filter={quote(f'externalId eq {quoted!r}')}")

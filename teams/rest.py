@@ -41,7 +41,11 @@ def call(http: httpx.Client, method: str, url: str, auth: Callable[[], dict[str,
             continue
         if response.status_code == 429 and limited < RATE_LIMITS:
             limited += 1
-            sleep(min(float(response.headers.get("Retry-After") or 1), RETRY_AFTER_CAP))
+            wait = _retry_after(response.headers.get("Retry-After"))
+            if wait > RETRY_AFTER_CAP:
+                # Honoured, not shortened: the duty is given back and tried again after it, not in this thread.
+                raise Throttled(wait)
+            sleep(wait)
             continue
         if response.status_code >= 500 and errors < RETRIES:
             errors += 1
@@ -51,6 +55,21 @@ def call(http: httpx.Client, method: str, url: str, auth: Callable[[], dict[str,
             raise Refused(response.status_code, _code(response), response.text[:200])
         response.raise_for_status()
         return response.json() if response.content else {}
+
+
+class Throttled(Exception):
+    """Throttled for longer than a thread should wait: transient, tried again later."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"throttled for {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(0.0, float(value)) if value else 1.0
+    except ValueError:
+        return 1.0
 
 
 def _code(response: httpx.Response) -> str:
