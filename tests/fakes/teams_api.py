@@ -80,6 +80,9 @@ class FakeTeams:
             self.requests: list[tuple[str, str]] = []  # (method, path) of every call the bot made
             self.refuse: dict[str, str] = {}  # object id -> the error code Graph gives when adding them
             self.delay = 0.0  # every Bot Connector call takes this long
+            # The resource-specific consent permissions granted to the app (Graph answers 403 without them):
+            # https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/rsc/resource-specific-consent
+            self.rsc: set[str] = {"ChannelMessage.Read.Group", "ChatMessage.Read.Chat", "ChatSettings.ReadWrite.Chat"}
 
     # -- life cycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> FakeTeams:
@@ -215,6 +218,8 @@ class FakeTeams:
         return 404, {"error": {"code": "NotFound"}}
 
     def _graph(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        if (read := self._graph_messages(method, path, query)) is not None:
+            return read
         if method == "POST" and path == "/$batch":
             responses = []
             for request in body["requests"]:
@@ -279,6 +284,47 @@ class FakeTeams:
                 self.channels[channel].update(body)
                 return 204, None
         return 404, {"error": {"code": "NotFound"}}
+
+    def _graph_messages(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
+        """Graph's lists of a conversation's messages, made of what the bot posted through the Connector (`sent`),
+        newest first, as chatMessage objects: id (the Connector's activity id), createdDateTime (UTC), from.application
+        (the bot's app id) and body (html, the activity's text).
+        https://learn.microsoft.com/en-us/graph/api/resources/chatmessage
+        - GET /teams/{team-id}/channels/{channel-id}/messages: the channel's top-level messages, without replies;
+          `$top` at most 50; application permission ChannelMessage.Read.Group (RSC).
+          https://learn.microsoft.com/en-us/graph/api/channel-list-messages
+        - GET /chats/{chat-id}/messages: `$top` at most 50, `$orderby` lastModifiedDateTime (default) or
+          createdDateTime, descending only; application permission ChatMessage.Read.Chat (RSC).
+          https://learn.microsoft.com/en-us/graph/api/chat-list-messages
+        Without the RSC permission, 403 Forbidden. None for any other call."""
+        channel = re.fullmatch(rf"/teams/{TEAM}/channels/([^/]+)/messages", path)
+        chat = re.fullmatch(r"/chats/([^/]+)/messages", path)
+        if method != "GET" or not (channel or chat):
+            return None
+        permission = "ChannelMessage.Read.Group" if channel else "ChatMessage.Read.Chat"
+        if permission not in self.rsc:
+            return 403, {"error": {"code": "Forbidden", "message": f"Missing role permissions on the request. "
+                                                                  f"API requires one of '{permission}'."}}
+        top = int(query.get("$top", ["20"])[0])
+        if top > 50:
+            return 400, {"error": {"code": "BadRequest", "message": "$top may be at most 50"}}
+        order = query.get("$orderby", [""])[0]
+        if order and order not in ("createdDateTime desc", "lastModifiedDateTime desc"):
+            return 400, {"error": {"code": "BadRequest", "message": f"$orderby {order} is not supported"}}
+        conversation = unquote((channel or chat).group(1))  # type: ignore[union-attr]
+        if channel and conversation not in self.channels:
+            return 404, {"error": {"code": "NotFound"}}
+        wall = time.time() - time.monotonic()  # Sent.at is monotonic
+        messages = [s for s in self.sent if s.conversation == conversation]  # a `;messageid=` post is a reply
+        messages.sort(key=lambda s: s.at, reverse=True)
+        return 200, {"value": [{
+            "id": s.id, "messageType": "message",
+            "createdDateTime": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall + s.at))
+                               + f".{int((wall + s.at) % 1 * 1000):03d}Z",
+            "from": {"application": {"@odata.type": "#microsoft.graph.teamworkApplicationIdentity", "id": APP_ID,
+                                     "displayName": "Samverkan", "applicationIdentityType": "bot"},
+                     "device": None, "user": None},
+            "body": {"contentType": "html", "content": s.text}} for s in messages[:top]]}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
