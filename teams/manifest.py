@@ -23,6 +23,10 @@ COMMANDS = (
     ("disagreement", "Oenigheter och eskalering", "open <motpart> <titel>, escalate, propose, accept …"),
 )
 
+# What the bot reads back through Graph to post a keyed message once (teams/chat.py, find_posted): a channel's
+# messages in the team, a (group) chat's messages.
+RSC_PERMISSIONS = ("ChannelMessage.Read.Group", "ChatMessage.Read.Chat")
+
 
 def manifest(model: GovernanceModel, app_id: str, url: str) -> dict[str, Any]:
     host = urlparse(url).hostname or "samverkan.example.se"
@@ -43,6 +47,11 @@ def manifest(model: GovernanceModel, app_id: str, url: str) -> dict[str, Any]:
                   "commandLists": [{"scopes": ["personal", "team", "groupChat"], "commands": commands}]}],
         "permissions": ["identity", "messageTeamMembers"], "validDomains": [host],
         "webApplicationInfo": {"id": app_id, "resource": f"api://{host}/{app_id}"},
+        # Resource-specific consent, granted by a team's (or chat's) owner where the app is added (manifest 1.12
+        # and later: `authorization.permissions.resourceSpecific`, beside webApplicationInfo):
+        # https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/rsc/test-resource-specific-consent
+        "authorization": {"permissions": {"resourceSpecific": [
+            {"name": name, "type": "Application"} for name in RSC_PERMISSIONS]}},
     }
 
 
