@@ -12,7 +12,7 @@ from bot.i18n import Texts
 from bot.model import GovernanceModel
 from samverkan.settings import Settings
 from teams.auth import ClientCredentials
-from teams.rest import call
+from teams.rest import Refused, call
 
 
 def teams_checks(settings: Settings, model: GovernanceModel | None, t: Texts, channels: list[str],
@@ -54,14 +54,41 @@ def teams_checks(settings: Settings, model: GovernanceModel | None, t: Texts, ch
             yield result(False, t.text("doctor.teams.unlisted", reason=str(error).splitlines()[0][:200]),
                          (say(t, "doctor.teams.fix_unlisted"),))
             return
+        named = {(c if c.startswith("#") else f"#{c}").casefold() for c in channels}
+        ours = [str(c["id"]) for c in listed.get("value", [])
+                if f"#{c.get('displayName')}".casefold() in named and c.get("id")]
+        readable = _read_back(settings, http, graph, team, ours[0], t, result, say) if ours else None
     names = {f"#{c.get('displayName')}".casefold() for c in listed.get("value", [])}
     absent = [c for c in channels if (c if c.startswith("#") else f"#{c}").casefold() not in names]
     if not absent:
         yield result(True, t.text("doctor.teams.channels_ok", count=len(channels)))
-        return
-    yield result(False, t.text("doctor.teams.channels_fail", count=len(absent), total=len(channels)),
-                 (*(say(t, "doctor.teams.missing", channel=c, team=team) for c in absent),
-                  say(t, "doctor.teams.fix_missing")))
+    else:
+        yield result(False, t.text("doctor.teams.channels_fail", count=len(absent), total=len(channels)),
+                     (*(say(t, "doctor.teams.missing", channel=c, team=team) for c in absent),
+                      say(t, "doctor.teams.fix_missing")))
+    if readable is not None:
+        yield readable
+
+
+def _read_back(settings: Settings, http: httpx.Client, graph: ClientCredentials, team: str, channel: str, t: Texts,
+               result: type, say):  # type: ignore[no-untyped-def]
+    """A keyed message whose poster died before the Connector's answer was kept is looked for by reading the
+    channel back (teams/chat.py, find_posted), which needs the resource-specific consent permission
+    ChannelMessage.Read.Group in the team (https://learn.microsoft.com/en-us/graph/api/channel-list-messages).
+    One of the model's channels is read, a message at most: the consent is the team's, not a channel's."""
+    url = f"{settings.teams_graph_url.rstrip('/')}/teams/{quote(team)}/channels/{quote(channel)}/messages?$top=1"
+    try:
+        call(http, "GET", url, graph.header)
+    except Refused as refused:
+        if refused.status == 403:
+            return result(False, t.text("doctor.teams.read_back_refused", permission="ChannelMessage.Read.Group",
+                                        team=team), (say(t, "doctor.teams.fix_read_back"),))
+        return result(False, t.text("doctor.teams.read_back_failed", reason=str(refused).splitlines()[0][:200]),
+                      (say(t, "doctor.teams.fix_read_back"),))
+    except Exception as error:  # noqa: BLE001 - any failure is the line's reason
+        return result(False, t.text("doctor.teams.read_back_failed", reason=str(error).splitlines()[0][:200]),
+                      (say(t, "doctor.teams.fix_read_back"),))
+    return result(True, t.text("doctor.teams.read_back_ok", permission="ChannelMessage.Read.Group"))
 
 
 def _owner(settings: Settings, http: httpx.Client, graph: ClientCredentials, t: Texts, result: type, say):  # type: ignore[no-untyped-def]
