@@ -134,10 +134,11 @@ class TeamsChat:
         if key and self._read_back_source(conversation.id) is not None:
             # Exactly once: that sending began, and what, is committed before the Connector is called. A process
             # that takes the duty over from one killed before the answer below was kept finds this intent without
-            # a ref and reads the conversation back (find_posted) instead of posting a second time.
+            # a ref and reads the conversation back (find_posted) instead of posting a second time. The time is
+            # the machine's, not the bot's clock: it is compared with the times Microsoft gives its messages.
             with self.unit_of_work() as uow:
                 uow.conversations.record_intent(conversation.id, key, self._digest(str(shown.get("text") or "")),
-                                                self._now())
+                                                datetime.now(UTC))
                 uow.commit()
         sent = self._connector("POST", conversation.service_url,
                                f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities", shown)
