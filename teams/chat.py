@@ -432,7 +432,8 @@ class TeamsChat:
                 if created is None or created.timestamp() < earliest:
                     older = older or created is not None
                     continue
-                if str(((item.get("from") or {}).get("application") or {}).get("id") or "") != self.config.app_id:
+                sender = str(((item.get("from") or {}).get("application") or {}).get("id") or "")
+                if sender.lower() != self.config.app_id.lower():
                     continue
                 body = item.get("body") or {}
                 markup = str(body.get("contentType") or "html").lower() != "text"
