@@ -52,6 +52,16 @@ class Conversation:
     service_url: str
 
 
+@dataclass(frozen=True)
+class Posting:
+    """A keyed message as written down: `ref` once the platform answered; `digest` (of its normalised text) and
+    `sending_since` from the intent written before it was sent."""
+
+    ref: str | None
+    digest: str | None
+    sending_since: datetime | None
+
+
 class ConversationStore(Protocol):
     def get(self, key: str) -> Conversation | None: ...
 
@@ -65,7 +75,19 @@ class ConversationStore(Protocol):
         """The reference of the message posted there under this key, if any."""
         ...
 
-    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime) -> None: ...
+    def posting(self, conversation_id: str, key: str) -> Posting | None:
+        """What is written down of the keyed message there: its ref once the platform answered, and the intent
+        written before it was sent. None when sending never began."""
+        ...
+
+    def record_intent(self, conversation_id: str, key: str, digest: str, at: datetime) -> None:
+        """Before a keyed message is sent: that sending began at `at`, and the digest of its text. A second intent
+        for the same key (a retry) keeps the earliest time and takes the new digest; a recorded ref is kept."""
+        ...
+
+    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime) -> None:
+        """The platform's ref of the keyed message, once it answered (completing the intent, if one was written)."""
+        ...
 
 
 class EventLog(Protocol):

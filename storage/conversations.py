@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.ports import Conversation
+from bot.ports import Conversation, Posting
 from storage.models import ConversationRow, PostedRow
 
 
@@ -40,8 +40,32 @@ class SqlConversationStore:
         return self.session.scalar(select(PostedRow.ref).where(PostedRow.conversation_id == conversation_id,
                                                                PostedRow.key == key))
 
+    def posting(self, conversation_id: str, key: str) -> Posting | None:
+        row = self.session.get(PostedRow, (conversation_id, key))
+        return Posting(row.ref, row.digest, row.sending_since) if row else None
+
+    def record_intent(self, conversation_id: str, key: str, digest: str, at: datetime) -> None:
+        row = self.session.get(PostedRow, (conversation_id, key))
+        if row is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(PostedRow(conversation_id=conversation_id, key=key, digest=digest,
+                                               sending_since=at))
+                return
+            except IntegrityError:
+                row = self.session.get(PostedRow, (conversation_id, key), populate_existing=True)
+                if row is None:
+                    raise
+        if row.ref is not None:
+            return
+        row.digest = digest
+        row.sending_since = at if row.sending_since is None else min(row.sending_since, at)
+
     def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime) -> None:
-        if self.posted(conversation_id, key) is not None:
+        row = self.session.get(PostedRow, (conversation_id, key))
+        if row is not None:
+            if row.ref is None:
+                row.ref, row.posted_at = ref, at
             return
         try:
             with self.session.begin_nested():

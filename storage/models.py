@@ -397,12 +397,15 @@ class ConversationRow(Base):
 
 
 class PostedRow(Base):
-    """A keyed message the bot posted where the platform cannot be asked for it again (Teams has no history a bot
-    may read): found by its key after a restart, so that it is not posted twice."""
+    """A keyed message the bot posts where the platform's history cannot be searched for the key (Teams): written
+    as an intent (a digest of the text and when sending began) before the message goes out, and given its ref when
+    the platform answers. A taker-over finds the ref, or reads the conversation back for the intent's message."""
 
     __tablename__ = "chat_posted"
 
     conversation_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    ref: Mapped[str] = mapped_column(String(300))
-    posted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ref: Mapped[str | None] = mapped_column(String(300), nullable=True)  # none yet: sending began, no answer kept
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # sha256 of the normalised text
+    sending_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

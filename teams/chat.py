@@ -200,9 +200,18 @@ class TeamsChat:
         return self._send(self._conversation(channel), message, key)
 
     def _send(self, conversation: Conversation, message: Message, key: str | None, extra: dict | None = None) -> str:
+        shown = {**activity(message, self._links(message)), **(extra or {})}
+        if key and self._read_back_source(conversation.id) is not None:
+            # Exactly once: that sending began, and what, is committed before the Connector is called. A process
+            # that takes the duty over from one killed before the answer below was kept finds this intent without
+            # a ref and reads the conversation back (find_posted) instead of posting a second time. The time is
+            # the machine's, not the bot's clock: it is compared with the times Microsoft gives its messages.
+            with self.unit_of_work() as uow:
+                uow.conversations.record_intent(conversation.id, key, self._digest(str(shown.get("text") or "")),
+                                                datetime.now(UTC))
+                uow.commit()
         sent = self._connector("POST", conversation.service_url,
-                               f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities",
-                               {**activity(message, self._links(message)), **(extra or {})})
+                               f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities", shown)
         ref = str(sent.get("id", ""))
         if key:
             with self.unit_of_work() as uow:
@@ -216,9 +225,25 @@ class TeamsChat:
         return self.post(user_id, message, key)
 
     def find_posted(self, channel_or_user: str, key: str) -> str | None:
+        """The keyed message's ref when its answer was kept. When only the intent was (the poster died between
+        the Connector's accepting the message and the answer's being written down), the conversation is read back
+        through Graph for the bot's own message with the intent's text, sent since the intent; none there means it
+        never got out. A personal chat with the bot cannot be read back (no read-back source): as before, what was
+        not written down is posted again (a known gap, for direct messages)."""
         conversation = self._conversation(channel_or_user)
-        with self.unit_of_work() as uow:
-            return uow.conversations.posted(conversation.id, key)
+        with self.unit_of_work(read_only=True) as uow:
+            posting = uow.conversations.posting(conversation.id, key)
+        if posting is None or posting.ref is not None:
+            return posting.ref if posting is not None else None
+        if posting.digest is None or posting.sending_since is None:
+            return None
+        ref = self._read_back(conversation.id, key, posting.digest, posting.sending_since)
+        if ref is not None:
+            log.info("duty %s: its message %s was found in %s by reading it back", key, ref, conversation.id)
+            with self.unit_of_work() as uow:
+                uow.conversations.record_posted(conversation.id, key, ref, self._now())
+                uow.commit()
+        return ref
 
     def update(self, channel_or_user: str, ref: str, message: Message) -> bool:
         conversation = self._conversation(channel_or_user)
@@ -589,3 +614,107 @@ class TeamsChat:
         self._connector("POST", conversation.service_url,
                         f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities", shown)
         return True
+
+    # -- exactly once: reading a conversation back --------------------------------------------------------------
+    # A post's own time is Microsoft's clock, the intent's is this machine's: they may disagree by this much.
+    READ_BACK_SKEW = 60.0  # seconds
+    READ_BACK_PAGES = 5  # 50 messages a page: far more than a conversation takes between an intent and a takeover
+
+    def _read_back_source(self, conversation_id: str) -> tuple[str, str] | None:
+        """Where Graph lists the conversation's recent messages, and the resource-specific consent (RSC) permission
+        that lets the app read them there; None for a conversation Graph cannot list for the app.
+
+        - A channel of the team (`19:…@thread.tacv2`, older `…@thread.skype`): List channel messages,
+          https://learn.microsoft.com/en-us/graph/api/channel-list-messages (application permission
+          ChannelMessage.Read.Group, an RSC permission; top-level messages without their replies, `$top` at most
+          50). The Connector's id of a channel conversation may carry `;messageid=…` (a thread): stripped.
+        - A chat (`19:…@thread.v2`, a group chat such as a war room; `…@unq.gbl.spaces`, a one-on-one chat):
+          List messages in a chat, https://learn.microsoft.com/en-us/graph/api/chat-list-messages (application
+          permission ChatMessage.Read.Chat, an RSC permission; `$top` at most 50; `$orderby` createdDateTime
+          descending).
+        - A person's personal chat with the bot (`a:…`): the Bot Connector's id, which Graph does not take, and no
+          RSC permission covers it. Known gap: a keyed direct message whose answer was lost may be sent twice.
+
+        RSC: https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/rsc/resource-specific-consent"""
+        bare = conversation_id.split(";", 1)[0]
+        if bare.endswith(("@thread.tacv2", "@thread.skype")):
+            return (f"/teams/{quote(self.config.team_id)}/channels/{quote(bare)}/messages?$top=50",
+                    "ChannelMessage.Read.Group")
+        if bare.endswith(("@thread.v2", "@unq.gbl.spaces")):
+            return f"/chats/{quote(bare)}/messages?$top=50&$orderby=createdDateTime desc", "ChatMessage.Read.Chat"
+        return None
+
+    @staticmethod
+    def _normalised(content: str, markup: bool = True) -> str:
+        """A message's text as both sides show it: tags dropped (Teams keeps a bot's `<br>` or turns it into
+        paragraphs, gives `<at>` an id, adds `<attachment>` for a card), entities unescaped, whitespace collapsed."""
+        import html
+
+        if markup:
+            content = html.unescape(re.sub(r"<[^>]*>", " ", content))
+        return " ".join(content.split())
+
+    @classmethod
+    def _digest(cls, content: str, markup: bool = True) -> str:
+        import hashlib
+
+        return hashlib.sha256(cls._normalised(content, markup).encode()).hexdigest()
+
+    def _read_back(self, conversation_id: str, key: str, digest: str, since: datetime) -> str | None:
+        """The id of the bot's own message in the conversation, created at or after `since` (less the skew),
+        whose text has this digest. Graph's chatMessage
+        (https://learn.microsoft.com/en-us/graph/api/resources/chatmessage): `id`, `createdDateTime` (ISO 8601,
+        UTC), `from.application.id` (the app that sent it, for a bot its app id:
+        https://learn.microsoft.com/en-us/graph/api/resources/chatmessagefromidentityset) and `body` with
+        `contentType` (`text` or `html`) and `content`. The message id is the one the Connector answered with."""
+        source = self._read_back_source(conversation_id)
+        if source is None:
+            return None
+        path, permission = source
+        earliest = since.timestamp() - self.READ_BACK_SKEW
+        url: str | None = f"{self.config.graph_url.rstrip('/')}{path}"
+        for _ in range(self.READ_BACK_PAGES):
+            if not url:
+                break
+            try:
+                page = call(self.http, "GET", url, self.graph_token.header)
+            except Refused as refused:
+                if refused.status == 403:
+                    # Posting again could post twice, and not posting could lose the message: the duty fails
+                    # for now and is tried again, and the operator is told what to grant.
+                    log.error("duty %s: cannot tell whether its message reached %s before its poster died: Graph "
+                              "refuses to read the conversation back (403 %s). The Teams app needs the "
+                              "resource-specific consent permission %s there (README, \"Running against Microsoft "
+                              "Teams\"); not posting again until it can read it", key, conversation_id,
+                              refused.code, permission)
+                    raise RuntimeError(f"reading {conversation_id} back needs the RSC permission {permission}: "
+                                       f"{refused}") from refused
+                raise
+            older = False
+            for item in page.get("value") or []:
+                created = self._created(item.get("createdDateTime"))
+                if created is None or created.timestamp() < earliest:
+                    older = older or created is not None
+                    continue
+                sender = str(((item.get("from") or {}).get("application") or {}).get("id") or "")
+                if sender.lower() != self.config.app_id.lower():
+                    continue
+                body = item.get("body") or {}
+                markup = str(body.get("contentType") or "html").lower() != "text"
+                if self._digest(str(body.get("content") or ""), markup) == digest and item.get("id"):
+                    return str(item["id"])
+            # Newest first: a page that reached back past the intent is the last one worth reading.
+            url = None if older else page.get("@odata.nextLink")
+        return None
+
+    @staticmethod
+    def _created(value: Any) -> datetime | None:
+        if not value:
+            return None
+        # Graph writes up to seven decimals and a Z; fromisoformat takes six.
+        text = re.sub(r"(\.\d{6})\d+", r"\1", str(value)).replace("Z", "+00:00")
+        try:
+            found = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return found if found.tzinfo else found.replace(tzinfo=UTC)

@@ -38,3 +38,6 @@ def test_the_app_package_lists_the_commands(tmp_path, model) -> None:  # type: i
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
     assert titles == ["samverkan", "forum", "deploy", "incident", "disagreement"]
     assert manifest["validDomains"] == ["samverkan.example.se"]
+    # What reading a channel or a chat back needs (exactly once), consented where the app is added.
+    assert {p["name"] for p in manifest["authorization"]["permissions"]["resourceSpecific"]} >= {
+        "ChannelMessage.Read.Group", "ChatMessage.Read.Chat"}

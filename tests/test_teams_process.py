@@ -3,6 +3,7 @@ signed activity and its worker process answers through the fake Bot Connector.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -132,3 +133,66 @@ def test_doctor_checks_the_teams_credentials_and_the_teams_channels(tmp_path: Pa
         unset = StringIO()
         assert doctor(settings.model_copy(update={"teams_team_id": None}), unset) == 1
         assert "Teams credentials: TEAMS_TEAM_ID not set" in unset.getvalue()
+
+
+# -- exactly once across real processes ----------------------------------------------------------------------------
+def _owner_of(port: int) -> int | None:
+    """The process whose TCP socket has this local port (Linux's /proc): the caller of a request to the fake."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd")):
+                return int(pid)
+    return None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+@pytest.mark.parametrize("run", [1, 2, 3])
+def test_two_teams_processes_post_a_reminder_once_when_its_poster_is_killed_mid_post(  # type: ignore[no-untyped-def]
+        database_url: str, tmp_path: Path, run: int) -> None:
+    """Issue 17 item 6: two `samverkan run` on one database; the one that posts the reminder is killed -9 after the
+    Bot Connector took the message and before its answer came back. The other takes the duty over once the lease
+    has passed, reads the channel back through Graph and finds the message: the channel has it once. Three runs a
+    backend, so that it is not luck."""
+    from tests.fakes.processes import BotProcess, plan_reminders, soon_model, wait_until_finished
+    from tests.fakes.teams_hold import HoldingTeams
+
+    [forum] = soon_model(tmp_path / "model.yaml", forums=1)
+    assert plan_reminders(database_url, tmp_path / "model.yaml") == 1
+    with HoldingTeams() as fake:
+        channel = fake.add_channel(forum.lstrip("#"))
+        fake.hold(channel)  # the Connector takes the reminder and keeps its answer
+        teams = dict(SAMVERKAN_PLATFORM="teams", TEAMS_APP_ID=APP_ID, TEAMS_APP_PASSWORD="test-password",
+                     TEAMS_TENANT_ID=TENANT, TEAMS_TEAM_ID=TEAM, TEAMS_OPENID_METADATA=f"{fake.base_url}/openid",
+                     TEAMS_LOGIN_URL=f"{fake.base_url}/login", TEAMS_GRAPH_URL=f"{fake.base_url}/graph",
+                     TEAMS_SERVICE_URL=fake.service_url)
+        bots = [BotProcess(name, database_url, "http://127.0.0.1:9", tmp_path / "model.yaml", tmp_path, lease=2.0,
+                           **teams) for name in ("a", "b")]
+        try:
+            assert fake.wait(lambda: fake.held, timeout=180), "\n".join(b.log.read_text() for b in bots)
+            [(_, caller)] = fake.held
+            pid = _owner_of(caller[1])
+            assert pid is not None, f"nobody holds the port {caller[1]}"
+            [poster] = [b for b in bots if os.getpgid(pid) == b.process.pid]
+            poster.kill()  # before the bot's own timeout would have it try again
+            [other] = [b for b in bots if b is not poster]
+            other.wait_ready()
+            wait_until_finished(database_url, [other])
+            posted = fake.to(channel)
+            assert len(posted) == 1, [s.text for s in posted]
+            log = other.log.read_text()
+            assert "already posted" in log, log  # found by reading the channel back, not posted again
+            assert any(path.startswith(f"/graph/teams/{TEAM}/channels/") and path.endswith("/messages")
+                       for _, path in fake.requests)
+            assert "Traceback" not in log, log
+        finally:
+            fake.release()
+            for bot in bots:
+                bot.stop()

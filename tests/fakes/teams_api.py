@@ -317,6 +317,8 @@ class FakeTeams:
 
     def _graph(self, method: str, path: str, query: dict[str, list[str]], body: Any,
                headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        if (read := self._graph_messages(method, path, query)) is not None:
+            return read
         if method == "POST" and path == "/$batch":
             return self._batch(body)
         if m := re.fullmatch(r"/users/([^/]+)", path):
@@ -342,8 +344,6 @@ class FakeTeams:
             return 400, {"error": {"code": "Request_UnsupportedQuery"}}
         if path == "/appCatalogs/teamsApps" and method == "GET":
             return self._catalogue(query)
-        if method == "GET" and (m := re.fullmatch(rf"/teams/{TEAM}/channels/([^/]+)/messages", path)):
-            return self._rsc_messages(unquote(m.group(1)), query)
         channels = f"/teams/{TEAM}/channels"
         if path == channels and method == "GET":
             if refused := self._denied("Channel.ReadBasic.All"):
@@ -499,27 +499,49 @@ class FakeTeams:
                 if wanted is None or external == wanted.group(1).replace("''", "'")]
         return 200, {"value": apps}
 
-    def _rsc_messages(self, channel: str, query: dict[str, list[str]]) -> tuple[int, Any]:
-        """GET /teams/{team}/channels/{id}/messages: with an application token, only where the team's owner
-        consented ChannelMessage.Read.Group when the app was installed (else 403), newest first, `$top` at most 50.
-        https://learn.microsoft.com/graph/api/channel-list-messages and
-        https://learn.microsoft.com/microsoftteams/platform/graph-api/rsc/resource-specific-consent
-        The bot's messages as chatMessage objects: https://learn.microsoft.com/graph/api/resources/chatmessage"""
-        if "ChannelMessage.Read.Group" not in self.rsc:
-            return 403, {"error": {"code": "Forbidden", "message": "Missing role permissions on the request. "
-                                   "API requires one of 'ChannelMessage.Read.Group, ChannelMessage.Read.All'."}}
-        if channel not in self.channels:
+    def _graph_messages(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
+        """Graph's lists of a conversation's messages, made of what the bot posted through the Connector (`sent`),
+        newest first, as chatMessage objects: id (the Connector's activity id), createdDateTime (UTC), from.application
+        (the bot's app id) and body (html, the activity's text).
+        https://learn.microsoft.com/en-us/graph/api/resources/chatmessage
+        - GET /teams/{team-id}/channels/{channel-id}/messages: the channel's top-level messages, without replies;
+          `$top` at most 50; application permission ChannelMessage.Read.Group (RSC).
+          https://learn.microsoft.com/en-us/graph/api/channel-list-messages
+        - GET /chats/{chat-id}/messages: `$top` at most 50, `$orderby` lastModifiedDateTime (default) or
+          createdDateTime, descending only; application permission ChatMessage.Read.Chat (RSC).
+          https://learn.microsoft.com/en-us/graph/api/chat-list-messages
+        Without the RSC permission, 403 Forbidden. None for any other call."""
+        channel = re.fullmatch(rf"/teams/{TEAM}/channels/([^/]+)/messages", path)
+        chat = re.fullmatch(r"/chats/([^/]+)/messages", path)
+        if method != "GET" or not (channel or chat):
+            return None
+        permission = "ChannelMessage.Read.Group" if channel else "ChatMessage.Read.Chat"
+        if permission not in self.rsc:
+            return 403, {"error": {"code": "Forbidden", "message": f"Missing role permissions on the request. "
+                                                                  f"API requires one of '{permission}'."}}
+        top = int(query.get("$top", ["20"])[0])
+        if top > 50:
+            return 400, {"error": {"code": "BadRequest", "message": "$top may be at most 50"}}
+        order = query.get("$orderby", [""])[0]
+        if order and order not in ("createdDateTime desc", "lastModifiedDateTime desc"):
+            return 400, {"error": {"code": "BadRequest", "message": f"$orderby {order} is not supported"}}
+        conversation = unquote((channel or chat).group(1))  # type: ignore[union-attr]
+        if channel and conversation not in self.channels:
             return 404, {"error": {"code": "NotFound"}}
-        top = min(int(query.get("$top", ["20"])[0]), 50)
-        started = time.time() - time.monotonic()  # Sent.at is monotonic: the wall clock it stands for
-        mine = [s for s in self.sent if s.conversation.split(";")[0] == channel]
-        messages = [{"id": s.id, "messageType": "message",
-                     "createdDateTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(started + s.at)),
-                     "from": {"application": {"id": APP_ID, "displayName": "Samverkan",
-                                              "applicationIdentityType": "bot"}, "user": None},
-                     "body": {"contentType": "html", "content": s.text}}
-                    for s in reversed(mine)]
-        return 200, {"value": messages[:top]}
+        if chat and conversation in self.chats and permission not in self.chats[conversation]["rsc"]:
+            # A chat's RSC is consented in that chat, when the app is installed there.
+            return 403, {"error": {"code": "Forbidden", "message": f"API requires '{permission}' in this chat."}}
+        wall = time.time() - time.monotonic()  # Sent.at is monotonic
+        messages = [s for s in self.sent if s.conversation == conversation]  # a `;messageid=` post is a reply
+        messages.sort(key=lambda s: s.at, reverse=True)
+        return 200, {"value": [{
+            "id": s.id, "messageType": "message",
+            "createdDateTime": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall + s.at))
+                               + f".{int((wall + s.at) % 1 * 1000):03d}Z",
+            "from": {"application": {"@odata.type": "#microsoft.graph.teamworkApplicationIdentity", "id": APP_ID,
+                                     "displayName": "Samverkan", "applicationIdentityType": "bot"},
+                     "device": None, "user": None},
+            "body": {"contentType": "html", "content": s.text}} for s in messages[:top]]}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
