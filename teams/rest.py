@@ -33,9 +33,13 @@ def call(http: httpx.Client, method: str, url: str, auth: Callable[[], dict[str,
     while True:
         try:
             response = http.request(method, url, json=body, headers=auth())
-        except httpx.TransportError:
+        except httpx.TransportError as error:
             errors += 1
-            if errors > RETRIES:
+            # A POST whose request may have arrived (the answer timed out or the connection broke after sending)
+            # is not sent again here: it may have been done. The duty that made it is given back, and the process
+            # that tries it again reads back what was posted first (teams.chat.find_posted).
+            sent = not isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+            if errors > RETRIES or (method == "POST" and sent):
                 raise
             sleep(0.2 * errors)
             continue

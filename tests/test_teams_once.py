@@ -233,32 +233,3 @@ def test_an_intent_keeps_its_earliest_time_and_its_ref_once_answered(sessions: s
         assert store.posting("a:personal", KEY) == Posting("9", None, None)
         uow.commit()
 
-
-# -- the doctor -----------------------------------------------------------------------------------------------------
-@pytest.mark.slow
-def test_doctor_says_when_the_app_may_not_read_the_channels_back(tmp_path: Path) -> None:
-    from io import StringIO
-
-    from samverkan.doctor import model_channels
-    from samverkan.doctor import run as doctor
-    from tests.fakes.teams_api import FakeTeams
-
-    with FakeTeams() as fake:
-        settings = Settings(samverkan_platform="teams", teams_app_id=APP_ID, teams_app_password="test-password",
-                            teams_tenant_id=TENANT, teams_team_id=TEAM, teams_login_url=f"{fake.base_url}/login",
-                            teams_graph_url=f"{fake.base_url}/graph", samverkan_lang="en",
-                            database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-        database = open_database(settings)
-        database.engine.dispose()
-        for channel in model_channels(database.model):
-            fake.add_channel(channel.lstrip("#"))
-        out = StringIO()
-        doctor(settings, out)
-        assert "Exactly once: the app may read the team's channels back (RSC ChannelMessage.Read.Group)" in (
-            out.getvalue())
-        fake.rsc.discard("ChannelMessage.Read.Group")
-        out = StringIO()
-        assert doctor(settings, out) == 1
-        assert ("the app lacks the resource-specific consent permission ChannelMessage.Read.Group in the team "
-                f"{TEAM}") in out.getvalue()
-        assert "samverkan teams-manifest" in out.getvalue()
