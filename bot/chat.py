@@ -80,8 +80,10 @@ class ChatPort(Protocol):
         """The e-mail address a platform user has, when the platform tells."""
         ...
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
-        """Who is in a user group now (the platform may answer from a short-lived cache)."""
+    def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
+        """Who is in a user group now. The platform may answer from a short-lived cache, which is good enough to
+        recognise who is speaking; `fresh=True` asks the platform itself, for a war room that must invite the rota
+        on duty now, not the one before a shift handover."""
         ...
 
     def locale_of(self, user_id: str) -> str | None:

@@ -46,11 +46,12 @@ class SlackChat:
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def _cached(self, kind: str, key: str, fetch: Callable[[], Any]) -> Any:
+    def _cached(self, kind: str, key: str, fetch: Callable[[], Any], fresh: bool = False) -> Any:
+        """The cached answer while it is young, else (or when `fresh`) Slack's, which is then kept."""
         now = self._now()
         with self._lock:
             hit = self._cache.get((kind, key))
-        if hit is not None and now - hit[0] < self._cache_seconds:
+        if not fresh and hit is not None and now - hit[0] < self._cache_seconds:
             return hit[1]
         value = fetch()
         with self._lock:
@@ -161,7 +162,7 @@ class SlackChat:
         locale = self._user(user_id).get("locale")
         return str(locale) if locale else None
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
+    def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
         def fetch() -> list[str]:
             try:
                 answer = self.client.usergroups_users_list(usergroup=usergroup)
@@ -171,7 +172,8 @@ class SlackChat:
                 raise
             return [str(u) for u in answer.get("users") or []]
 
-        return list(self._cached("usergroup", usergroup, fetch))
+        # A fresh answer also refreshes the cache: who speaks next is recognised by the current members too.
+        return list(self._cached("usergroup", usergroup, fetch, fresh=fresh))
 
     # -- war rooms ------------------------------------------------------------------------------------------------
     def create_channel(self, name: str, private: bool) -> str:

@@ -207,7 +207,7 @@ class TeamsChat:
         email = found.get("mail") or found.get("userPrincipalName")
         return str(email) if email else None
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
+    def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
         return []  # user groups are Slack's; in Teams a rota is a person in the directory
 
     def locale_of(self, user_id: str) -> str | None:
