@@ -39,9 +39,16 @@ class NameTaken(Exception):
     """The channel name is in use (perhaps archived); the assembly picks another."""
 
 
+class Undeliverable(Exception):
+    """The platform refuses the message as it is (too long, too many blocks), even cut to its limits: another try
+    would be refused the same way, so the duty that sends it is dropped, not retried (bot.duties)."""
+
+
 class ChatPort(Protocol):
-    """What the core asks of a chat platform. Permanent refusals come back as values (or `NameTaken`); anything
-    raised is transient, and the duty that made the call is tried again."""
+    """What the core asks of a chat platform. Permanent refusals come back as values (or `NameTaken`, or
+    `Undeliverable` for a message the platform refuses as too long even cut to its limits); anything else raised
+    is transient, and the duty that made the call is tried again. Every message is cut to the platform's limits
+    by the adapter, with a marker, rather than refused."""
 
     # -- saying things --------------------------------------------------------------------------------------------
     def reply(self, to: Command, message: Message) -> None:

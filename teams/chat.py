@@ -21,11 +21,12 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.chat import Command, NameTaken
+from bot.chat import Command, NameTaken, Undeliverable
 from bot.forms import Form
 from bot.message import ChannelLink, Inline, Message, Page, Strong
 from bot.ports import Conversation, UnitOfWorkFactory
 from teams.auth import ClientCredentials
+from teams.limits import LAST_RESORT, TOO_BIG, fit
 from teams.render import activity, form_card
 from teams.rest import Refused, call
 
@@ -129,10 +130,32 @@ class TeamsChat:
     def post(self, channel: str, message: Message, key: str | None = None) -> str:
         return self._send(self._conversation(channel), message, key)
 
+    def _fitted(self, message: Message, send: Callable[[dict[str, Any]], Any]) -> Any:
+        """Sends the message's activity cut to Teams' size limit (teams.limits). Should the Connector still answer
+        413 MessageSizeTooBig, it is sent once more cut to a screenful; refused again, it is Undeliverable: a
+        permanent refusal, which the duty runner does not retry as if it were a passing failure."""
+        links = self._links(message)
+
+        def render(m: Message) -> dict[str, Any]:
+            return activity(m, links)
+
+        try:
+            return send(fit(message, render))
+        except Refused as refused:
+            if refused.status != TOO_BIG:
+                raise
+            log.warning("Teams refused a message as too big; sending it shortened")
+        try:
+            return send(fit(message, render, budget=LAST_RESORT))
+        except Refused as refused:
+            if refused.status == TOO_BIG:
+                raise Undeliverable(refused.code) from refused
+            raise
+
     def _send(self, conversation: Conversation, message: Message, key: str | None, extra: dict | None = None) -> str:
-        sent = self._connector("POST", conversation.service_url,
-                               f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities",
-                               {**activity(message, self._links(message)), **(extra or {})})
+        sent = self._fitted(message, lambda shown: self._connector(
+            "POST", conversation.service_url, f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities",
+            {**shown, **(extra or {})}))
         ref = str(sent.get("id", ""))
         if key:
             with self.unit_of_work() as uow:
@@ -153,9 +176,10 @@ class TeamsChat:
     def update(self, channel_or_user: str, ref: str, message: Message) -> bool:
         conversation = self._conversation(channel_or_user)
         try:
-            self._connector("PUT", conversation.service_url,
-                            f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities/{quote(ref)}",
-                            {**activity(message, self._links(message)), "id": ref})
+            self._fitted(message, lambda shown: self._connector(
+                "PUT", conversation.service_url,
+                f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities/{quote(ref)}",
+                {**shown, "id": ref}))
         except Refused as refused:
             if refused.status in (403, 404):
                 return False
