@@ -1,0 +1,90 @@
+"""Issue 18, item 6: a limit per person on the commands that write or notify. A flood by one person is refused
+with an explanation in their language, nothing of a refused command is saved, and others are not affected; reading
+is never limited, and the City's oversight is not limited in incident commands."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.app import Samverkan
+from bot.clock import ManualClock
+from bot.rate import Bucket, RateLimit
+from tests.conftest import Dialogue
+from tests.fakes.recording_chat import RecordingChat
+
+LIMIT = RateLimit(Bucket(20, 6.0), Bucket(60, 1.0))
+
+
+@pytest.fixture
+def limited(core: Samverkan, chat: RecordingChat) -> Dialogue:
+    core.rate_limit = LIMIT
+    return Dialogue(core, chat)
+
+
+def test_a_flood_by_one_person_is_limited_with_an_explanation(limited: Dialogue, clock: ManualClock) -> None:
+    answers = [limited.say("johan.ek", f"/disagreement open city Fråga {n}") for n in range(60)]
+    done = [a for a in answers if a.startswith("Oenigheten är registrerad")]
+    refused = [a for a in answers if a.startswith("Du skickar kommandon")]
+    assert len(done) == 20 and len(refused) == 40, answers[20]
+    assert "högst 20 i följd, sedan ett var 6:e sekund" in refused[0] and "ingenting är sparat" in refused[0]
+    # Nothing of a refused command was saved: twenty disagreements, the last of them D-20.
+    assert "D-20" in done[-1]
+    assert limited.say("eva.lind", "/disagreement show D-21").startswith('Oenigheten "D-21" finns inte')
+    told = {text.split("*")[1].split()[0] for _, text in limited.chat.directs if text.startswith("*D-")}
+    assert told == {f"D-{n}" for n in range(1, 21)}
+    # Reading is never limited.
+    assert "D-1" in limited.say("johan.ek", "/disagreement list")
+    assert limited.say("johan.ek", "/samverkan whoami").startswith("Du är *Johan Ek*")
+    # Another person is not affected.
+    assert limited.say("karin.berg", "/disagreement open supplier Karins fråga").startswith(
+        "Oenigheten är registrerad som *D-21*")
+    # The bucket fills again: one more every six seconds.
+    clock.advance(timedelta(seconds=6))
+    assert limited.say("johan.ek", "/disagreement open city Efter en stund").startswith("Oenigheten är registrerad")
+    assert limited.say("johan.ek", "/disagreement open city Genast igen").startswith("Du skickar kommandon")
+
+
+def test_the_explanation_is_in_the_persons_language(limited: Dialogue) -> None:
+    limited.chat.locales["U02MARIASD"] = "en-GB"
+    answers = [limited.say("maria.sund", f"/forum agenda kontraktsforum add Punkt {n}") for n in range(21)]
+    assert answers[-1].startswith("You are sending commands that save or notify others faster"), answers[-1]
+    assert "Punkt 20" not in limited.say("eva.lind", "/forum agenda kontraktsforum")
+
+
+def test_the_citys_oversight_is_not_limited_in_an_incident(limited: Dialogue) -> None:
+    assert "är deklarerad" in limited.say("eva.lind", '/incident declare "WLAN nere" wlan 1')
+    for n in range(80):
+        answer = limited.say("eva.lind", f"/incident update MI-1 Läget {n}")
+        assert answer.startswith("Lägesrapporten för MI-1 är publicerad"), n
+
+
+def test_the_setting_reads_burst_and_pace_or_off() -> None:
+    from pydantic import ValidationError
+
+    from bot.rate import NO_LIMIT
+    from samverkan.settings import Settings
+
+    assert RateLimit.parse("20/6") == RateLimit(Bucket(20, 6.0), Bucket(60, 1.0))
+    assert RateLimit.parse("off") is NO_LIMIT and RateLimit.parse("lots") is None
+    assert Settings(samverkan_rate_limit="5/2").rate_limit.write == Bucket(5, 2.0)
+    assert Settings().rate_limit == RateLimit()
+    with pytest.raises(ValidationError):
+        Settings(samverkan_rate_limit="fast")
+
+
+def test_the_bucket_is_shared_by_every_process(core: Samverkan, clock: ManualClock) -> None:
+    """Two units of work (two processes' transactions) spend from the same row: twenty in all, not twenty each."""
+    from bot.rate import key
+
+    spent = 0
+    for _ in range(40):
+        with core.unit_of_work() as uow:
+            if uow.rates.take(key("write", "U1"), clock.now(), 6.0, 20) is None:
+                spent += 1
+            uow.commit()
+    assert spent == 20
+    with core.unit_of_work() as uow:
+        wait = uow.rates.take(key("write", "U1"), clock.now(), 6.0, 20)
+    assert wait is not None and 5.9 < wait <= 6.0
