@@ -88,3 +88,32 @@ def test_the_bucket_is_shared_by_every_process(core: Samverkan, clock: ManualClo
     with core.unit_of_work() as uow:
         wait = uow.rates.take(key("write", "U1"), clock.now(), 6.0, 20)
     assert wait is not None and 5.9 < wait <= 6.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_a_flood_over_signed_http_is_limited_and_others_are_acknowledged_at_once(slack_app) -> None:  # type: ignore[no-untyped-def]
+    """300 `/disagreement open` by one supplier, acknowledged as Slack sends them: twenty are opened, the rest are
+    explained to him; the City's people are messaged about twenty, and another person's command is acknowledged
+    within Slack's three seconds meanwhile and done."""
+    import time
+
+    johan, karin = "U02JOHANEK", "U01KARINBG"
+    tokens = []
+    for n in range(300):
+        token = f"flood-{n}"
+        assert slack_app.command("/disagreement", f"open city Fråga {n}", johan, token=token).status_code == 200
+        tokens.append(token)
+        if n == 150:
+            started = time.monotonic()
+            response = slack_app.command("/disagreement", "open supplier Karins fråga", karin, token="karin")
+            assert response.status_code == 200 and time.monotonic() - started < 1.0
+    answers = [slack_app.answer(token) for token in tokens]
+    assert sum(a.startswith("Oenigheten är registrerad") for a in answers) == 20
+    assert sum(a.startswith("Du skickar kommandon") for a in answers) == 280
+    assert slack_app.answer("karin").startswith("Oenigheten är registrerad")
+    opened_by_johan = {t.split("*")[1] for a in answers if a.startswith("Oenigheten") for t in [a]}
+    told_karin = [m for m in slack_app.fake.posted(f"D{karin}") if any(d in (m.get("text") or "")
+                                                                       for d in opened_by_johan)]
+    assert len(told_karin) == 20  # twenty notices, not three hundred
