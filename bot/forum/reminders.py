@@ -177,7 +177,7 @@ def _agenda_lines(items: Sequence[Message], forum: Forum, t: Texts, page: int | 
         shown = [shortened(item, REMINDER_ITEM_CHARS) for item in items[:REMINDER_ITEMS]]
         lines = [_numbered(shown, 1)]
         if len(items) > REMINDER_ITEMS:
-            lines.append(t("forum.reminder.more_items", more=len(items) - REMINDER_ITEMS, forum=forum.key))
+            lines.append(t("forum.reminder.more_items", count=len(items) - REMINDER_ITEMS, forum=forum.key))
         elif any(a != b for a, b in zip(shown, items, strict=False)):
             lines.append(t("forum.reminder.whole_agenda", forum=forum.key))
         return lines
