@@ -66,3 +66,13 @@ def test_the_whole_agenda_is_read_a_page_at_a_time(dialogue: Dialogue) -> None:
         seen.update(re.findall(r"Punkt (\d\d) x{1900}", text))
     assert seen == {f"{n:02d}" for n in range(1, ITEMS + 1)}  # every item, whole, on some page
     assert "Nästa" not in dialogue.say("eva.lind", f"/forum agenda kontraktsforum sida={pages}")
+
+
+def test_a_long_standing_agenda_is_read_a_page_at_a_time(dialogue: Dialogue) -> None:
+    for n in range(1, 21):
+        assert dialogue.say("eva.lind", f"/forum agenda servicedesk-samverkan add {item(n)}").startswith("Punkten")
+    first = dialogue.say("eva.lind", "/forum agenda servicedesk-samverkan")
+    assert f"1. {item(1)}" in first and "Punkt 20" not in first and len(first) < 12000
+    assert "Nästa: `/forum agenda servicedesk-samverkan sida=2`" in first
+    last = dialogue.say("eva.lind", "/forum agenda servicedesk-samverkan sida=99")  # past the end: the last page
+    assert f"{item(20)}" in last and "Nästa" not in last

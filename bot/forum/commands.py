@@ -161,7 +161,7 @@ def agenda_command(ctx: Context, found: Forum) -> None:
     elif ctx.args:
         raise UserError("forum.usage.agenda")
     if sitting is None:
-        ctx.reply(standing.agenda(ctx, found))
+        ctx.reply(standing.agenda(ctx, found, page))
         return
     # For this person: the agenda lists only the disagreements they may see, a page at a time (a long agenda in
     # one answer would be more than the platform takes).

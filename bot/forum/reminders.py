@@ -171,7 +171,7 @@ def _pages(items: Sequence[Message]) -> list[list[Message]]:
     return pages
 
 
-def _agenda_lines(items: Sequence[Message], forum: Forum, t: Texts, page: int | None) -> list[Message]:
+def agenda_lines(items: Sequence[Message], forum: Forum, t: Texts, page: int | None) -> list[Message]:
     """A reminder's summary of the agenda (`page` None), or one page of it in full."""
     if page is None:
         shown = [shortened(item, REMINDER_ITEM_CHARS) for item in items[:REMINDER_ITEMS]]
@@ -219,7 +219,7 @@ def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOf
     items = agenda(sources, uow, model, forum, sitting, previous, t, now, viewer)
     lines.append(t("forum.reminder.agenda"))
     if items:
-        lines.extend(_agenda_lines(items, forum, t, page))
+        lines.extend(agenda_lines(items, forum, t, page))
     else:
         lines.append(t("forum.reminder.no_agenda", forum=forum.key))
     return join(lines)
