@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
-from bot import bus
+from bot import bus, rate
 from bot.chat import ChatPort, Command
 from bot.clock import Clock
 from bot.commands import HELP_WORDS, CommandSet, Context, Refused, UserError, split_words
@@ -107,6 +107,7 @@ class Samverkan:
         intake: Intake | None = None,
         after: Executor | None = None,
         telemetry: Telemetry = SILENT,
+        rate_limit: rate.RateLimit = rate.NO_LIMIT,
     ) -> None:
         self.model = model
         self.unit_of_work = unit_of_work
@@ -117,6 +118,8 @@ class Samverkan:
         self.agenda_sources = AGENDA_SOURCES
         self.intake = intake
         self.telemetry = telemetry
+        # The limit per person on writing commands (bot.rate); `samverkan run` sets it from SAMVERKAN_RATE_LIMIT.
+        self.rate_limit = rate_limit
         self.runner = self.duty_runner(chat, worker, lease, group_finish=after is not None)
         self.bus = bus.Bus(self.runner, chat, self.plan, after)
         # The calendar's version this process last planned from, and when; see tick().
@@ -202,6 +205,7 @@ class Samverkan:
                 if not uow.inbox.take(entry, self.clock.now()):
                     return "elsewhere"  # another process did it
                 ctx = self._context(command, uow, person, t)
+                self._spend(ctx, person)  # in this transaction: a command refused for its pace saves nothing
                 self._run(ctx)
                 home.after(ctx)  # what it wrote down shows on people's Homes
                 duties = bus.persist(uow, ctx.events, command, self.clock.now(), self.runner.worker)
@@ -212,6 +216,9 @@ class Samverkan:
             self._conclude(entry, command, [Answered(t(refused.key, **refused.values))], refused=refused,
                            person=person)
             return "refused"
+        except rate.Limited as limited:
+            self._conclude(entry, command, [Answered(t(limited.key, **limited.values))])
+            return "limited"
         except UserError as refused:
             self._conclude(entry, command, [Answered(t(refused.key, **refused.values))])
             return "explained"
@@ -232,6 +239,17 @@ class Samverkan:
             return person, Texts(remembered.lang)
         return (recognise(self.unit_of_work, self.chat, user_id, self.clock),
                 Texts(language.of(self, user_id)))  # the person's own; may ask the platform, once
+
+    def _spend(self, ctx: Context, person: Person | None) -> None:
+        """Takes a token of the sender's bucket for a command that writes or notifies (bot.rate), or raises
+        rate.Limited."""
+        if self.rate_limit is rate.NO_LIMIT:
+            return
+        party = self.model.party(person.party) if person is not None else None
+        bucket = rate.bucket_of(ctx.command.name, self.subcommand(ctx.command), ctx.args,
+                                oversight=bool(party and party.oversight))
+        if bucket is not None:
+            rate.spend(ctx.uow.rates, self.rate_limit, bucket, ctx.command.user_id, self.clock.now())
 
     def _context(self, command: Command, uow: UnitOfWork, person, t: Texts) -> Context:  # type: ignore[no-untyped-def]
         return Context(command=command, args=split_words(command.text), model=self.model, t=t, uow=uow,

@@ -20,6 +20,9 @@ NAME = 200
 TITLE = 150  # a war room's title: it is also its channel's topic
 DISAGREEMENT_TITLE = 300
 TEXT = 2000  # an agenda item, a decision, an action, a deployment
+# An agenda item: a heading and a few lines, with a link to what is to be discussed. Longer is refused and
+# explained (forum.agenda_item_too_long); a reminder shows each item cut shorter still (bot.forum.reminders).
+AGENDA_ITEM = TEXT
 LONG_TEXT = 4000  # a description, an update, a summary, a comment, a proposal, a reason
 DESCRIPTION = 3000  # a war room's description: it goes into the pinned brief
 

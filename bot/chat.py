@@ -55,9 +55,16 @@ class RoomRefused(Exception):
         self.detail = detail
 
 
+class Undeliverable(Exception):
+    """The platform refuses the message as it is (too long, too many blocks), even cut to its limits: another try
+    would be refused the same way, so the duty that sends it is dropped, not retried (bot.duties)."""
+
+
 class ChatPort(Protocol):
-    """What the core asks of a chat platform. Permanent refusals come back as values (or `NameTaken`); anything
-    raised is transient, and the duty that made the call is tried again."""
+    """What the core asks of a chat platform. Permanent refusals come back as values (or `NameTaken`, or
+    `Undeliverable` for a message the platform refuses as too long even cut to its limits); anything else raised
+    is transient, and the duty that made the call is tried again. Every message is cut to the platform's limits
+    by the adapter, with a marker, rather than refused."""
 
     # True where a war room is created with its people in it (a Teams group chat: Graph blocks adding people to a
     # chat created with fewer than three), so the assembly looks them up before it creates the room; False where
@@ -101,8 +108,10 @@ class ChatPort(Protocol):
         """The e-mail address a platform user has, when the platform tells."""
         ...
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
-        """Who is in a user group now (the platform may answer from a short-lived cache)."""
+    def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
+        """Who is in a user group now. The platform may answer from a short-lived cache, which is good enough to
+        recognise who is speaking; `fresh=True` asks the platform itself, for a war room that must invite the rota
+        on duty now, not the one before a shift handover."""
         ...
 
     def locale_of(self, user_id: str) -> str | None:

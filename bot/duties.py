@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol
 
-from bot.chat import ChatPort
+from bot.chat import ChatPort, Undeliverable
 from bot.clock import Clock
 from bot.events import Event
 from bot.finishing import GroupFinisher
@@ -294,7 +294,10 @@ class DutyRunner:
                 results = {d.key: exc for d in runnable}
             for duty in runnable:
                 result = results.get(duty.key, RuntimeError(f"the batch performer said nothing of {duty.key}"))
-                if isinstance(result, Exception):
+                if isinstance(result, Undeliverable):
+                    finished[duty.key] = (duty, "dropped", f"refused by the platform: {result}")
+                    log.error("dropped %s: the platform refuses its message (%s)", duty.key, result)
+                elif isinstance(result, Exception):
                     failed[duty.key] = (duty, result)
                 else:
                     finished[duty.key] = (duty, result, "")
@@ -369,6 +372,9 @@ class DutyRunner:
             return self._finish(duty, "dropped", "no performer", log.error)
         try:
             outcome = performer(duty, now, OnceChat(self.chat, duty.key, recovering or duty.attempts > 0))
+        except Undeliverable as exc:
+            # The platform refuses the message as it is, even cut to its limits: another try is refused alike.
+            return self._finish(duty, "dropped", f"refused by the platform: {exc}", log.error)
         except Exception as exc:
             # Given back at once, due again within seconds: a passing failure heals quickly, and the next try
             # looks at what the chat already shows.

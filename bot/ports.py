@@ -114,6 +114,15 @@ class Glance:
     oldest_claim: datetime | None  # when the oldest claim was last dated
 
 
+class RateLimits(Protocol):
+    """The per-person buckets of bot.rate, shared by every process and replica."""
+
+    def take(self, key: str, now: datetime, every: float, burst: int) -> float | None:
+        """Spends a token of the bucket `key` (`burst` at most, one more every `every` seconds), atomically: None
+        when there was one, else the seconds until there is."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Use cases change things through it and never commit: whoever opened it does."""
 
@@ -128,6 +137,7 @@ class UnitOfWork(Protocol):
     homes: HomeStore
     conversations: ConversationStore
     languages: LanguageStore
+    rates: RateLimits
 
     def __enter__(self) -> UnitOfWork: ...
 

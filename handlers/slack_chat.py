@@ -11,12 +11,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.chat import Command, NameTaken
+from bot.chat import Command, NameTaken, Undeliverable
 from bot.forms import Form
 from bot.message import Message, Page
 from bot.telemetry import SILENT, Telemetry
 from handlers.slack_client import retry_handlers, send_to_response_url, web_client
-from handlers.slack_render import blocks, home_view, modal, mrkdwn, neutralise
+from handlers.slack_limits import LAST_RESORT, TOO_LONG, fit
+from handlers.slack_render import home_view, modal, neutralise
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +49,39 @@ class SlackChat:
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def _cached(self, kind: str, key: str, fetch: Callable[[], Any]) -> Any:
+    def _cached(self, kind: str, key: str, fetch: Callable[[], Any], fresh: bool = False) -> Any:
+        """The cached answer while it is young, else (or when `fresh`) Slack's, which is then kept."""
         now = self._now()
         with self._lock:
             hit = self._cache.get((kind, key))
-        if hit is not None and now - hit[0] < self._cache_seconds:
+        if not fresh and hit is not None and now - hit[0] < self._cache_seconds:
             return hit[1]
         value = fetch()
         with self._lock:
             self._cache[(kind, key)] = (now, value)
         return value
 
+    def _fitted(self, message: Message, send: Callable[[str, list | None], Any], always: bool = False) -> Any:
+        """Sends the message cut to Slack's limits (handlers.slack_limits). Should Slack still refuse it as too
+        long, it is sent once more cut to a screenful; refused again, it is Undeliverable: a permanent refusal,
+        which the duty runner does not retry as if it were a passing failure."""
+        text, shown = fit(message, always)
+        try:
+            return send(text, shown)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in TOO_LONG:
+                raise
+            log.warning("Slack refused a message as too long (%s); sending it shortened", exc.response.get("error"))
+        text, shown = fit(message, always, budget=LAST_RESORT)
+        try:
+            return send(text, shown)
+        except SlackApiError as exc:
+            if exc.response.get("error") in TOO_LONG:
+                raise Undeliverable(str(exc.response.get("error"))) from exc
+            raise
+
     def reply(self, to: Command, message: Message) -> None:
-        text, shown = mrkdwn(message), blocks(message)
+        text, shown = fit(message)
         if to.response_url:
             # The response URL works in every channel, also where the bot is not a member.
             answer = send_to_response_url(to.response_url, self.telemetry, text=text, blocks=shown,
@@ -70,18 +91,20 @@ class SlackChat:
             log.warning("response_url answered %s; falling back to chat.postEphemeral", answer.status_code)
         # A click on a Home, or a form sent from one, has no channel: the answer goes to the app's own conversation.
         channel = self._direct_channel(to.channel_id) if to.channel_id.startswith(("U", "W")) else to.channel_id
-        self.client.chat_postEphemeral(channel=channel, user=to.user_id, text=text, blocks=shown)
+        self._fitted(message, lambda text, shown: self.client.chat_postEphemeral(
+            channel=channel, user=to.user_id, text=text, blocks=shown))
 
     def post(self, channel: str, message: Message, key: str | None = None) -> str:
-        answer = self.client.chat_postMessage(channel=channel, text=mrkdwn(message), blocks=blocks(message),
-                                              metadata=_metadata(key), unfurl_links=False)
+        answer = self._fitted(message, lambda text, shown: self.client.chat_postMessage(
+            channel=channel, text=text, blocks=shown, metadata=_metadata(key), unfurl_links=False))
         if answer.get("channel"):
             self._channel_ids[channel] = str(answer["channel"])
         return str(answer.get("ts", ""))
 
     def direct(self, user_id: str, message: Message, key: str | None = None) -> str:
-        answer = self.client.chat_postMessage(channel=self._direct_channel(user_id), text=mrkdwn(message),
-                                              blocks=blocks(message), metadata=_metadata(key), unfurl_links=False)
+        channel = self._direct_channel(user_id)
+        answer = self._fitted(message, lambda text, shown: self.client.chat_postMessage(
+            channel=channel, text=text, blocks=shown, metadata=_metadata(key), unfurl_links=False))
         return str(answer.get("ts", ""))
 
     def _direct_channel(self, user_id: str) -> str:
@@ -108,8 +131,8 @@ class SlackChat:
             return False
         try:
             # Blocks always: without them Slack would keep the buttons the message had.
-            self.client.chat_update(channel=channel, ts=ref, text=mrkdwn(message),
-                                    blocks=blocks(message, always=True))
+            self._fitted(message, lambda text, shown: self.client.chat_update(
+                channel=channel, ts=ref, text=text, blocks=shown), always=True)
         except SlackApiError as exc:
             if exc.response.get("error") in _GONE:
                 return False
@@ -163,7 +186,7 @@ class SlackChat:
         locale = self._user(user_id).get("locale")
         return str(locale) if locale else None
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
+    def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
         def fetch() -> list[str]:
             try:
                 answer = self.client.usergroups_users_list(usergroup=usergroup)
@@ -173,7 +196,8 @@ class SlackChat:
                 raise
             return [str(u) for u in answer.get("users") or []]
 
-        return list(self._cached("usergroup", usergroup, fetch))
+        # A fresh answer also refreshes the cache: who speaks next is recognised by the current members too.
+        return list(self._cached("usergroup", usergroup, fetch, fresh=fresh))
 
     # -- war rooms ------------------------------------------------------------------------------------------------
     def create_channel(self, name: str, private: bool, members: Sequence[str] = ()) -> str:

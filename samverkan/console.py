@@ -116,7 +116,7 @@ class ConsoleChat:
     def email_of(self, user_id: str) -> str | None:
         return next((p.email for p in self.people if console_user_id(p) == user_id), None)
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
+    def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
         # No Slack behind the console: a group's entry is spoken for by choosing it with /as.
         return [console_user_id(p) for p in self.people if p.group == usergroup]
 

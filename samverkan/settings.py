@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.rate import RateLimit
 
 
 class Settings(BaseSettings):
@@ -38,6 +40,10 @@ class Settings(BaseSettings):
     # Seconds a user's e-mail address and a user group's members are kept before Slack is asked again: how long a
     # change in a user group (the Service Desk's rota) takes to take effect.
     samverkan_directory_cache: float = Field(default=300, ge=0)
+    # The limit per person on commands that write or notify (bot.rate): `BURST/SECONDS`, twenty at once and then
+    # one every six seconds by default; incident commands get three times the burst, refilled six times as fast,
+    # and the City's oversight is not limited in them. `off` turns it off.
+    samverkan_rate_limit: str = "20/6"
 
     # Microsoft Teams (see the README's "Running against Microsoft Teams"). The base URLs are settings so that the
     # tests can point them at fakes on 127.0.0.1; the defaults are Microsoft's public cloud.
@@ -65,6 +71,17 @@ class Settings(BaseSettings):
     samverkan_metrics_token: str | None = None
     # "json": one JSON object a line, for a log pipeline.
     samverkan_log_format: Literal["text", "json"] = "text"
+
+    @field_validator("samverkan_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        if RateLimit.parse(value) is None:
+            raise ValueError("write BURST/SECONDS, such as 20/6 (twenty at once, then one every six seconds), or off")
+        return value
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        return RateLimit.parse(self.samverkan_rate_limit) or RateLimit()
 
     @property
     def worker_processes(self) -> int:

@@ -173,7 +173,7 @@ def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | No
     after = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="deliver") if deliver_apart else None
     core = Samverkan(database.model, database.unit_of_work, clock, port, settings.samverkan_lang,
                      lease=timedelta(seconds=settings.samverkan_claim_lease), intake=Intake(database.unit_of_work),
-                     after=after, telemetry=telemetry)
+                     after=after, telemetry=telemetry, rate_limit=settings.rate_limit)
     return Runtime(settings, database.model, database.engine, core,
                    ThreadPoolExecutor(max_workers=settings.samverkan_workers, thread_name_prefix="work"),
                    after=after, telemetry=telemetry)

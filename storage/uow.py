@@ -19,6 +19,7 @@ from storage.inbox import SqlInboxStore
 from storage.incidents import SqlIncidentStore
 from storage.models import CounterRow, DutyRow, InboxRow
 from storage.native import SqlHomeStore, SqlLanguageStore, SqlLiveStore
+from storage.rates import SqlRateLimits
 
 
 class SqlUnitOfWork:
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
         self.homes = SqlHomeStore(self.session)
         self.languages = SqlLanguageStore(self.session)
         self.conversations = SqlConversationStore(self.session)
+        self.rates = SqlRateLimits(self.session)
         return self
 
     def __exit__(

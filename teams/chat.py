@@ -22,11 +22,12 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.chat import Command, RoomRefused
+from bot.chat import Command, RoomRefused, Undeliverable
 from bot.forms import Form
 from bot.message import ChannelLink, Inline, Message, Page, Strong
 from bot.ports import Conversation, UnitOfWorkFactory
 from teams.auth import ClientCredentials
+from teams.limits import LAST_RESORT, TOO_BIG, fit
 from teams.render import activity, form_card
 from teams.rest import RETRY_AFTER_CAP, Refused, call
 
@@ -199,19 +200,45 @@ class TeamsChat:
     def post(self, channel: str, message: Message, key: str | None = None) -> str:
         return self._send(self._conversation(channel), message, key)
 
+    def _fitted(self, message: Message, send: Callable[[dict[str, Any]], Any]) -> Any:
+        """Sends the message's activity cut to Teams' size limit (teams.limits). Should the Connector still answer
+        413 MessageSizeTooBig, it is sent once more cut to a screenful; refused again, it is Undeliverable: a
+        permanent refusal, which the duty runner does not retry as if it were a passing failure."""
+        links = self._links(message)
+
+        def render(m: Message) -> dict[str, Any]:
+            return activity(m, links)
+
+        try:
+            return send(fit(message, render))
+        except Refused as refused:
+            if refused.status != TOO_BIG:
+                raise
+            log.warning("Teams refused a message as too big; sending it shortened")
+        try:
+            return send(fit(message, render, budget=LAST_RESORT))
+        except Refused as refused:
+            if refused.status == TOO_BIG:
+                raise Undeliverable(refused.code) from refused
+            raise
+
     def _send(self, conversation: Conversation, message: Message, key: str | None, extra: dict | None = None) -> str:
-        shown = {**activity(message, self._links(message)), **(extra or {})}
-        if key and self._read_back_source(conversation.id) is not None:
-            # Exactly once: that sending began, and what, is committed before the Connector is called. A process
-            # that takes the duty over from one killed before the answer below was kept finds this intent without
-            # a ref and reads the conversation back (find_posted) instead of posting a second time. The time is
-            # the machine's, not the bot's clock: it is compared with the times Microsoft gives its messages.
-            with self.unit_of_work() as uow:
-                uow.conversations.record_intent(conversation.id, key, self._digest(str(shown.get("text") or "")),
-                                                datetime.now(UTC))
-                uow.commit()
-        sent = self._connector("POST", conversation.service_url,
-                               f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities", shown)
+        def post(shown: dict[str, Any]) -> Any:
+            shown = {**shown, **(extra or {})}
+            if key and self._read_back_source(conversation.id) is not None:
+                # Exactly once: that sending began, and what, is committed before the Connector is called. A
+                # process that takes the duty over from one killed before the answer below was kept finds this
+                # intent without a ref and reads the conversation back (find_posted) instead of posting a second
+                # time. The time is the machine's, not the bot's clock: it is compared with the times Microsoft
+                # gives its messages. Written for each form the message is sent in (a cut one included).
+                with self.unit_of_work() as uow:
+                    uow.conversations.record_intent(conversation.id, key, self._digest(str(shown.get("text") or "")),
+                                                    datetime.now(UTC))
+                    uow.commit()
+            return self._connector("POST", conversation.service_url,
+                                   f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities", shown)
+
+        sent = self._fitted(message, post)
         ref = str(sent.get("id", ""))
         if key:
             with self.unit_of_work() as uow:
@@ -248,9 +275,10 @@ class TeamsChat:
     def update(self, channel_or_user: str, ref: str, message: Message) -> bool:
         conversation = self._conversation(channel_or_user)
         try:
-            self._connector("PUT", conversation.service_url,
-                            f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities/{quote(ref)}",
-                            {**activity(message, self._links(message)), "id": ref})
+            self._fitted(message, lambda shown: self._connector(
+                "PUT", conversation.service_url,
+                f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities/{quote(ref)}",
+                {**shown, "id": ref}))
         except Refused as refused:
             if refused.status in (403, 404):
                 return False
@@ -348,7 +376,7 @@ class TeamsChat:
         email = found.get("mail") or found.get("userPrincipalName")
         return str(email) if email else None
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
+    def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
         return []  # user groups are Slack's; in Teams a rota is a person in the directory
 
     def locale_of(self, user_id: str) -> str | None:

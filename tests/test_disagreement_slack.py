@@ -47,7 +47,11 @@ def test_a_disagreement_over_signed_http_climbs_once_and_is_settled(slack_app, c
     [moved] = told(slack_app, ALI, "D-1")
     assert "nivå 3 av 5: *Övergripande tjänsteforum*" in moved["text"] and "<@U02ALIHASN>" in moved["text"]
     assert moved["metadata"]["event_payload"]["key"] == "disagreement.escalate:1:1#ali.hassan"
-    assert len(told(slack_app, JOHAN, "D-1")) == 1
+    # Johan was told when it was opened (the supplier's Kundansvarig answers for it where nobody holds the
+    # forum's role) and once, not twice, that it climbed.
+    keys = [((m.get("metadata") or {}).get("event_payload") or {}).get("key", "")
+            for m in told(slack_app, JOHAN, "D-1")]
+    assert len(keys) == 2 and sum(k.startswith("disagreement.escalate:1:1#") for k in keys) == 1, keys
 
     assert "registrerat" in slack_app.ask("/disagreement", "propose D-1 Staden betalar i år", JOHAN)
     assert "Väntar på" in slack_app.ask("/disagreement", "accept D-1", JOHAN)
@@ -109,3 +113,13 @@ def test_the_form_opens_and_its_submission_goes_through_the_same_rules(slack_app
     assert answer["errors"]["counterparty"].startswith("Du tillhör själv")
     assert len(slack_app.fake.calls_to("chat.postEphemeral")) == 1
     assert "D-2" not in slack_app.ask("/disagreement", "list all", EVA)
+
+
+def test_the_counterparty_is_told_whoever_opens_it(slack_app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18, item 9: the lead supplier opens a question against the school platform supplier; the City leads
+    it and is told, and so is the school platform supplier, of another organisation, reached by e-mail."""
+    slack_app.fake.users[PER] = "per.strand@skolplattform.example"
+    opened = slack_app.ask("/disagreement", "open school-platform Gränsdragning för inloggning", JOHAN)
+    assert opened.startswith("Oenigheten är registrerad som *D-1*"), opened
+    assert told(slack_app, PER, "D-1") and told(slack_app, KARIN, "D-1")
+    assert not told(slack_app, JOHAN, "D-1")  # the opener has the answer

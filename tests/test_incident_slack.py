@@ -294,3 +294,16 @@ def test_the_war_room_is_run_and_closed_with_a_report(slack) -> None:  # type: i
     fake.wait_for("conversations.archive")
     assert room in fake.archived
     assert "Inga öppna" in slack.ask("/incident", "list", EVA)
+
+
+def test_a_war_room_invites_the_rota_on_duty_now_not_the_cached_one(slack) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18, item 8: the rota's user group changes at a shift handover just before the declaration. Speaking
+    fills the directory cache with the old shift; the war room still invites the current one."""
+    fake = slack.fake
+    assert slack.ask("/samverkan", "whoami", SD_GROUP[0]).startswith("Du är *Service Desk jour*")
+    assert len(fake.calls_to("usergroups.users.list")) == 1
+    fake.usergroups["S02SDJOUR"] = ["U02SDNEW1", "U02SDNEW2"]  # the handover
+    slack.ask("/incident", f"declare {DECLARE}", EVA)
+    incident = ready(slack)
+    assert fake.members[incident.channel_id] == {"UBOT", EVA, "U02SDNEW1", "U02SDNEW2"}
+    assert len(fake.calls_to("usergroups.users.list")) == 2  # the assembly asked Slack itself

@@ -252,3 +252,39 @@ def test_forged_requests_are_refused_and_change_nothing(side) -> None:  # type: 
     with side.core.unit_of_work() as uow:
         assert "johan.ek" in uow.directory.keys()
     assert side.nothing_sent()
+
+
+def test_sixty_long_agenda_items_do_not_silence_a_forum(side, clock) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18, item 5: sixty items of 2,000 characters at Kontraktsforum. The fakes refuse what the platforms
+    refuse (Slack: over 50 blocks, a section over 3,000 characters, text over 40,000; Teams: an activity over
+    28 KB); the reminder is posted once all the same, with the first items and the way to the rest."""
+    from bot.forum.calendar import next_sitting
+
+    sweep(side)
+    core = side.core
+    forum = core.model.sitting_forum("kontraktsforum")
+    now = core.clock.now()
+    with core.unit_of_work() as uow:
+        sitting = next_sitting(forum, now, uow.forum.changes(forum.key))
+        for n in range(1, 61):
+            head = f"Punkt {n:02d} "
+            uow.forum.add_agenda_item(forum.key, sitting.original, head + "å" * (2000 - len(head)), "johan.ek", now)
+        uow.commit()
+    clock.set(datetime(2027, 1, 12, 10, 0, 30, tzinfo=STOCKHOLM))  # a week before the sitting
+    assert sweep(side) >= 1
+    [reminder] = side.in_channel("#forum-kontraktsforum", "Kontraktsforum")
+    assert "1. Punkt 01 åå" in reminder and "Punkt 60" not in reminder
+    assert "… och 52 punkter till: hela dagordningen med" in reminder and "/forum agenda kontraktsforum" in reminder
+    sweep(side)
+    assert len(side.in_channel("#forum-kontraktsforum", "Kontraktsforum")) == 1  # once
+
+
+def test_an_adapter_cuts_what_would_be_over_the_platforms_limits(side) -> None:  # type: ignore[no-untyped-def]
+    """The last line of defence: a message the core did not summarise is cut with a marker, not refused."""
+    from bot.message import Button, Line, Message, Text
+
+    huge = Message(tuple(Line((Text(f"Rad {n:02d} " + "x" * 2000),)) for n in range(61)),
+                   (Button("Lägg till punkt", "forum.agenda", "kontraktsforum add"),))
+    side.core.chat.post("#forum-kontraktsforum", huge)
+    [posted] = side.in_channel("#forum-kontraktsforum", "Rad 00")
+    assert "avkortat" in posted and "Rad 60" not in posted

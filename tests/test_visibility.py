@@ -148,3 +148,7 @@ def test_user_group_membership_is_cached_until_it_expires() -> None:
         now[0] = 61.0
         assert chat.usergroup_members("S1") == ["U2"]
         assert len(fake.calls_to("usergroups.users.list")) == 2
+        fake.usergroups["S1"] = ["U3"]
+        assert chat.usergroup_members("S1", fresh=True) == ["U3"]  # a war room asks Slack itself
+        assert chat.usergroup_members("S1") == ["U3"]  # and the cache now holds the current members
+        assert len(fake.calls_to("usergroups.users.list")) == 3

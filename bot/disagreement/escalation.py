@@ -13,10 +13,11 @@ from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement, Entry
 from bot.duties import Duty, OnceChat, Outcome, stamp
 from bot.forum.calendar import next_sitting
+from bot.forum.seats import representatives as seat_holders
 from bot.i18n import Lang, Texts
 from bot.message import Message, Span, Text, separated, to_json
 from bot.model import parties
-from bot.model.schema import GovernanceModel
+from bot.model.schema import Forum, GovernanceModel
 from bot.native import language, live
 from bot.ports import UnitOfWork
 from bot.reading import Remembering
@@ -133,9 +134,28 @@ def concerned(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, also: It
         for party in model.parties:
             if party.oversight and party.key not in d.parties and party.key != d.led_by:
                 reached.extend(ladder.representatives(model, forum, party.key, uow.directory.people(party.key)))
+    if forum is not None:
+        reached.extend(_unreached_parties(model, uow, d, forum, reached))
     raiser = uow.directory.by_key(d.raised_by)
     told = {p.key: p for p in [*reached, *([raiser] if raiser else []), *also] if ladder.may_see(model, p, d)}
     return list(told.values())
+
+
+def _unreached_parties(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, forum: Forum,
+                       reached: list[Person]) -> list[Person]:
+    """Someone of every party to the disagreement, whoever opened it (issue 18, item 9). The level's attendees
+    may name nobody of a party: nobody holds the role the forum requires of it (the notice then warns of the
+    gap), or another party speaks for it there (the City for its executive office or local IT support). The
+    party is still told, through whoever answers for it: its role holders, its representative roles (the
+    Kundansvarig), its authorised approvers, or failing those all its people."""
+    representing = model.ladder.representative_roles if model.ladder else []
+    extra: list[Person] = []
+    for party in d.parties:
+        if any(p.party == party for p in reached):
+            continue
+        extra.extend(seat_holders(model, forum, party, uow.directory.people(party), representing,
+                                  always_someone=True))
+    return extra
 
 
 # What a person is told, written in the language they read: a function of their catalogue.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -142,7 +143,10 @@ def agenda_command(ctx: Context, found: Forum) -> None:
         ctx.emit(FormWanted(native_forms.agenda_item(ctx.t, ctx.command.channel_id, found)))
         return
     if len(ctx.args) >= 2 and ctx.args[0].lower() in ("add", "lägg"):
-        text = bounds.text(" ".join(ctx.args[1:]), bounds.TEXT)
+        typed = " ".join(ctx.args[1:]).strip()
+        if len(typed) > bounds.AGENDA_ITEM:
+            raise UserError("forum.agenda_item_too_long", length=len(typed), limit=bounds.AGENDA_ITEM)
+        text = bounds.text(typed, bounds.AGENDA_ITEM)
         if sitting is None:
             standing.add(ctx, found, text)
             return
@@ -151,13 +155,21 @@ def agenda_command(ctx: Context, found: Forum) -> None:
         ctx.reply(ctx.t("forum.agenda_added", forum=found.name(ctx.t.lang), when=ctx.t.when(sitting.start),
                         text=text))
         return
-    if ctx.args:
+    page = 1
+    if len(ctx.args) == 1 and (match := _PAGE.fullmatch(ctx.args[0])) and (chosen := bounds.number(match.group(1))):
+        page = chosen
+    elif ctx.args:
         raise UserError("forum.usage.agenda")
     if sitting is None:
-        ctx.reply(standing.agenda(ctx, found))
+        ctx.reply(standing.agenda(ctx, found, page))
         return
-    # For this person: the agenda lists only the disagreements they may see.
-    ctx.reply(compose(ctx.agenda_sources, ctx.model, ctx.uow, found, sitting, now, ctx.t, viewer=ctx.person))
+    # For this person: the agenda lists only the disagreements they may see, a page at a time (a long agenda in
+    # one answer would be more than the platform takes).
+    ctx.reply(compose(ctx.agenda_sources, ctx.model, ctx.uow, found, sitting, now, ctx.t, viewer=ctx.person,
+                      page=page))
+
+
+_PAGE = re.compile(r"(?:sida|page)=(\S+)", re.IGNORECASE)
 
 
 # -- dates the parties agree -------------------------------------------------------------------------------------

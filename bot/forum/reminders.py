@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from bot.clock import STOCKHOLM
 from bot.directory.people import Person, mention
 from bot.duties import Duty, OnceChat, Outcome, stamp
+from bot.fit import shortened, size
 from bot.forum.agenda import AgendaSource, agenda
 from bot.forum.calendar import Change, Sitting, by_forum, previous_sitting, sittings
 from bot.forum.when import at, parse_offset
 from bot.i18n import Texts
-from bot.message import Button, Message, Span, Text, join, line, numbered, phrase, separated, to_json
+from bot.message import Button, Line, Message, Span, Text, join, line, phrase, separated, to_json
 from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel
 from bot.native import language, live
@@ -143,10 +144,58 @@ def _superseded(forum: Forum, sitting: Sitting, duty: Duty, now: datetime) -> bo
     return any(parse_offset(o) < mine and sitting.start - parse_offset(o) <= now for o in forum.reminders)
 
 
+# A reminder shows this many agenda items, each cut to this many characters, and says how many more there are:
+# sixty items of 2,000 characters made a reminder no platform takes (Slack: 50 blocks, 40,000 characters; Teams:
+# about 28 KB), and a refused reminder is never seen. The whole agenda is one command away, `/forum agenda`.
+REMINDER_ITEMS = 10
+REMINDER_ITEM_CHARS = 300
+# `/forum agenda` shows the items in pages of about this many characters (at least one item a page), which fit
+# every platform's message with room for the heading and the attendance.
+AGENDA_PAGE_CHARS = 6000
+
+
+def _numbered(items: Sequence[Message], first: int) -> Message:
+    return Message(tuple(Line((Text(f"{n}. "), *m.span)) for n, m in enumerate(items, first)))
+
+
+def _pages(items: Sequence[Message]) -> list[list[Message]]:
+    pages: list[list[Message]] = [[]]
+    used = 0
+    for item in items:
+        n = size(item)
+        if pages[-1] and used + n > AGENDA_PAGE_CHARS:
+            pages.append([])
+            used = 0
+        pages[-1].append(item)
+        used += n
+    return pages
+
+
+def agenda_lines(items: Sequence[Message], forum: Forum, t: Texts, page: int | None) -> list[Message]:
+    """A reminder's summary of the agenda (`page` None), or one page of it in full."""
+    if page is None:
+        shown = [shortened(item, REMINDER_ITEM_CHARS) for item in items[:REMINDER_ITEMS]]
+        lines = [_numbered(shown, 1)]
+        if len(items) > REMINDER_ITEMS:
+            lines.append(t("forum.reminder.more_items", count=len(items) - REMINDER_ITEMS, forum=forum.key))
+        elif any(a != b for a, b in zip(shown, items, strict=False)):
+            lines.append(t("forum.reminder.whole_agenda", forum=forum.key))
+        return lines
+    pages = _pages(items)
+    number = min(max(page, 1), len(pages))
+    first = 1 + sum(len(p) for p in pages[:number - 1])
+    lines = [_numbered(pages[number - 1], first)]
+    if len(pages) > 1:
+        following = t("forum.agenda_next_page", forum=forum.key, next=number + 1) if number < len(pages) else None
+        lines.append(phrase(t("forum.agenda_page", page=number, pages=len(pages)), *([following] if following else [])))
+    return lines
+
+
 def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOfWork, forum: Forum,
-            sitting: Sitting, now: datetime, t: Texts, late: bool = False, viewer: Person | None = None) -> Message:
+            sitting: Sitting, now: datetime, t: Texts, late: bool = False, viewer: Person | None = None,
+            page: int | None = None) -> Message:
     """The reminder, and the agenda `/forum agenda` shows: for a channel when `viewer` is None, otherwise for that
-    person, who is shown what they may see."""
+    person, who is shown what they may see. A reminder summarises the agenda; `/forum agenda` gives its `page`."""
     lines = []
     if late:
         lines.append(t("forum.reminder.late"))
@@ -170,7 +219,7 @@ def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOf
     items = agenda(sources, uow, model, forum, sitting, previous, t, now, viewer)
     lines.append(t("forum.reminder.agenda"))
     if items:
-        lines.append(numbered(items))
+        lines.extend(agenda_lines(items, forum, t, page))
     else:
         lines.append(t("forum.reminder.no_agenda", forum=forum.key))
     return join(lines)

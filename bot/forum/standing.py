@@ -14,9 +14,10 @@ from bot.duties import Duty, OnceChat, Outcome
 from bot.forum.agenda import open_actions
 from bot.forum.calendar import Sitting, previous_sitting, sittings
 from bot.forum.records import AgendaItem
+from bot.forum.reminders import agenda_lines
 from bot.forum.seats import chair_people, tell
 from bot.i18n import Texts
-from bot.message import Message, join, numbered
+from bot.message import Message, join
 from bot.model.schema import Forum, GovernanceModel
 from bot.ports import UnitOfWork
 
@@ -54,15 +55,18 @@ def add(ctx: Context, forum: Forum, text: str) -> None:
     ctx.reply(ctx.t("forum.standing.added", forum=forum.name(ctx.t.lang), text=text, days=forum.convene_days))
 
 
-def agenda(ctx: Context, forum: Forum) -> Message:
-    """The standing agenda, when no sitting is convened."""
+def agenda(ctx: Context, forum: Forum, page: int = 1) -> Message:
+    """The standing agenda, when no sitting is convened, a page at a time (bot.forum.reminders.agenda_lines)."""
     t, now = ctx.t, ctx.clock.now()
     previous = previous_sitting(forum, now, ctx.uow.forum.changes(forum.key))
     items = [t("forum.agenda.item", text=i.text, by=i.added_by)
              for i in waiting(ctx.uow, forum, previous.start if previous else None, now + timedelta(seconds=1))]
     items.extend(open_actions(ctx.uow, ctx.model, forum, _now_sitting(forum, now), previous, t, now, ctx.person))
     lines = [t("forum.standing.heading", forum=forum.name(t.lang), key=forum.key)]
-    lines.append(numbered(items) if items else t("forum.standing.empty", forum=forum.key))
+    if items:
+        lines.extend(agenda_lines(items, forum, t, page))
+    else:
+        lines.append(t("forum.standing.empty", forum=forum.key))
     return join(lines)
 
 

@@ -350,7 +350,9 @@ class Assembly:
 
     def _look_up(self, member: Member) -> Address:
         if member.group:
-            users = self.chat.usergroup_members(member.group)
+            # Fresh, not from the directory cache: a rota changed at a shift handover minutes before the
+            # declaration must have its current members invited (issue 18, item 8).
+            users = self.chat.usergroup_members(member.group, fresh=True)
             return users, None, (None if users else "empty_usergroup")
         assert member.email
         user = self.chat.find_user_by_email(member.email)

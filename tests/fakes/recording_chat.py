@@ -114,7 +114,7 @@ class RecordingChat:
         self.shared.setdefault(channel, set()).add(email)
         return None
 
-    def usergroup_members(self, usergroup: str) -> list[str]:
+    def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
         return list(self.usergroups.get(usergroup, []))
 
     def pin(self, channel: str, ref: str) -> None:

@@ -25,6 +25,39 @@ MANIFEST_SCOPES = frozenset(yaml.safe_load((Path(__file__).parents[2] / "manifes
                             ["oauth_config"]["scopes"]["bot"])
 
 
+# Slack refuses a message over its limits rather than cut it, and the fake is as strict:
+# https://api.slack.com/reference/block-kit/blocks : at most 50 blocks in a message; a section's text at most
+# 3,000 characters (invalid_blocks).
+# https://api.slack.com/methods/chat.postMessage : `text` over 40,000 characters is msg_too_long.
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_TEXT = 40_000
+_MESSAGE_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral", "respond"}
+
+
+def over_limits(params: dict[str, Any]) -> str | None:
+    """Slack's error for a message over its limits, or None."""
+    if len(str(params.get("text") or "")) > MAX_TEXT:
+        return "msg_too_long"
+    blocks = params.get("blocks")
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            return "invalid_blocks"
+    if not blocks:
+        return None
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        if not isinstance(block, dict):
+            return "invalid_blocks"
+        text = block.get("text")
+        if block.get("type") == "section" and isinstance(text, dict) and len(str(text.get("text", ""))) > 3000:
+            return "invalid_blocks"  # MAX_SECTION_TEXT
+    return None
+
+
 class _Server(ThreadingHTTPServer):
     # Slack takes many calls at once; the default backlog of 5 would make parallel callers wait a second for a SYN
     # retransmission, a delay of the fake's own making.
@@ -278,6 +311,8 @@ class FakeSlack:
 
     # -- the API ------------------------------------------------------------------------------------------------
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method in _MESSAGE_METHODS and (error := over_limits(params)):
+            return {"ok": False, "error": error}
         if (answer := self._war_room(method, params)) is not None:
             return answer
         match method:
