@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(Texts("sv").text("cli.bad_setting", reason=_first_line(error)), file=sys.stderr)
+        print(Texts("sv").text("cli.bad_setting", reason=_setting_error(error)), file=sys.stderr)
         return 2
     configure_logging(level, settings.samverkan_log_format, settings_secrets(settings))
     lang = settings.samverkan_lang or "sv"
@@ -88,6 +88,17 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     return 2
+
+
+def _setting_error(error: ValidationError) -> str:
+    """Which setting is wrong and why, in one line: `PORT: Input should be a valid integer`. Never the value, which
+    may be a secret (pydantic's own text quotes the input)."""
+    found = error.errors(include_input=False, include_url=False)
+    if not found:
+        return _first_line(error)
+    field = ".".join(str(part) for part in found[0]["loc"]).upper()
+    reason = str(found[0]["msg"]).removeprefix("Value error, ")
+    return f"{field}: {reason}" if field else reason
 
 
 def _first_line(error: BaseException) -> str:

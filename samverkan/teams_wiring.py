@@ -43,4 +43,4 @@ def chat(settings: Settings, unit_of_work: UnitOfWorkFactory, clock: Clock) -> C
 def endpoint(settings: Settings, core: Samverkan, handoff: Handoff, telemetry: Telemetry = SILENT):  # type: ignore[no-untyped-def]
     app_id, _, tenant = _required(settings)
     verifier = InboundVerifier(app_id, settings.teams_openid_metadata, settings.teams_token_issuer, _http())
-    return messages_endpoint(core, verifier, app_id, handoff, telemetry, tenant)
+    return messages_endpoint(core, verifier, app_id, handoff, telemetry, tenant, settings.teams_service_url_hosts)
