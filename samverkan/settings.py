@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from samverkan.logs import safe_url
 from teams.auth import TEAMS_SERVICE_HOSTS, allowed_service_url, check_service_url_hosts
 
 
@@ -82,8 +83,9 @@ class Settings(BaseSettings):
     def _service_url_allowed(self) -> Settings:
         # The default Connector is called with the bot's own token, so it too must be one the bot trusts.
         if not allowed_service_url(self.teams_service_url, self.teams_service_url_hosts):
-            raise ValueError(f"TEAMS_SERVICE_URL {self.teams_service_url} is not on a host TEAMS_SERVICE_URL_HOSTS "
-                             "allows (https, or http only where an entry names a loopback host and port)")
+            raise ValueError(f"TEAMS_SERVICE_URL {safe_url(self.teams_service_url)} is not on a host "
+                             "TEAMS_SERVICE_URL_HOSTS allows (https, or http only where an entry names a loopback "
+                             "host and port)")
         return self
 
     @property
