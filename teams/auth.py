@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,6 +83,7 @@ def _loopback(host: str) -> bool:
     return host == "localhost" or bool((ip := _ip(host)) and ip.is_loopback)
 
 
+@lru_cache(maxsize=256)  # read once: allowed_service_url is asked before every Connector call
 def service_url_host(entry: str) -> _Allowed:
     """One entry of TEAMS_SERVICE_URL_HOSTS, or ValueError saying what is wrong with it.
 
