@@ -1,8 +1,8 @@
 """HTTP mode: a WSGI application served by waitress, with Slack's endpoint, the health check and the calendar feeds.
 
 Slack's signature is checked here, on the raw bytes, before anything of the request is parsed: a request that is
-not from Slack gets 401 and costs nothing else, and one that is from Slack but malformed gets 400. Neither leaves a
-traceback in the log.
+not from Slack gets 401 and costs nothing else, and one that is from Slack but malformed (or whose JSON nests deeper
+than bot.json_depth allows) gets 400. Neither leaves a traceback in the log.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from urllib.parse import parse_qs
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
+
+from bot import json_depth
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +113,13 @@ def _well_formed(body: bytes, content_type: str) -> bool:
     (an event), or a form that is a slash command or carries an interaction `payload` shaped as Slack shapes it."""
     try:
         text = body.decode("utf-8")
+        # Nesting bounded (bot.json_depth): deep brackets are a 400, not json's RecursionError and its traceback.
         if content_type.startswith("application/json"):
-            return isinstance(json.loads(text), dict)
+            return isinstance(json_depth.loads(text), dict)
         form = parse_qs(text)
         if "payload" not in form:
             return "command" in form or "ssl_check" in form
-        payload = json.loads(form["payload"][0])
+        payload = json_depth.loads(form["payload"][0])
     except (UnicodeDecodeError, ValueError):
         return False
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):

@@ -7,7 +7,6 @@ import gc
 import json
 import logging
 import os
-import re
 import signal
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.i18n import Lang, Texts
 from bot.model import GovernanceModel, ModelError, load_model
-from samverkan.logs import configure_logging, settings_secrets
+from samverkan.logs import configure_logging, safe_url, scrub, settings_secrets, url_secrets
 from samverkan.settings import Settings
 
 log = logging.getLogger("samverkan")
@@ -49,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(Texts("sv").text("cli.bad_setting", reason=_first_line(error)), file=sys.stderr)
+        print(Texts("sv").text("cli.bad_setting", reason=scrub(_setting_error(error), _environment_secrets())),
+              file=sys.stderr)
         return 2
     configure_logging(level, settings.samverkan_log_format, settings_secrets(settings))
     lang = settings.samverkan_lang or "sv"
@@ -84,20 +84,35 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (SQLAlchemyError, OSError) as error:
         # A database that cannot be reached, read or written, or a URL that names none: one sentence, not a trace.
-        print(Texts(lang).text("cli.database_unusable", url=_safe_url(args, settings), reason=_first_line(error)),
-              file=sys.stderr)
+        # Neither the URL nor what a parser made of it shows any part of a password, however the URL is written.
+        url = getattr(args, "database", None) or settings.database_url
+        reason = scrub(_first_line(error), url_secrets(url) + settings_secrets(settings))
+        print(Texts(lang).text("cli.database_unusable", url=safe_url(url), reason=reason), file=sys.stderr)
         return 2
     return 2
+
+
+def _setting_error(error: ValidationError) -> str:
+    """Which setting is wrong and why, in one line: `PORT: Input should be a valid integer`. Never the value, which
+    may be a secret (pydantic's own text quotes the input)."""
+    found = error.errors(include_input=False, include_url=False)
+    if not found:
+        return _first_line(error)
+    field = ".".join(str(part) for part in found[0]["loc"]).upper()
+    reason = str(found[0]["msg"]).removeprefix("Value error, ")
+    return f"{field}: {reason}" if field else reason
+
+
+def _environment_secrets() -> list[str]:
+    """The secrets as the environment gives them, for an error before the settings could be read."""
+    names = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SAMVERKAN_METRICS_TOKEN",
+             "TEAMS_APP_PASSWORD")
+    return [v for v in (os.environ.get(n) for n in names) if v] + url_secrets(os.environ.get("DATABASE_URL", ""))
 
 
 def _first_line(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error
     return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
-
-
-def _safe_url(args: argparse.Namespace, settings: Settings) -> str:
-    url = getattr(args, "database", None) or settings.database_url
-    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _check(file: str | Path | None, lang: Lang) -> int:

@@ -6,7 +6,6 @@ The database is read first and let go before Slack is asked anything: no transac
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from bot.i18n import Texts
 from bot.model import GovernanceModel, ModelError, load_model
 from bot.model import parties as seats
 from handlers.slack_chat import web_client
+from samverkan.logs import safe_url, scrub, url_secrets
 from samverkan.settings import Settings
 from storage.db import make_engine, revisions, session_factory
 from storage.uow import SqlUnitOfWork
@@ -86,7 +86,7 @@ def check_model(path: Path | None, t: Texts) -> tuple[Result, GovernanceModel | 
 # -- the database ---------------------------------------------------------------------------------------------------
 def database_checks(url: str, model: GovernanceModel | None, t: Texts) -> Iterator[Result]:
     """The schema's revision, then the directory's role holders: both read, nothing written or created."""
-    shown = re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)  # never the password
+    shown = safe_url(url)  # never the password, nor any part of it
     people: Sequence[Person] | None = None
     if (absent := _absent_sqlite_file(url)) is not None:
         # Connecting would create an empty file: a check must not.
@@ -101,7 +101,8 @@ def database_checks(url: str, model: GovernanceModel | None, t: Texts) -> Iterat
             finally:
                 engine.dispose()
         except (SQLAlchemyError, OSError, ImportError) as error:
-            result = Result(False, t.text("doctor.database.unusable", url=shown, reason=_first_line(error)),
+            reason = scrub(_first_line(error), url_secrets(url))  # a parser's "host" may be a password's tail
+            result = Result(False, t.text("doctor.database.unusable", url=shown, reason=reason),
                             (_say(t, "doctor.database.fix_reach"),))
         yield result
     if model is None:

@@ -87,11 +87,79 @@ def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[
 
 
 def settings_secrets(settings: object) -> list[str]:
-    """The settings' values that must never be logged: tokens, the signing secret, the database's password."""
+    """The settings' values that must never be logged: tokens, the signing secret, the database's password (and
+    the pieces of it a URL parser may take for the host, when an @ in it is not encoded)."""
     values = [getattr(settings, name, None) for name in
               ("slack_bot_token", "slack_app_token", "slack_signing_secret", "samverkan_metrics_token",
                "teams_app_password")]
-    url = getattr(settings, "database_url", "") or ""
-    if match := re.search(r"//[^:/@]*:([^@]+)@", url):
-        values.append(match.group(1))
+    values += url_secrets(getattr(settings, "database_url", "") or "")
     return [v for v in values if v]
+
+
+# A user name shown as it is; anything else in front of the password is hidden with it.
+_PLAIN_USER = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def url_credentials(url: str) -> tuple[int, int] | None:
+    """Where a URL's credentials are, as (start, end): everything between `://` and the *last* `@`, however the
+    password is written (an @, : or / in it unencoded included), so that no parser's reading of it can show a piece.
+    None when there are none (`sqlite:///a@b.db` names a file). Without `://`, everything before the last `@`."""
+    scheme_end = url.find("://")
+    start = scheme_end + 3 if scheme_end >= 0 else 0
+    if url.startswith("/", start):
+        return None  # an empty authority: a path follows, not a user
+    end = url.rfind("@")
+    return (start, end) if end > start else None
+
+
+def safe_url(url: str) -> str:
+    """The URL to show: the user name when it is a plain one, never the password or any part of it."""
+    found = url_credentials(url)
+    if found is None:
+        return url
+    start, end = found
+    user, colon, _ = url[start:end].partition(":")
+    if not _PLAIN_USER.fullmatch(user):
+        shown = "***"
+    else:
+        shown = f"{user}:***" if colon else user  # `user@host`: a user name and no password
+    return f"{url[:start]}{shown}{url[end:]}"
+
+
+def url_secrets(url: str) -> list[str]:
+    """The password of a URL's credentials, and what follows each @ in it (where a parser that stops at the first @
+    would say the host is), longest first."""
+    found = url_credentials(url)
+    if found is None:
+        return []
+    credentials = url[found[0]:found[1]]
+    user, _, password = credentials.partition(":")
+    pieces = {password} | {credentials[at + 1:] for at in range(len(credentials)) if credentials[at] == "@"}
+    if not _PLAIN_USER.fullmatch(user):
+        pieces |= {credentials, user}  # not a plain user name: perhaps the password, or part of it
+    return sorted((p for p in pieces if p), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Iterable[str], shortest: int = 4) -> str:
+    """`text` with every run of `shortest` or more characters that is also part of a secret blanked: for a start-up
+    error quoting what a parser made of a URL or a setting (a host that is the tail of a password), where a secret
+    may appear only in pieces. (Shorter runs are letters any message shares with any password.)"""
+    secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+    for secret in secrets:  # a piece however short where a parser took it for a host: just before an @
+        text = text.replace(f"{secret}@", f"{BLANKED}@")
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        longest = 0
+        for secret in secrets:
+            length = shortest
+            while i + length <= len(text) and text[i:i + length] in secret:
+                length += 1
+            longest = max(longest, length - 1)
+        if longest >= shortest:
+            out.append(BLANKED)
+            i += longest
+        else:
+            out.append(text[i])
+            i += 1
+    return _SLACK_TOKEN.sub(BLANKED, "".join(out))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.rate import RateLimit
+from samverkan.logs import safe_url
+from teams.auth import TEAMS_SERVICE_HOSTS, allowed_service_url, check_service_url_hosts
 
 
 class Settings(BaseSettings):
@@ -63,6 +65,10 @@ class Settings(BaseSettings):
     teams_graph_url: str = "https://graph.microsoft.com/v1.0"
     # Where the Bot Connector is reached before Teams has said (each activity brings its own service URL).
     teams_service_url: str = "https://smba.trafficmanager.net/emea/"
+    # The Bot Connector hosts the bot calls (and accepts activities naming), comma-separated: `host` or `*.domain`
+    # over https, `https://host:port` on another port, `http://127.0.0.1:port` for a fake on loopback (teams.auth's
+    # service_url_host). Default Microsoft's for Teams: the public cloud and the US government clouds.
+    teams_service_url_hosts: Annotated[tuple[str, ...], NoDecode] = TEAMS_SERVICE_HOSTS
     # Which platform this process serves; by default Teams when only Teams is configured, Slack otherwise.
     samverkan_platform: Literal["slack", "teams"] | None = None
 
@@ -82,6 +88,24 @@ class Settings(BaseSettings):
     @property
     def rate_limit(self) -> RateLimit:
         return RateLimit.parse(self.samverkan_rate_limit) or RateLimit()
+
+    @field_validator("teams_service_url_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return check_service_url_hosts(str(v) for v in value)
+        return value
+
+    @model_validator(mode="after")
+    def _service_url_allowed(self) -> Settings:
+        # The default Connector is called with the bot's own token, so it too must be one the bot trusts.
+        if not allowed_service_url(self.teams_service_url, self.teams_service_url_hosts):
+            raise ValueError(f"TEAMS_SERVICE_URL {safe_url(self.teams_service_url)} is not on a host "
+                             "TEAMS_SERVICE_URL_HOSTS allows (https, or http only where an entry names a loopback "
+                             "host and port)")
+        return self
 
     @property
     def worker_processes(self) -> int:

@@ -33,7 +33,8 @@ def chat(settings: Settings, unit_of_work: UnitOfWorkFactory, clock: Clock) -> C
     app_id, password, tenant = _required(settings)
     http = _http()
     config = TeamsConfig(app_id, tenant, settings.teams_team_id or "", settings.teams_graph_url,
-                         settings.teams_service_url, settings.teams_war_room_owner, settings.teams_catalogue_app_id)
+                         settings.teams_service_url, settings.teams_war_room_owner, settings.teams_catalogue_app_id,
+                         tuple(settings.teams_service_url_hosts))
     return TeamsChat(config, unit_of_work, http,
                      ClientCredentials(settings.teams_login_url, tenant, app_id, password, CONNECTOR_SCOPE, http),
                      ClientCredentials(settings.teams_login_url, tenant, app_id, password, GRAPH_SCOPE, http),
@@ -43,4 +44,4 @@ def chat(settings: Settings, unit_of_work: UnitOfWorkFactory, clock: Clock) -> C
 def endpoint(settings: Settings, core: Samverkan, handoff: Handoff, telemetry: Telemetry = SILENT):  # type: ignore[no-untyped-def]
     app_id, _, tenant = _required(settings)
     verifier = InboundVerifier(app_id, settings.teams_openid_metadata, settings.teams_token_issuer, _http())
-    return messages_endpoint(core, verifier, app_id, handoff, telemetry, tenant)
+    return messages_endpoint(core, verifier, app_id, handoff, telemetry, tenant, settings.teams_service_url_hosts)

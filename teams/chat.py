@@ -26,7 +26,7 @@ from bot.chat import Command, RoomRefused, Undeliverable
 from bot.forms import Form
 from bot.message import ChannelLink, Inline, Message, Page, Strong
 from bot.ports import Conversation, UnitOfWorkFactory
-from teams.auth import ClientCredentials
+from teams.auth import TEAMS_SERVICE_HOSTS, ClientCredentials, allowed_service_url
 from teams.limits import LAST_RESORT, TOO_BIG, fit
 from teams.render import activity, form_card
 from teams.rest import RETRY_AFTER_CAP, Refused, call
@@ -118,6 +118,9 @@ class TeamsConfig:
     war_room_owner: str | None = None
     # Samverkan's id in the tenant's app catalogue, when the administrator gives it; otherwise found through Graph.
     catalogue_app_id: str | None = None
+    # The Bot Connector hosts the bot sends its own token to (TEAMS_SERVICE_URL_HOSTS): nothing else, whatever a
+    # stored reference says.
+    service_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS
 
 
 class TeamsChat:
@@ -182,6 +185,9 @@ class TeamsChat:
         return self._remembered(channel_or_user) or Conversation(channel_or_user, self._service_url())
 
     def _connector(self, method: str, service: str, path: str, body: Any = None) -> Any:
+        if not allowed_service_url(service, self.config.service_hosts):
+            # Never the bot's token to a host off the allow-list, even from a reference kept before it changed.
+            raise Refused(403, "service_url_not_allowed", service[:100])
         return call(self.http, method, f"{service.rstrip('/')}{path}", self.connector.header, body)
 
     def _graph(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:

@@ -8,7 +8,6 @@ Connector (bot.app, samverkan.worker).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -16,12 +15,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot import json_depth
 from bot.app import Samverkan
 from bot.chat import Command
 from bot.ports import Conversation
 from bot.telemetry import SILENT, Telemetry, following, new_request_id, request_id
 from teams.activity import Activity
-from teams.auth import InboundVerifier, Unauthorized
+from teams.auth import (
+    TEAMS_SERVICE_HOSTS,
+    InboundVerifier,
+    Unauthorized,
+    allowed_service_url,
+    same_service_url,
+    service_url_claim,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +38,11 @@ MAX_BODY = 1_000_000
 
 def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, handoff: Handoff,
                       telemetry: Telemetry = SILENT, tenant_id: str | None = None,
+                      service_url_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS,
                       ) -> Callable[[dict, Callable], Iterable[bytes]]:
     """`tenant_id`: the City's. Any organisation may install a bot and message it with a valid token; only the
-    City's tenant's conversations are served (people of other organisations take part as its guests)."""
+    City's tenant's conversations are served (people of other organisations take part as its guests).
+    `service_url_hosts`: TEAMS_SERVICE_URL_HOSTS, the Bot Connectors an activity may name (teams.auth)."""
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
@@ -44,6 +53,12 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
         except Unauthorized as refused:
             log.warning("refused an activity: %s", refused)
             return _answer(start_response, "401 Unauthorized")
+        claimed = service_url_claim(verified.claims) or ""  # the verifier refuses a token that names none
+        if not allowed_service_url(claimed, service_url_hosts):
+            # Before the body is read: a valid token issued for a Connector that is not Microsoft's (or not on
+            # TEAMS_SERVICE_URL_HOSTS) changes nothing, and the bot never sends its own token there.
+            log.warning("refused an activity whose token names a service URL not on TEAMS_SERVICE_URL_HOSTS")
+            return _answer(start_response, "401 Unauthorized")
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -51,12 +66,16 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
         if not 0 < length <= MAX_BODY:
             return _answer(start_response, "400 Bad Request")
         try:
-            found = Activity.model_validate(json.loads(environ["wsgi.input"].read(length)))
+            # Nesting bounded: ten thousand `[` are a 400, not json's RecursionError (bot.json_depth).
+            found = Activity.model_validate(json_depth.loads(environ["wsgi.input"].read(length)))
         except (ValueError, ValidationError):
             log.warning("an activity with a valid token could not be read")
             return _answer(start_response, "400 Bad Request")
-        claimed = verified.claims.get("serviceurl") or verified.claims.get("serviceUrl")
-        if claimed and claimed.rstrip("/") != found.service_url.rstrip("/"):
+        # The activity's serviceUrl is where the answer goes: it must be the one the token was issued for
+        # (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication),
+        # and so on the allow-list too; compared as scheme, host, port and path, a trailing slash ignored.
+        if not same_service_url(claimed, found.service_url) or not allowed_service_url(found.service_url,
+                                                                                        service_url_hosts):
             log.warning("refused an activity whose service URL is not the one its token was issued for")
             return _answer(start_response, "401 Unauthorized")
         if not verified.endorses(found.channel_id):
@@ -107,10 +126,12 @@ def _take(core: Samverkan, found: Activity, app_id: str, handoff: Handoff) -> st
 
 def _remember(core: Samverkan, found: Activity) -> None:
     """Where Teams spoke from, so that the bot can speak there later (to a channel, or to the person)."""
-    here = Conversation(found.conversation.id, found.service_url)
+    # Each reference is kept per conversation (a person's personal chat, a channel), with the service URL that
+    # conversation's activity was verified for; there is no "latest service URL" of the whole deployment, which
+    # one activity could otherwise set for everyone.
     keys: dict[str, Conversation] = {}
     if found.personal and found.user:
-        keys[f"user:{found.user}"] = here
+        keys[f"user:{found.user}"] = Conversation(found.conversation.id, found.service_url)
     if found.user:
         # Teams names a person in a mention by their Bot Framework id: which Entra object id that is, learnt when
         # they speak, lets a later mention of them be read as them (see _member).

@@ -133,3 +133,43 @@ def test_a_junk_model_stops_the_start_with_its_explanation(tmp_path: Path) -> No
                DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert str(junk) in done.stderr
+
+
+# Distinctive pieces, so that any of them in the output is a leak: the password in every URL below is made of them.
+PIECES = ("Zq7k", "Xw9m", "Kp3v")
+
+
+@pytest.mark.parametrize("credentials", [
+    "samverkan:Zq7k@Xw9m@Kp3v",  # an unencoded @ (issue 18 item 10): a parser takes the tail for the host
+    "samverkan:Zq7k%40Xw9m%40Kp3v",  # encoded, as it should be
+    "samverkan:Zq7k:Xw9m/Kp3v",  # a : and a / in the password
+    "samverkan:Zq7k:Xw9m/Kp3v@",  # ... and an @ at its end
+    "Zq7k@Xw9m:Kp3v",  # an @ in what would be the user name
+])
+def test_a_start_up_error_shows_no_part_of_the_database_password(tmp_path: Path, credentials: str) -> None:
+    done = run("migrate", cwd=tmp_path, DATABASE_URL=f"postgresql+psycopg://{credentials}@127.0.0.1:1/x",
+               TEAMS_APP_PASSWORD="Teams-Zq7kXw9mKp3v-secret")
+    _one_sentence(done)
+    assert "går inte att använda" in done.stderr and "@127.0.0.1:1/x" in done.stderr
+    assert not [piece for piece in PIECES if piece in done.stderr], done.stderr
+
+
+def test_a_database_url_without_a_password_shows_its_user(tmp_path: Path) -> None:
+    done = run("migrate", cwd=tmp_path, DATABASE_URL="postgresql+psycopg://samverkan@127.0.0.1:1/x")
+    _one_sentence(done)
+    assert "postgresql+psycopg://samverkan@127.0.0.1:1/x" in done.stderr
+
+
+def test_a_default_service_url_not_on_the_allow_list_stops_the_start(tmp_path: Path) -> None:
+    done = run("run", cwd=tmp_path, TEAMS_APP_ID="app", TEAMS_APP_PASSWORD="Zq7kXw9mKp3v", TEAMS_TENANT_ID="t",
+               TEAMS_SERVICE_URL="https://bot:Zq7kXw9mKp3v@evil.example/connector/",
+               DATABASE_URL="postgresql+psycopg://samverkan:Zq7k@Xw9m@127.0.0.1:1/x")
+    _one_sentence(done)
+    assert "TEAMS_SERVICE_URL https://bot:***@evil.example/connector/ is not on a host TEAMS_SERVICE_URL_HOSTS" \
+        in done.stderr
+    assert not [piece for piece in PIECES if piece in done.stderr], done.stderr
+    assert not (tmp_path / "samverkan.db").exists()
+    wrong = run("run", cwd=tmp_path, TEAMS_APP_ID="app", TEAMS_APP_PASSWORD="x", TEAMS_TENANT_ID="t",
+                TEAMS_SERVICE_URL_HOSTS="smba.trafficmanager.net,http://evil.example:80")
+    _one_sentence(wrong)
+    assert "TEAMS_SERVICE_URL_HOSTS: 'http://evil.example:80': plain http is allowed only" in wrong.stderr

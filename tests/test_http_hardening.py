@@ -81,6 +81,32 @@ def test_malformed_forms_are_answered_not_crashed_on(slack_app: SlackAppServer, 
         assert not uow.incidents.open_incidents()
 
 
+DEEP = ["[" * 10_000, '{"a":' * 10_000, '{"type": "block_actions", "actions": ' + "[" * 5_000]
+
+
+@pytest.mark.parametrize("deep", DEEP)
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_a_signed_request_nested_too_deeply_is_a_bad_request_without_a_traceback(  # type: ignore[no-untyped-def]
+        slack_app: SlackAppServer, caplog, capfd, deep: str, content_type: str) -> None:
+    # An event's JSON body, or an interaction's `payload=` form field (issue 18 item 7): json's RecursionError
+    # must not escape as a traceback.
+    caplog.set_level(logging.INFO)
+    body = deep if content_type == "application/json" else urlencode({"payload": deep})
+    answer = post(slack_app, body, {**signed_headers(body), "Content-Type": content_type})
+    assert answer.status_code == 400
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+    assert "Traceback" not in capfd.readouterr().err
+    assert slack_app.ask("/samverkan", "whoami", EVA).startswith("Du är *Eva Lind*")  # and the bot still serves
+
+
+def test_a_signed_request_nested_as_deep_as_slack_nests_is_read(slack_app: SlackAppServer) -> None:
+    # A block action nested a dozen levels, with brackets inside its strings: not mistaken for deep nesting.
+    payload = {"type": "block_actions", "user": {"id": EVA}, "actions": [{"value": "[[[[{{{{" * 100}],
+               "x": [[[[[[[[[[{"y": "]]]\\\"[[["}]]]]]]]]]]}
+    body = urlencode({"payload": json.dumps(payload)})
+    assert post(slack_app, body, signed_headers(body)).status_code != 400
+
+
 def test_a_body_too_large_or_without_length_is_refused(slack_app: SlackAppServer) -> None:
     big = "x" * 1_000_001
     assert post(slack_app, big, signed_headers(big)).status_code == 413

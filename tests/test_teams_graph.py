@@ -26,7 +26,8 @@ def graph(teams) -> Iterator[tuple[TeamsChat, FakeTeams, list[float]]]:  # type:
         def credentials(scope: str) -> ClientCredentials:
             return ClientCredentials(f"{fake.base_url}/login", TENANT, APP_ID, "pw", scope, http)
 
-        chat = TeamsChat(TeamsConfig(APP_ID, TENANT, TEAM, f"{fake.base_url}/graph", fake.service_url, owner),
+        chat = TeamsChat(TeamsConfig(APP_ID, TENANT, TEAM, f"{fake.base_url}/graph", fake.service_url, owner,
+                                     service_hosts=(fake.base_url,)),
                          teams.core.unit_of_work, http, credentials("connector"), credentials("graph"),
                          sleep=slept.append)
         yield chat, fake, slept

@@ -182,7 +182,6 @@ def test_a_forums_channel_is_found_by_its_name_whatever_its_case(teams, clock) -
     from datetime import datetime
 
     from bot.clock import STOCKHOLM
-    from tests.test_platforms import sweep
 
     fake = teams.fake
     fake.channels.pop(fake.channel_named("forum-kontraktsforum"))
@@ -191,3 +190,124 @@ def test_a_forums_channel_is_found_by_its_name_whatever_its_case(teams, clock) -
     clock.set(datetime(2027, 1, 12, 10, 0, 30, tzinfo=STOCKHOLM))
     sweep(teams)
     assert [s for s in fake.to(channel) if "Kontraktsforum" in s.text]
+
+
+# -- the service URL an activity names (issue 17 item 7) ------------------------------------------------------------
+class RecordingHost:
+    """An "evil host" on loopback, outside TEAMS_SERVICE_URL_HOSTS: answers anything with 200 and records it."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Authorization)
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                host.requests.append((self.command, self.path, self.headers.get("Authorization")))
+                body = b'{"id": "1"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def service_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/connector/"
+
+    def __enter__(self) -> RecordingHost:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def connector_calls(teams: TeamsSide) -> list[tuple[str, str]]:
+    """What the bot asked of the fake Bot Connector and Graph (not the signing keys it reads to check a token)."""
+    return [(m, p) for m, p in teams.fake.requests if p.startswith(("/connector", "/graph"))]
+
+
+def remembered(teams: TeamsSide, key: str):  # type: ignore[no-untyped-def]
+    with teams.core.unit_of_work(read_only=True) as uow:
+        return uow.conversations.get(key)
+
+
+def test_a_token_that_names_no_service_url_is_refused(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    sent = fake.activity(teams.user("eva.lind"), "samverkan person remove johan.ek")
+    assert teams.app.send(sent, token=fake.token(service_url=False)).status_code == 401
+    assert remembered(teams, f"user:{teams.user('eva.lind')}") is None
+    with teams.core.unit_of_work() as uow:
+        assert "johan.ek" in uow.directory.keys()
+    assert not fake.sent and connector_calls(teams) == []
+
+
+def test_a_token_issued_for_another_service_url_is_refused(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    sent = fake.activity(teams.user("eva.lind"), "samverkan whoami")
+    for claimed in ("https://elsewhere.example/connector/", f"{fake.base_url}/other/",
+                    fake.service_url.replace("127.0.0.1", "localhost")):
+        assert teams.app.send(sent, token=fake.token(service_url=claimed)).status_code == 401, claimed
+    assert remembered(teams, f"user:{teams.user('eva.lind')}") is None
+    assert not fake.sent and connector_calls(teams) == []
+
+
+def test_a_service_url_outside_the_allow_list_is_never_called(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    with RecordingHost() as evil:
+        # A token validly signed for the app, issued for the evil host, with an activity naming that host too.
+        for text in ("samverkan whoami", "samverkan person remove johan.ek"):
+            sent = fake.activity(teams.user("eva.lind"), text)
+            sent["serviceUrl"] = evil.service_url
+            assert teams.app.send(sent, token=fake.token(service_url=evil.service_url)).status_code == 401
+        # A channel's activity too: nothing of it is remembered as where to post.
+        in_channel = fake.activity(teams.user("eva.lind"), "samverkan whoami",
+                                   channel=fake.channel_named("storingar"))
+        in_channel["serviceUrl"] = evil.service_url
+        assert teams.app.send(in_channel, token=fake.token(service_url=evil.service_url)).status_code == 401
+        assert evil.requests == []
+        assert remembered(teams, f"user:{teams.user('eva.lind')}") is None
+        assert remembered(teams, fake.channel_named("storingar")) is None
+        sweep(teams)  # a worker's sweep finds nothing to send there either
+        # A good activity still works, and is answered through the allowed Connector only.
+        assert teams.ask("eva.lind", "samverkan whoami").startswith("Du är Eva Lind")
+        sweep(teams)
+        assert evil.requests == []
+        assert remembered(teams, f"user:{teams.user('eva.lind')}").service_url == fake.service_url
+        with teams.core.unit_of_work() as uow:
+            assert "johan.ek" in uow.directory.keys()
+
+
+def test_a_service_url_is_compared_without_its_trailing_slash(teams) -> None:  # type: ignore[no-untyped-def]
+    fake = teams.fake
+    sent = fake.activity(teams.user("johan.ek"), "samverkan whoami")
+    sent["serviceUrl"] = fake.service_url.rstrip("/")  # the token names it with the slash
+    assert teams.app.send(sent).status_code == 200
+    [answer] = fake.wait(lambda: fake.to(fake.personal_of(teams.user("johan.ek"))))
+    assert plain(answer.text).startswith("Du är Johan Ek")
+
+
+@pytest.mark.parametrize("body", ["[" * 10_000, '{"a":' * 10_000, '{"type": "message", "value": ' + "[" * 5_000])
+def test_an_activity_nested_too_deeply_is_a_bad_request_without_a_traceback(teams, caplog, capfd, body: str) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    caplog.set_level(logging.INFO)
+    response = teams.app.http.post("/api/messages", content=body.encode(),
+                                   headers={"Authorization": f"Bearer {teams.fake.token()}",
+                                            "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+    assert "Traceback" not in capfd.readouterr().err
+    assert teams.ask("johan.ek", "samverkan whoami").startswith("Du är Johan Ek")  # and the bot still serves

@@ -86,7 +86,8 @@ def bench(tmp_path: Path) -> Iterator[Bench]:
         def credentials(scope: str) -> ClientCredentials:
             return ClientCredentials(f"{fake.base_url}/login", TENANT, APP_ID, "test-password", scope, http)
 
-        config = TeamsConfig(APP_ID, TENANT, TEAM, f"{fake.base_url}/graph", fake.service_url)
+        config = TeamsConfig(APP_ID, TENANT, TEAM, f"{fake.base_url}/graph", fake.service_url,
+                             service_hosts=(fake.base_url,))
         chat = TeamsChat(config, database.unit_of_work, http, credentials(CONNECTOR_SCOPE), credentials(GRAPH_SCOPE))
         try:
             yield Bench(fake, chat, database.unit_of_work, ManualClock(datetime(2027, 1, 12, 9, 0, tzinfo=STOCKHOLM)),

@@ -63,7 +63,8 @@ def bot(tmp_path: Path) -> Iterator[tuple[FakeTeams, int]]:
             env=environment(TEAMS_APP_ID=APP_ID, TEAMS_APP_PASSWORD="test-password", TEAMS_TENANT_ID=TENANT,
                             TEAMS_TEAM_ID=TEAM, TEAMS_OPENID_METADATA=f"{fake.base_url}/openid",
                             TEAMS_LOGIN_URL=f"{fake.base_url}/login", TEAMS_GRAPH_URL=f"{fake.base_url}/graph",
-                            TEAMS_SERVICE_URL=fake.service_url, DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+                            TEAMS_SERVICE_URL=fake.service_url, TEAMS_SERVICE_URL_HOSTS=fake.base_url,
+                            DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
                             PORT=str(port), SAMVERKAN_HOST="127.0.0.1", LOG_LEVEL="INFO"))
         try:
             deadline = time.monotonic() + 120

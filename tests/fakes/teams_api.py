@@ -151,10 +151,13 @@ class FakeTeams:
             return next((c for c, chat in self.chats.items() if chat["topic"] == topic), None)
 
     def token(self, *, key: rsa.RSAPrivateKey = SIGNING_KEY, audience: str = APP_ID, issuer: str = ISSUER,
-              expires_in: float = 3600, service_url: str | None = None, kid: str = KID) -> str:
+              expires_in: float = 3600, service_url: str | None | bool = None, kid: str = KID) -> str:
+        """`service_url`: the `serviceurl` claim; None or True the fake's own, False none at all."""
         now = int(time.time())
-        claims = {"iss": issuer, "aud": audience, "iat": now - 10, "nbf": now - 10, "exp": int(now + expires_in),
-                  "serviceurl": service_url or self.service_url}
+        claims: dict[str, Any] = {"iss": issuer, "aud": audience, "iat": now - 10, "nbf": now - 10,
+                                  "exp": int(now + expires_in)}
+        if service_url is not False:
+            claims["serviceurl"] = service_url if isinstance(service_url, str) else self.service_url
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
     def activity(self, user: str, text: str, *, channel: str | None = None, value: dict[str, Any] | None = None,

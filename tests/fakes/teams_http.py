@@ -25,7 +25,7 @@ class TeamsAppServer(AppServer):
             teams_tenant_id=TENANT, teams_team_id=TEAM, teams_openid_metadata=f"{fake.base_url}/openid",
             teams_login_url=f"{fake.base_url}/login", teams_graph_url=f"{fake.base_url}/graph",
             teams_service_url=fake.service_url, teams_war_room_owner=fake.add_user(OWNER), database_url=database_url,
-            samverkan_lang="sv", **settings,
+            samverkan_lang="sv", teams_service_url_hosts=(fake.base_url,), **settings,
         ), clock)
 
     def send(self, activity: dict[str, Any], token: str | None = None) -> httpx.Response:
