@@ -55,7 +55,7 @@ def _no_links(channel: str) -> tuple[str, str] | None:
 def _inline(part: Inline, entities: list[dict[str, Any]], links: ChannelLinks = _no_links) -> str:
     match part:
         case Text(text):
-            return escape(text)
+            return escape(_no_link_syntax(text))  # a message is XML, but no client is trusted to read no Markdown
         case Strong(parts):
             inner = "".join(_inline(p, entities, links) for p in parts).strip()
             return f"<b>{inner}</b>" if inner else ""

@@ -246,3 +246,10 @@ def test_a_proposal_and_a_title_show_no_markdown_in_the_teams_forms(database_url
         for shown in card_texts(proposal_form) + card_texts(rejection_form):
             assert not MARKDOWN_LINK.search(shown), shown
             assert "**" not in shown, shown
+
+
+def test_a_teams_message_carries_no_markdown_link_syntax_of_a_persons_text() -> None:
+    from teams.render import text_of
+
+    shown, _ = text_of(line(Text(MARKDOWN)))
+    assert "https://evil2.example/login" in shown and not MARKDOWN_LINK.search(shown)
