@@ -87,6 +87,10 @@ AGENDA_SOURCES = (agenda.added_items, standing.standing_items, reports.owed_repo
 
 # A command received this long ago and still waiting was left by a process that died; so many at a time.
 RECOVER_AFTER = timedelta(seconds=5)
+# The outcome of a command answered with an explanation, also of one about something the person may not see.
+EXPLAINED = "explained"
+# A command's or sub-command's label in the metrics and the log when it is none of those there are.
+UNKNOWN = "unknown"
 RECOVER_BATCH = 100
 # However quiet the calendar, reminders are planned anew this often: sittings come into the horizon as time passes.
 REPLAN_EVERY = timedelta(minutes=5)
@@ -177,23 +181,28 @@ class Samverkan:
         with following(command.request_id):
             outcome = self._process(entry, command)
             seconds = time.perf_counter() - started
-            subcommand = self.subcommand(command)
-            self.telemetry.command_done(command.name, subcommand, outcome, seconds)
-            log.info("/%s %s by %s: %s in %.0f ms", command.name, subcommand, command.user_id, outcome,
-                     seconds * 1000, extra={"command": command.name, "subcommand": subcommand,
+            name, subcommand = self.command_label(command), self.subcommand(command)
+            self.telemetry.command_done(name, subcommand, outcome, seconds)
+            log.info("/%s %s by %s: %s in %.0f ms", name, subcommand, command.user_id, outcome,
+                     seconds * 1000, extra={"command": name, "subcommand": subcommand,
                                             "user": command.user_id, "outcome": outcome,
                                             "duration_ms": round(seconds * 1000, 1), "entry": entry})
+
+    def command_label(self, command: Command) -> str:
+        """The command's name, for the log and the metrics: one of the commands there are, never the person's
+        words (on Teams the first word of any message is a command's name)."""
+        return command.name if command.name in self.sets else UNKNOWN
 
     def subcommand(self, command: Command) -> str:
         """The sub-command's name, for the log and the metrics: one of a known few, never the person's words."""
         commands = self.sets.get(command.name)
         first = (command.text.split() or ["help"])[0].lower()
         if commands is None:
-            return "unknown"
+            return UNKNOWN
         if first in HELP_WORDS:
             return "help"
         found = commands.find(first)
-        return found.name if found else "unknown"
+        return found.name if found else UNKNOWN
 
     def _process(self, entry: int, command: Command) -> str:
         """The command's work and its answer; returns the outcome, for the log."""
@@ -215,13 +224,15 @@ class Samverkan:
         except Refused as refused:
             self._conclude(entry, command, [Answered(t(refused.key, **refused.values))], refused=refused,
                            person=person)
-            return "refused"
+            # What this person may not see is, in the metrics and the log, what does not exist: one outcome for
+            # both, or the count of refusals would tell that a record exists.
+            return EXPLAINED if refused.hidden else "refused"
         except rate.Limited as limited:
             self._conclude(entry, command, [Answered(t(limited.key, **limited.values))])
             return "limited"
         except UserError as refused:
             self._conclude(entry, command, [Answered(t(refused.key, **refused.values))])
-            return "explained"
+            return EXPLAINED
         except Exception:
             # The person gets a plain apology, the log gets the trace; the transaction was rolled back.
             log.exception("command /%s %r failed", command.name, command.text[:200])

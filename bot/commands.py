@@ -35,7 +35,11 @@ class Hidden(UserError):
 
 
 class Refused(UserError):
-    """A sub-command the matrix does not allow this person: explained, and written to the event log."""
+    """A sub-command the matrix does not allow this person: explained, and written to the event log. `hidden`: what
+    it was about exists but this person may not see it, so to anyone but the event log's readers (the answer, the
+    metrics, the log's outcome) it is what a missing one is: explained."""
+
+    hidden: bool = False
 
     def __init__(self, command: str, subcommand: str, kinds: set[permissions.Kind], subject: str, key: str,
                  /, **values: object) -> None:
@@ -163,8 +167,10 @@ class CommandSet:
         try:
             subject = sub.subject(ctx) if sub.subject else None
         except Hidden as hidden:
-            raise Refused(self.name, sub.name, permissions.kinds(ctx.model, ctx.uow, ctx.person, None), "",
-                          hidden.key, **hidden.values) from hidden
+            refused = Refused(self.name, sub.name, permissions.kinds(ctx.model, ctx.uow, ctx.person, None), "",
+                              hidden.key, **hidden.values)
+            refused.hidden = True
+            raise refused from hidden
         kinds = permissions.kinds(ctx.model, ctx.uow, ctx.person, subject)
         if not rule.allows(kinds):
             raise Refused(self.name, sub.name, kinds, permissions.reference(subject), rule.refusal,

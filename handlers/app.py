@@ -53,14 +53,15 @@ def _accept(core: Samverkan, handoff: Handoff, ack: Ack, command: Command) -> No
     try:
         entry = core.receive(command)
     except Exception:
-        log.exception("could not write down /%s", command.name)
+        log.exception("could not write down /%s", core.command_label(command))
         ack(text=core.texts.text("error.unavailable"))
         return
     ack()
     if entry is not None:  # None: a redelivery of what is in hand already
         handoff(entry, command)
-    log.info("received /%s from %s", command.name, command.user_id,
-             extra={"command": command.name, "user": command.user_id,
+    name = core.command_label(command)  # a person's first word is no label
+    log.info("received /%s from %s", name, command.user_id,
+             extra={"command": name, "user": command.user_id,
                     "outcome": "received" if entry is not None else "redelivered", "entry": entry})
 
 

@@ -14,12 +14,13 @@ from typing import Any
 from bot.forms import Form, FormField
 from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Page, Strong, Text
 
-# What a person may keep in their text: a mention of one person, a channel, a link. Everything else in angle
-# brackets is Slack's markup for special mentions and is taken apart.
+# Slack's markup in angle brackets, which a person's text may hold (a slash command's words arrive with it, and a
+# person may type the characters): none of it is kept. A mention of a person or a channel becomes its name as text,
+# a link its address as text (Slack links a bare address to itself), a special mention is taken apart.
 _REFERENCE = re.compile(r"<([^<>]*)>")
-_PERSON = re.compile(r"^@([UW][A-Z0-9]+)(\|[^<>]*)?$")
-_CHANNEL = re.compile(r"^#(C[A-Z0-9]+)(\|[^<>]*)?$")
-_LINK = re.compile(r"^(https?://[^\s|<>]+|mailto:[^\s|<>]+)(\|[^<>]*)?$")
+_PERSON = re.compile(r"^@([UW][A-Z0-9]+)(?:\|([^<>]*))?$")
+_CHANNEL = re.compile(r"^#(C[A-Z0-9]+)(?:\|([^<>]*))?$")
+_LINK = re.compile(r"^(https?://[^\s|<>]+|mailto:[^\s|<>]+)(?:\|([^<>]*))?$")
 _SPECIAL = re.compile(r"^!(here|channel|everyone|group)(\|[^<>]*)?$")
 _SUBTEAM = re.compile(r"^!subteam\^[A-Z0-9]+(?:\|@?([^<>]*))?$")
 _FALLBACK = re.compile(r"^![a-z]+\^[^|<>]*\|([^<>]*)$")  # <!date^...|fallback>
@@ -27,6 +28,14 @@ _FALLBACK = re.compile(r"^![a-z]+\^[^|<>]*\|([^<>]*)$")  # <!date^...|fallback>
 # makes sure no client or later setting ever does.
 _BROADCAST = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
 _JOINER = "\u2060"
+# mrkdwn's formatting in a person's text (*bold*, _italic_, ~struck~, `code`, > quote) would make their words look
+# like the bot's own: Slack has no escape for it, so each such character is shown as a look-alike that Slack does
+# not format. A character between two letters or digits formats nothing (snake_case, 2*3) and is kept, and so is
+# an address, whose characters are its own.
+_ADDRESS = re.compile(r"(?:https?://|mailto:)[^\s<>]*[^\s<>*_~`]")
+_FORMATTING = re.compile(r"(?<![^\W_])[*_~]|[*_~](?![^\W_])|`")
+_LOOKALIKE = {"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "\u02cb"}
+_QUOTE = re.compile(r"^([ \t]*)&gt;", re.MULTILINE)
 
 
 def escape(text: str) -> str:
@@ -37,36 +46,60 @@ def _defanged(word: str) -> str:
     return f"@{_JOINER}{word}"
 
 
-def neutralise(text: str) -> str:
-    """A person's text as mrkdwn that notifies nobody but the people it names one by one."""
+def neutralise(text: str, formatting: bool = True) -> str:
+    """A person's text as mrkdwn that is only ever text: no link whose label is not its address, no mention of
+    anyone, no channel reference, no broadcast, and (with `formatting`) none of mrkdwn's formatting."""
     out: list[str] = []
     at = 0
     for m in _REFERENCE.finditer(text):
-        out.append(_plain(text[at:m.start()]))
-        inner = m.group(1)
-        if _PERSON.match(inner) or _CHANNEL.match(inner) or _LINK.match(inner):
-            out.append(f"<{inner}>")
-        elif special := _SPECIAL.match(inner):
-            out.append(_defanged(special.group(1)))
-        elif (subteam := _SUBTEAM.match(inner)) is not None:
-            out.append(_defanged(escape(subteam.group(1) or "grupp")))
-        elif fallback := _FALLBACK.match(inner):
-            out.append(_plain(fallback.group(1)))
-        else:
-            out.append(_plain(m.group(0)))
+        out.append(text[at:m.start()])
+        out.append(_taken_apart(m.group(1), m.group(0)))
         at = m.end()
-    out.append(_plain(text[at:]))
-    return "".join(out)
+    out.append(text[at:])
+    shown = _plain("".join(out))
+    return _unformatted(shown) if formatting else shown
+
+
+def _taken_apart(inner: str, whole: str) -> str:
+    """What a person's `<…>` shows as: characters only, the names and addresses it held."""
+    if person := _PERSON.match(inner):
+        return f"@{(person.group(2) or person.group(1)).lstrip('@')}"
+    if channel := _CHANNEL.match(inner):
+        return f"#{(channel.group(2) or channel.group(1)).lstrip('#')}"
+    if link := _LINK.match(inner):
+        address, label = link.group(1), (link.group(2) or "").strip()
+        if not label or label in (address, address.removeprefix("mailto:")):
+            return address.removeprefix("mailto:")
+        return f"{label} ({address})"  # both as text: the label links nowhere it does not say
+    if special := _SPECIAL.match(inner):
+        return _defanged(special.group(1))
+    if (subteam := _SUBTEAM.match(inner)) is not None:
+        return _defanged(subteam.group(1) or "grupp")
+    if fallback := _FALLBACK.match(inner):
+        return fallback.group(1)
+    return whole
 
 
 def _plain(text: str) -> str:
+    """Escaped as Slack wants (& < >), and no @ that could be read as a broadcast; an @ before a name is kept."""
     return _BROADCAST.sub(lambda m: _defanged(m.group(1)), escape(text))
+
+
+def _unformatted(text: str) -> str:
+    out: list[str] = []
+    at = 0
+    for m in _ADDRESS.finditer(text):
+        out.append(_FORMATTING.sub(lambda c: _LOOKALIKE[c.group(0)], text[at:m.start()]))
+        out.append(m.group(0))
+        at = m.end()
+    out.append(_FORMATTING.sub(lambda c: _LOOKALIKE[c.group(0)], text[at:]))
+    return _QUOTE.sub(lambda q: f"{q.group(1)}\uff1e", "".join(out))
 
 
 def safe_plain(text: str) -> str:
     """A person's text for a `plain_text` field (a label, a header, a button, a form's starting value): Slack shows
-    it as written, and what would be a broadcast mention in mrkdwn is taken apart all the same."""
-    return html.unescape(neutralise(text))
+    it as written, with Slack's markup taken apart as in mrkdwn."""
+    return html.unescape(neutralise(text, formatting=False))
 
 
 def unescape(text: str) -> str:

@@ -150,7 +150,9 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 def exposition(telemetry: PrometheusTelemetry, unit_of_work: UnitOfWorkFactory, clock: Clock,
                token: str | None = None) -> WsgiApp:
     """The WSGI app of `GET /metrics`: this process's metrics (or every process's, in multiprocess mode) and the
-    backlog. With `token`, a scraper must send it as `Authorization: Bearer <token>`."""
+    backlog, to a scraper that sends `token` as `Authorization: Bearer <token>`. Without a token it is served to
+    nobody: the figures tell how busy the bot is and what fails, which is not for the world (and an address that is
+    not public today may be tomorrow), so the operator chooses a token to read them."""
     from prometheus_client import CollectorRegistry, make_wsgi_app
 
     if multiprocess():
@@ -163,12 +165,17 @@ def exposition(telemetry: PrometheusTelemetry, unit_of_work: UnitOfWorkFactory, 
     registry.register(Backlog(unit_of_work, clock))  # type: ignore[arg-type]
     serve = make_wsgi_app(registry)
     expected = f"Bearer {token}".encode() if token else None
+    if expected is None:
+        log.warning("GET /metrics answers nobody until SAMVERKAN_METRICS_TOKEN is set (a scraper then sends it as "
+                    "a bearer token); SAMVERKAN_METRICS=false turns the metrics off")
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET":
             return _plain(start_response, "405 Method Not Allowed", "GET only")
-        if expected is not None and not hmac.compare_digest(
-                environ.get("HTTP_AUTHORIZATION", "").encode(), expected):
+        if expected is None:
+            return _plain(start_response, "401 Unauthorized",
+                          "a bearer token is required: the operator sets SAMVERKAN_METRICS_TOKEN")
+        if not hmac.compare_digest(environ.get("HTTP_AUTHORIZATION", "").encode(), expected):
             return _plain(start_response, "401 Unauthorized", "a bearer token is required")
         return serve(environ, start_response)
 

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     # Which platform this process serves; by default Teams when only Teams is configured, Slack otherwise.
     samverkan_platform: Literal["slack", "teams"] | None = None
 
-    # `GET /metrics` for Prometheus; with a token, a scraper must send it as a bearer token.
+    # `GET /metrics` for Prometheus, to a scraper that sends the token as a bearer token; without one, to nobody.
     samverkan_metrics: bool = True
     samverkan_metrics_token: str | None = None
     # "json": one JSON object a line, for a log pipeline.

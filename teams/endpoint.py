@@ -114,12 +114,13 @@ def _take(core: Samverkan, found: Activity, app_id: str, handoff: Handoff) -> st
     try:
         entry = core.receive(command)
     except Exception:
-        log.exception("could not write down /%s", command.name)
+        log.exception("could not write down /%s", core.command_label(command))
         return "503 Service Unavailable"  # nothing promised: the Bot Connector tells the person it failed
     if entry is not None:  # None: the Connector sent the same activity again
         handoff(entry, command)
-    log.info("received /%s from %s", command.name, command.user_id,
-             extra={"command": command.name, "user": command.user_id,
+    name = core.command_label(command)  # a person's first word is no label
+    log.info("received /%s from %s", name, command.user_id,
+             extra={"command": name, "user": command.user_id,
                     "outcome": "received" if entry is not None else "redelivered", "entry": entry})
     return "200 OK"
 

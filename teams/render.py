@@ -26,6 +26,24 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+# Adaptive Cards read a TextBlock's text as Markdown (a CommonMark subset: **bold**, _italic_, lists, [label](url)):
+# a person's words in a card's text would become a link whose label is not its address, or the bot's own emphasis.
+# Every one of CommonMark's punctuation characters that a card's Markdown acts on is backslash-escaped, which
+# CommonMark shows as the character itself.
+_MARKDOWN = re.compile(r"([\\*_\[\]()#+\-.!`>~|{}<])")
+
+
+def markdown_escaped(text: str) -> str:
+    """Text for a card's TextBlock: shown as written, nothing in it read as Markdown."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _no_link_syntax(text: str) -> str:
+    """Text for what a card shows without Markdown (a choice's title): as written, but a word joiner between `]`
+    and `(` so that no renderer, then or later, could read a link in it."""
+    return text.replace("](", "]\u2060(")
+
+
 # A channel's link, when the adapter knows it: (url, label) for a channel id.
 ChannelLinks = Callable[[str], tuple[str, str] | None]
 
@@ -37,7 +55,7 @@ def _no_links(channel: str) -> tuple[str, str] | None:
 def _inline(part: Inline, entities: list[dict[str, Any]], links: ChannelLinks = _no_links) -> str:
     match part:
         case Text(text):
-            return escape(text)
+            return escape(_no_link_syntax(text))  # a message is XML, but no client is trusted to read no Markdown
         case Strong(parts):
             inner = "".join(_inline(p, entities, links) for p in parts).strip()
             return f"<b>{inner}</b>" if inner else ""
@@ -100,8 +118,8 @@ MULTI = "samverkan_multi"  # the fields whose choices Teams sends back comma-sep
 def form_card(form: Form) -> dict[str, Any]:
     """A form as an Adaptive Card in the person's chat: its fields as inputs, one Action.Submit whose data names
     the form. A person field is Teams' people picker, which hands back an Entra object id."""
-    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "size": "Medium",
-                                   "wrap": True}]
+    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": markdown_escaped(form.title), "weight": "Bolder",
+                                   "size": "Medium", "wrap": True}]
     for field in form.fields:
         body.extend(_input(field))
     return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": body,
@@ -111,7 +129,7 @@ def form_card(form: Form) -> dict[str, Any]:
 
 
 def _input(field: FormField) -> list[dict[str, Any]]:
-    label = {"type": "TextBlock", "text": field.label, "wrap": True}
+    label = {"type": "TextBlock", "text": markdown_escaped(field.label), "wrap": True}
     shown: dict[str, Any] = {"id": field.name, "isRequired": not field.optional}
     if field.kind in ("text", "multiline"):
         shown.update(type="Input.Text", isMultiline=field.kind == "multiline", value=field.initial or "")
@@ -124,7 +142,7 @@ def _input(field: FormField) -> list[dict[str, Any]]:
             shown["value"] = field.initial
     else:
         shown.update(type="Input.ChoiceSet", style="compact", isMultiSelect=field.kind == "multiselect",
-                     choices=[{"title": c.label, "value": c.value} for c in field.choices[:100]])
+                     choices=[{"title": _no_link_syntax(c.label), "value": c.value} for c in field.choices[:100]])
         if field.initial:
             shown["value"] = field.initial
     return [label, shown]

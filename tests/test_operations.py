@@ -29,6 +29,22 @@ from tests.fakes.slack_api import FakeSlack, Fault
 from tests.fakes.slack_http import SlackAppServer, command_body, signed_headers
 
 EVA = "U01EVALIND"  # in the shipped model's directory
+PER = "U0PERSTRAND"  # of the school-platform supplier, whose party is in no war room of the wlan service
+METRICS_TOKEN = "scrape-me-please"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def slack_app(database_url: str, fake_slack, clock):  # type: ignore[no-untyped-def]
+    """The bot serving Slack, with the token its /metrics is read with (without one it is served to nobody)."""
+    with SlackAppServer(database_url, fake_slack, clock, samverkan_metrics_token=METRICS_TOKEN) as server:
+        yield server
+
+
+def scrape(server) -> str:  # type: ignore[no-untyped-def]
+    response = server.http.get("/metrics", headers=SCRAPER)
+    assert response.status_code == 200, response.text
+    return response.text
 
 
 def samples(body: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -60,7 +76,7 @@ def test_metrics_count_commands_acknowledgements_and_slack_calls_without_names_o
     slack_app.ask("/incident", "list", "U0OUTSIDER")
 
     def metrics() -> str:
-        response = slack_app.http.get("/metrics")
+        response = slack_app.http.get("/metrics", headers=SCRAPER)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         return response.text
@@ -96,7 +112,7 @@ def test_the_backlog_and_the_duties_due_are_read_from_the_database(slack_app, cl
             uow.duties.plan(Duty(f"test.metrics:{n}", "test.kind", clock.now() - timedelta(minutes=n)))
         uow.duties.plan(Duty("test.metrics:later", "test.kind", clock.now() + timedelta(hours=1)))
         uow.commit()
-    body = slack_app.http.get("/metrics").text
+    body = scrape(slack_app)
     assert value(body, "samverkan_inbox_backlog") == 1
     assert value(body, "samverkan_duties_due", kind="test.kind") == 3
 
@@ -155,7 +171,13 @@ def test_duties_late_failed_and_taken_over_are_counted(core, chat, clock) -> Non
 
 
 @pytest.mark.slow
-def test_metrics_can_be_turned_off_or_kept_behind_a_token(database_url: str, fake_slack, clock) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_are_served_to_nobody_without_a_token_and_can_be_turned_off(database_url: str, fake_slack,  # type: ignore[no-untyped-def]
+                                                                           clock) -> None:
+    with SlackAppServer(database_url, fake_slack, clock) as server:  # by default: kept, but shown to nobody
+        assert server.http.get("/metrics").status_code == 401
+        assert server.http.get("/metrics", headers=SCRAPER).status_code == 401
+        assert "samverkan_" not in server.http.get("/metrics").text
+        assert server.http.get("/readyz").status_code == 200
     with SlackAppServer(database_url, fake_slack, clock, samverkan_metrics=False) as server:
         assert server.http.get("/metrics").status_code == 404
         assert server.http.get("/readyz").status_code == 200
@@ -210,7 +232,7 @@ def test_run_adds_up_both_processes_metrics_and_logs_json_that_follows_the_reque
     soon_model(tmp_path / "model.yaml", forums=1)
     bot = BotProcess("ops", f"sqlite:///{tmp_path / 'ops.db'}", fake_slack.base_url, tmp_path / "model.yaml",
                      tmp_path, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING, SAMVERKAN_LOG_FORMAT="json",
-                     LOG_LEVEL="DEBUG")
+                     LOG_LEVEL="DEBUG", SAMVERKAN_METRICS_TOKEN=METRICS_TOKEN)
     base = f"http://127.0.0.1:{bot.port}"
     try:
         bot.wait_ready()
@@ -220,7 +242,8 @@ def test_run_adds_up_both_processes_metrics_and_logs_json_that_follows_the_reque
                           timeout=10).status_code == 200
         fake_slack.wait_for("respond")
         # Acknowledged by the web process, done by the worker: both in one scrape.
-        scraped = eventually(lambda: httpx.get(f"{base}/metrics", timeout=5).text,
+        assert httpx.get(f"{base}/metrics", timeout=5).status_code == 401
+        scraped = eventually(lambda: httpx.get(f"{base}/metrics", headers=SCRAPER, timeout=5).text,
                              lambda b: value(b, "samverkan_commands_total", command="samverkan",
                                              subcommand="whoami", outcome="done") == 1)
         assert value(scraped, "samverkan_ack_duration_seconds_count", kind="command") == 1
@@ -269,3 +292,107 @@ def test_json_logs_carry_the_request_and_never_a_token_or_secret(capsys) -> None
                                          "request_id": "abc123", "command": "forum", "user": EVA,
                                          "outcome": "done", "duration_ms": 12.5, "time": None}
     assert lines[2]["request_id"] is None and "ConnectionError" in lines[2]["exc_info"]
+
+
+# -- what the figures must not tell (issue 18, items 3 and 4) ------------------------------------------------------
+def commands_counted(body: str) -> dict[frozenset[tuple[str, str]], float]:
+    return {labels: count for (name, labels), count in samples(body).items() if name == "samverkan_commands_total"}
+
+
+@pytest.mark.slow
+def test_a_record_one_may_not_see_and_a_missing_one_move_the_same_figures(slack_app) -> None:  # type: ignore[no-untyped-def]
+    slack_app.fake.users[PER] = "per.strand@skolplattform.example"
+    slack_app.ask("/samverkan", "whoami", PER)
+    slack_app.ask("/incident", 'declare "WLAN nere" wlan 1', EVA)  # MI-1: the school-platform supplier is not in it
+    slack_app.ask("/disagreement", "open supplier Laddare", EVA)  # D-1: between the City and the lead supplier
+    done = 3
+
+    def counted_when(total: int) -> dict[frozenset[tuple[str, str]], float]:
+        """The commands counted, once `total` of them are (each is counted just after its answer is sent)."""
+        return commands_counted(eventually(lambda: scrape(slack_app),
+                                           lambda b: sum(commands_counted(b).values()) == total))
+
+    for hidden, missing in (("/incident update MI-1 x", "/incident update MI-977 x"),
+                            ("/disagreement comment D-1 x", "/disagreement comment D-977 x")):
+        moved = []
+        for tried in (hidden, missing):
+            before = counted_when(done)
+            command, words = tried.split(" ", 1)
+            answer = slack_app.ask(command, words, PER)
+            done += 1
+            after = counted_when(done)
+            moved.append(({k for k in after if after[k] != before.get(k, 0.0)}, answer.replace("977", "1")))
+        assert moved[0] == moved[1], f"{hidden!r} and {missing!r} are told apart: {moved}"
+        [labels] = moved[0][0]
+        assert ("outcome", "explained") in labels
+
+
+@pytest.mark.slow
+def test_the_timeline_form_says_the_same_of_a_war_room_one_may_not_see_as_of_a_missing_one(slack_app) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.slack_http import Interactions
+
+    act, fake = Interactions(slack_app), slack_app.fake
+    fake.users[PER] = "per.strand@skolplattform.example"
+    slack_app.ask("/samverkan", "whoami", PER)
+    slack_app.ask("/incident", 'declare "WLAN nere" wlan 1', EVA)
+    act.shortcut(EVA, "incident.timeline", "C0FORUM", "Switchen startas om", "1.000100")
+    [opened] = fake.wait_for("views.open")
+    form = fake.views[0]
+    assert opened
+    answers = [act.submit(PER, form, {"incident": ref, "text": "Switchen startas om"}).json()
+               for ref in ("MI-1", "MI-977")]
+    assert answers[0] == answers[1] and answers[0]["response_action"] == "errors"
+    assert set(answers[0]["errors"]) == {"incident"}
+    # The war room's own people are not refused.
+    assert act.submit(EVA, form, {"incident": "MI-1", "text": "Switchen startas om"}).text == ""
+
+
+def label_values(body: str, label: str) -> set[str]:
+    return {dict(labels)[label] for (name, labels), _ in samples(body).items()
+            if name.startswith("samverkan_command") and label in dict(labels)}
+
+
+def closed_sets(core) -> tuple[set[str], set[str]]:  # type: ignore[no-untyped-def]
+    commands = set(core.sets) | {"unknown"}
+    subcommands = {s.name for c in core.sets.values() for s in c.subcommands} | {"help", "unknown"}
+    return commands, subcommands
+
+
+@pytest.mark.slow
+def test_invented_commands_add_no_label_values_on_slack(slack_app) -> None:  # type: ignore[no-untyped-def]
+    commands, subcommands = closed_sets(slack_app.runtime.core)
+    real = sorted(slack_app.runtime.core.sets)
+    for n in range(200):
+        if n % 2:  # a command that does not exist, signed as Slack would (Slack sends only the app's own)
+            body = command_body(f"/konkurrent{n}", f"sub{n} hej", EVA)
+        else:  # a sub-command that does not exist, of one that does
+            body = command_body(f"/{real[n % len(real)]}", f"konkurrentenharfelat{n} hej", EVA)
+        assert slack_app.http.post("/slack/events", content=body, headers=signed_headers(body)).status_code in (
+            200, 404)
+    scraped = eventually(lambda: scrape(slack_app),
+                         lambda b: sum(commands_counted(b).values()) >= 100)
+    assert label_values(scraped, "command") <= commands
+    assert label_values(scraped, "subcommand") <= subcommands
+    assert "konkurrent" not in scraped
+
+
+@pytest.mark.slow
+def test_invented_commands_add_no_label_values_on_teams(database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.teams_api import FakeTeams
+    from tests.fakes.teams_http import TeamsAppServer
+    from tests.test_platforms import TeamsSide
+
+    with FakeTeams() as fake, TeamsAppServer(database_url, fake, clock,
+                                             samverkan_metrics_token=METRICS_TOKEN) as server:
+        eva = TeamsSide(server).user("eva.lind")
+        commands, subcommands = closed_sets(server.runtime.core)
+        assert server.http.get("/metrics").status_code == 401
+        real = sorted(server.runtime.core.sets)
+        for n in range(200):
+            words = f"konkurrentenharfelat{n} hej" if n % 2 else f"{real[n % len(real)]} konkurrent{n} hej"
+            assert server.send(fake.activity(eva, words)).status_code == 200
+        scraped = eventually(lambda: scrape(server), lambda b: sum(commands_counted(b).values()) == 200)
+        assert label_values(scraped, "command") <= commands
+        assert label_values(scraped, "subcommand") <= subcommands
+        assert len(label_values(scraped, "command")) <= len(commands)
+        assert "konkurrent" not in scraped

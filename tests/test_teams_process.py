@@ -173,7 +173,7 @@ def test_two_teams_processes_post_a_reminder_once_when_its_poster_is_killed_mid_
         teams = dict(SAMVERKAN_PLATFORM="teams", TEAMS_APP_ID=APP_ID, TEAMS_APP_PASSWORD="test-password",
                      TEAMS_TENANT_ID=TENANT, TEAMS_TEAM_ID=TEAM, TEAMS_OPENID_METADATA=f"{fake.base_url}/openid",
                      TEAMS_LOGIN_URL=f"{fake.base_url}/login", TEAMS_GRAPH_URL=f"{fake.base_url}/graph",
-                     TEAMS_SERVICE_URL=fake.service_url)
+                     TEAMS_SERVICE_URL=fake.service_url, TEAMS_SERVICE_URL_HOSTS=fake.base_url)
         bots = [BotProcess(name, database_url, "http://127.0.0.1:9", tmp_path / "model.yaml", tmp_path, lease=2.0,
                            **teams) for name in ("a", "b")]
         try:

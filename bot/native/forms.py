@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot import bounds
+from bot import bounds, permissions
 from bot.commands import Context, UserError
 from bot.directory.people import Person
 from bot.disagreement import ladder
@@ -225,7 +225,9 @@ def _note(submission: Submission, c: Checking) -> Errors:
     ref = submission.text("incident")
     number = bounds.reference(ref, "MI") if ref else None
     found = c.uow.incidents.get(number) if number else None
-    if found is None or found.state != "open":
+    # A war room this person may not see is, here too, one that does not exist: the same error for both.
+    if found is None or found.state != "open" or c.person is None or not permissions.may_see_incident(
+            c.model, c.uow, c.person, found):
         errors["incident"] = c.t("native.form.error.no_open_incident") if ref else c.t("native.form.error.required")
     _text(submission, "text", bounds.LONG_TEXT, c, errors, extra=_link_length(submission))
     return errors
