@@ -15,7 +15,7 @@ from bot.chat import Command
 from bot.directory.lookup import account_word
 from bot.forms import Submission
 from bot.native import buttons
-from teams.render import CONTEXT, FORM, MULTI
+from teams.render import CONTEXT, FORM, MULTI, SHAPE
 
 _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
@@ -47,6 +47,7 @@ class Entity(_Loose):
 
 class Activity(_Loose):
     type: str = Field(max_length=40)
+    name: str | None = Field(default=None, max_length=100)  # an invoke's: adaptiveCard/action, composeExtension/...
     id: str | None = Field(default=None, max_length=300)
     service_url: str = Field(alias="serviceUrl", max_length=500)
     channel_id: str | None = Field(default=None, alias="channelId", max_length=40)  # "msteams"
@@ -87,10 +88,25 @@ class Activity(_Loose):
         text = _AT.sub(one, self.text)
         return " ".join(html.unescape(_TAG.sub(" ", text)).split())
 
-    def submission(self) -> Submission | None:
-        """A form's card sent back filled in: its values by field (a multiselect's as a list, a picked person as
-        the core's mention of them), and the context it travelled with."""
+    @property
+    def invoke_data(self) -> dict[str, Any]:
+        """What an invoke carries: an Action.Execute's data with the card's inputs merged in
+        (`value.action.data`), or a task module's submitted inputs (`value.data`)."""
         value = self.value or {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = action.get("data") if self.name == "adaptiveCard/action" else value.get("data")
+        return data if isinstance(data, dict) else {}
+
+    @property
+    def verb(self) -> str:
+        action = (self.value or {}).get("action")
+        return str(action.get("verb") or "") if isinstance(action, dict) else ""
+
+    def submission(self, value: dict[str, Any] | None = None) -> Submission | None:
+        """A form's card sent back filled in: its values by field (a multiselect's as a list, a picked person as
+        the core's mention of them), and the context it travelled with. `value`: an invoke's data instead of the
+        activity's value."""
+        value = self.value or {} if value is None else value
         user = self.user
         if user is None or not isinstance(value.get(FORM), str):
             return None
@@ -98,7 +114,7 @@ class Activity(_Loose):
         several = {str(n) for n in value.get(MULTI) or [] if isinstance(value.get(MULTI), list)}
         values: dict[str, str | list[str]] = {}
         for name, given in value.items():
-            if name in (FORM, CONTEXT, MULTI) or not isinstance(given, str | int | float):
+            if name in (FORM, CONTEXT, MULTI, SHAPE) or not isinstance(given, str | int | float):
                 continue
             text = str(given)
             if name in several:

@@ -636,8 +636,9 @@ class TeamsChat:
         return None  # reading a channel's messages needs a permission this bot does not ask for
 
     def open_form(self, command: Command, form: Form) -> bool:
-        """The form as an Adaptive Card in the person's chat with the bot; its Submit comes back as an activity
-        (teams.activity), which becomes the form's command as a Slack modal's submission does."""
+        """The form as an Adaptive Card in the person's chat with the bot; its Action.Execute comes back as an
+        invoke (teams.invoke), answered with the card redrawn while a field is wrong, and otherwise written down as
+        the form's command, as a Slack modal's submission is."""
         if not _OBJECT_ID.match(command.user_id):
             return False
         shown = {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",

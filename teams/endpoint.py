@@ -8,6 +8,7 @@ Connector (bot.app, samverkan.worker).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ from bot.app import Samverkan
 from bot.chat import Command
 from bot.ports import Conversation
 from bot.telemetry import SILENT, Telemetry, following, new_request_id, request_id
+from teams import invoke
 from teams.activity import Activity
 from teams.auth import (
     TEAMS_SERVICE_HOSTS,
@@ -86,6 +88,10 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
             log.warning("refused an activity from another tenant")
             return _answer(start_response, "403 Forbidden")
         with following(new_request_id()):
+            if found.type == "invoke":
+                status, body = _invoke(core, found, handoff)
+                telemetry.acknowledged("command", time.perf_counter() - started)
+                return _answer(start_response, status, body)
             status = _take(core, found, app_id, handoff)
         telemetry.acknowledged("command", time.perf_counter() - started)
         return _answer(start_response, status)
@@ -110,6 +116,24 @@ def _take(core: Samverkan, found: Activity, app_id: str, handoff: Handoff) -> st
         return "503 Service Unavailable"
     if command is None:
         return "200 OK"  # an installation, a conversation update, a message not to the bot: nothing to do
+    return _enqueue(core, command, handoff)
+
+
+def _invoke(core: Samverkan, found: Activity, handoff: Handoff) -> tuple[str, dict[str, Any] | None]:
+    """An invoke, answered in this very response (teams.invoke); one Samverkan does not take gets 200 and no
+    body, as Teams expects of a bot that ignores it."""
+    try:
+        _remember(core, found)
+        return "200 OK", invoke.answer(core, found, lambda command: _enqueue(core, command, handoff))
+    except (ValidationError, ValueError):
+        return "400 Bad Request", None
+    except Exception:
+        log.exception("could not answer an invoke")
+        return "503 Service Unavailable", None
+
+
+def _enqueue(core: Samverkan, command: Command, handoff: Handoff) -> str:
+    """Writes the command into the inbox and hands it to a worker: once this says 200, it will be done."""
     command = command.model_copy(update={"request_id": request_id.get()})
     try:
         entry = core.receive(command)
@@ -157,8 +181,11 @@ def _member(core: Samverkan, bot_framework_id: str) -> str | None:
     return known.id if known else None
 
 
-def _answer(start_response: Callable, status: str) -> list[bytes]:
-    body = b"{}" if status.startswith("200") else status.encode()
+def _answer(start_response: Callable, status: str, answer: dict[str, Any] | None = None) -> list[bytes]:
+    if status.startswith("200"):
+        body = json.dumps(answer).encode() if answer is not None else b"{}"
+    else:
+        body = status.encode()
     start_response(status, [("Content-Type", "application/json" if status.startswith("200") else "text/plain"),
                             ("Content-Length", str(len(body)))])
     return [body]

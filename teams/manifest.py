@@ -32,6 +32,14 @@ COMMANDS = (
 )
 
 
+# Each shortcut's id (bot.native.shortcuts), its title on a message's menu (at most 32 characters) and description.
+MESSAGE_ACTIONS = (
+    ("disagreement.raise", "Ta upp som oenighet", "Registrera en oenighet utifrån meddelandet, med länk till det"),
+    ("forum.agenda_item", "Lägg på dagordning", "Lägg meddelandet som punkt på ett forums nästa dagordning"),
+    ("incident.timeline", "Lägg i tidslinjen", "Lägg meddelandet i ett krisrums tidslinje"),
+)
+
+
 def manifest(model: GovernanceModel, app_id: str, url: str) -> dict[str, Any]:
     host = urlparse(url).hostname or "samverkan.example.se"
     name = model.name.sv
@@ -49,6 +57,12 @@ def manifest(model: GovernanceModel, app_id: str, url: str) -> dict[str, Any]:
         "bots": [{"botId": app_id, "scopes": ["personal", "team", "groupChat"], "supportsFiles": False,
                   "isNotificationOnly": False,
                   "commandLists": [{"scopes": ["personal", "team", "groupChat"], "commands": commands}]}],
+        # The three message actions, Slack's message shortcuts (manifest.yml): each opens its form as a dialog
+        # fetched from the bot (https://learn.microsoft.com/en-us/microsoftteams/platform/messaging-extensions/
+        # how-to/action-commands/define-action-command, "fetchTask": true, "context": ["message"]).
+        "composeExtensions": [{"botId": app_id, "commands": [
+            {"id": callback, "type": "action", "title": title[:32], "description": description[:128],
+             "context": ["message"], "fetchTask": True} for callback, title, description in MESSAGE_ACTIONS]}],
         "permissions": ["identity", "messageTeamMembers"], "validDomains": [host],
         "webApplicationInfo": {"id": app_id, "resource": f"api://{host}/{app_id}"},
         # Consented by the team's owner when the app is added to the team, and in each war room's chat when the

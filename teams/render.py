@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, replace
 from typing import Any
 
-from bot.forms import Form, FormField
+from bot.forms import Choice, Form, FormField
 from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Strong, Text
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -115,17 +116,70 @@ CONTEXT = "samverkan_context"
 MULTI = "samverkan_multi"  # the fields whose choices Teams sends back comma-separated
 
 
-def form_card(form: Form) -> dict[str, Any]:
-    """A form as an Adaptive Card in the person's chat: its fields as inputs, one Action.Submit whose data names
-    the form. A person field is Teams' people picker, which hands back an Entra object id."""
+EXECUTE = "samverkan.form"  # the verb of a form's Action.Execute
+SHAPE = "samverkan_shape"  # the form itself, so that a bad submission is answered by the same card redrawn
+ADAPTIVE = "application/vnd.microsoft.card.adaptive"
+
+
+def form_card(form: Form, values: Mapping[str, str | list[str]] | None = None,
+              errors: Mapping[str, str] | None = None, *, task: bool = False) -> dict[str, Any]:
+    """A form as an Adaptive Card: its fields as inputs, what was filled in kept (`values`), and each error in red
+    beside its field (an error about no field shown goes under the title). In a chat its button is an
+    Action.Execute (Universal Actions): Teams sends it as an `adaptiveCard/action` invoke, answered at once with
+    this card redrawn while anything is wrong, so nothing is written down until it is valid
+    (https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-
+    adaptive-cards/work-with-universal-actions-for-adaptive-cards). In a task module (a message action's dialog)
+    it is an Action.Submit, which Teams sends as `composeExtension/submitAction`. A person field is Teams' people
+    picker, which hands back an Entra object id."""
+    values, errors = values or {}, errors or {}
     body: list[dict[str, Any]] = [{"type": "TextBlock", "text": markdown_escaped(form.title), "weight": "Bolder",
                                    "size": "Medium", "wrap": True}]
+    names = {f.name for f in form.fields}
+    body.extend(_error(text) for name, text in errors.items() if name not in names)
     for field in form.fields:
-        body.extend(_input(field))
-    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": body,
-            "actions": [{"type": "Action.Submit", "title": form.submit[:75] or "OK",
-                         "data": {FORM: form.action, CONTEXT: dict(form.context),
-                                  MULTI: [f.name for f in form.fields if f.kind == "multiselect"]}}]}
+        given = values.get(field.name)
+        shown = replace(field, initial=",".join(given) if isinstance(given, list) else given) \
+            if given is not None else field
+        body.extend(_input(shown))
+        if field.name in errors:
+            body.append(_error(errors[field.name]))
+    data = {FORM: form.action, CONTEXT: dict(form.context),
+            MULTI: [f.name for f in form.fields if f.kind == "multiselect"]}
+    action: dict[str, Any] = {"type": "Action.Submit", "title": form.submit[:75] or "OK", "data": data}
+    if not task:
+        action = {**action, "type": "Action.Execute", "verb": EXECUTE, "data": {**data, SHAPE: shape(form)}}
+    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": body, "actions": [action]}
+
+
+def _error(text: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": markdown_escaped(text), "color": "Attention", "wrap": True,
+            "spacing": "Small"}
+
+
+def sent_card(form: Form, note: str) -> dict[str, Any]:
+    """What a form's card becomes once its submission is taken: its title and a note, without inputs or button,
+    so it cannot be sent twice."""
+    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": [
+        {"type": "TextBlock", "text": markdown_escaped(form.title), "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": markdown_escaped(note), "wrap": True, "isSubtle": True}]}
+
+
+def shape(form: Form) -> dict[str, Any]:
+    """The form as data travelling with its card (its own words, not anyone's values)."""
+    return asdict(form)
+
+
+def form_of(data: Any) -> Form | None:
+    """The form a card's data carries back, or None when it is not one (a forged or old card)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        fields = tuple(FormField(**{**f, "choices": tuple(Choice(**c) for c in f.get("choices") or ())})
+                       for f in data.get("fields") or ())
+        return Form(**{**data, "fields": fields, "context": {str(k): str(v) for k, v in
+                                                            (data.get("context") or {}).items()}})
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _input(field: FormField) -> list[dict[str, Any]]:

@@ -52,10 +52,14 @@ def test_declare_alone_opens_the_form_as_a_card_and_its_submission_declares(team
     assert set(inputs) == {"title", "services", "severity", "description"}
     assert inputs["services"]["isMultiSelect"]
     assert {"title": "WLAN/LAN/WAN", "value": "wlan"} in inputs["services"]["choices"]
-    [action] = card["actions"]
-    answer = submit(teams, "eva.lind", {**action["data"], "title": "Ingen e-post i skolorna",
-                                        "services": "e-post,wlan", "severity": "2", "description": "Outlook"})
-    assert "MI-1" in answer and "Ingen e-post i skolorna" in answer
+    pressed = fake.execute(teams.user("eva.lind"), card, {"title": "Ingen e-post i skolorna",
+                                                         "services": "e-post,wlan", "severity": "2",
+                                                         "description": "Outlook"})
+    response = teams.app.send(pressed)
+    assert response.status_code == 200
+    assert response.json()["type"] == "application/vnd.microsoft.card.adaptive"  # the card says it was sent
+    answer = fake.wait(lambda: [s for s in fake.to(fake.personal_of(teams.user("eva.lind"))) if "MI-1" in s.text])
+    assert answer and "Ingen e-post i skolorna" in answer[0].text
     with teams.core.unit_of_work() as uow:
         [incident] = uow.incidents.open_incidents()
     assert incident.services == ("e-post", "wlan") and incident.severity == 2

@@ -82,21 +82,29 @@ def _timeline(core: Samverkan, uow: UnitOfWork, person: Person, t: Texts,
 SHORTCUTS: dict[str, Builder] = {RAISE: _raise, AGENDA: _agenda, TIMELINE: _timeline}
 
 
+def build(core: Samverkan, shortcut: MessageShortcut) -> Form | Message | None:
+    """The shortcut's form, or what to tell the person instead (not in the directory, nothing to add it to); None
+    for a shortcut Samverkan does not have. Reads only: a platform whose dialog must be answered at once (a Teams
+    message action's task module) shows the form itself."""
+    build_one = SHORTCUTS.get(shortcut.callback)
+    if build_one is None:
+        return None
+    person = recognise(core.unit_of_work, core.chat, shortcut.user_id, core.clock)
+    t = Texts(language.of(core, shortcut.user_id))
+    if person is None:
+        return t("directory.not_in_directory")
+    with core.unit_of_work(read_only=True) as uow:
+        return build_one(core, uow, person, t, shortcut)
+
+
 def open_form(core: Samverkan, shortcut: MessageShortcut) -> bool:
     """Opens the shortcut's form, or tells the person (to them alone) why there is none; True when opened."""
-    build = SHORTCUTS.get(shortcut.callback)
     command = Command(name="samverkan", user_id=shortcut.user_id, channel_id=shortcut.channel_id,
                       response_url=shortcut.response_url, trigger_id=shortcut.trigger_id,
                       received_at=shortcut.received_at)
-    person = recognise(core.unit_of_work, core.chat, shortcut.user_id, core.clock)
-    t = Texts(language.of(core, shortcut.user_id))
-    if build is None:
+    made = build(core, shortcut)
+    if made is None:
         return False
-    if person is None:
-        core.chat.reply(command, t("directory.not_in_directory"))
-        return False
-    with core.unit_of_work(read_only=True) as uow:
-        made = build(core, uow, person, t, shortcut)
     if isinstance(made, Message):
         core.chat.reply(command, made)
         return False

@@ -193,6 +193,40 @@ class FakeTeams:
             found["text"] = ""
         return found
 
+    # -- invokes --------------------------------------------------------------------------------------------------
+    def invoke(self, user: str, name: str, value: dict[str, Any], *, chat: str | None = None) -> dict[str, Any]:
+        """An invoke as Teams sends it: `adaptiveCard/action` when a card's Action.Execute is pressed (its data with
+        the card's inputs merged in, under value.action.data), `composeExtension/fetchTask` and `.../submitAction`
+        for a message action (https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/
+        cards/universal-actions-for-adaptive-cards/work-with-universal-actions-for-adaptive-cards;
+        https://learn.microsoft.com/en-us/microsoftteams/platform/messaging-extensions/how-to/action-commands/
+        respond-to-task-module-submit). The answer is the HTTP response's body."""
+        found = self.activity(user, "", value=value)
+        found.update(type="invoke", name=name, text="")
+        if chat is not None:
+            found["conversation"] = {"id": chat, "conversationType": "groupChat", "tenantId": TENANT}
+        return found
+
+    def execute(self, user: str, card: dict[str, Any], inputs: dict[str, str]) -> dict[str, Any]:
+        """A card's Action.Execute pressed with these inputs filled in."""
+        [action] = [a for a in card.get("actions", []) if a.get("type") == "Action.Execute"]
+        return self.invoke(user, "adaptiveCard/action", {
+            "action": {"type": "Action.Execute", "verb": action["verb"], "data": {**action["data"], **inputs}},
+            "trigger": "manual"})
+
+    def message_action(self, user: str, command: str, message: Sent | str, *, chat: str | None = None,
+                       data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A message action chosen on a message (a Sent of the bot's, or a person's text): its dialog fetched, or
+        (with `data`, the dialog's inputs and its Submit's data) submitted."""
+        text = message.text if isinstance(message, Sent) else message
+        value: dict[str, Any] = {"commandId": command, "commandContext": "message", "messagePayload": {
+            "id": message.id if isinstance(message, Sent) else f"m-{next(self._ids)}", "messageType": "message",
+            "body": {"contentType": "html", "content": text},
+            "linkToMessage": f"https://teams.microsoft.com/l/message/{chat or 'personal'}/1"}}
+        if data is None:
+            return self.invoke(user, "composeExtension/fetchTask", value, chat=chat)
+        return self.invoke(user, "composeExtension/submitAction", {**value, "data": data}, chat=chat)
+
     # -- inspection ---------------------------------------------------------------------------------------------
     def to(self, conversation: str) -> list[Sent]:
         with self._lock:
