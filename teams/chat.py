@@ -414,6 +414,8 @@ class TeamsChat:
                     self._keep_user(user, body)
                 elif status in (400, 404):
                     self._keep_user(user, {})
+                elif status in (401, 403):
+                    raise RoomRefused("permission", "User.Read.All")
                 else:
                     raise RuntimeError(f"Graph could not read people now ({status})")  # transient: retried
         return known
