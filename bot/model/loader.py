@@ -207,6 +207,9 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
             value = getattr(model.ladder, field)
             if value and value not in forums:
                 yield ("ladder", field), "model.unknown_forum", {"value": value}
+        for j, key in enumerate(model.ladder.city_and_other_supplier):
+            if key not in forums:
+                yield ("ladder", "city_and_other_supplier", j), "model.unknown_forum", {"value": key}
         for j, role in enumerate(model.ladder.representative_roles):
             if role not in roles:
                 yield ("ladder", "representative_roles", j), "model.unknown_role", {"value": role}

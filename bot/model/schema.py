@@ -244,6 +244,10 @@ class Ladder(Strict):
     # A question between suppliers is led by the City there (section 8.10) and ends with its clarification.
     supplier_to_supplier: Slug | None = None
     product_supplier_forum: Slug | None = None
+    # A question between the City (or a unit it represents) and a supplier other than the lead supplier: that
+    # supplier has an agreement of its own, so it does not climb this ladder. It goes to the first of these forums
+    # where both sit, the City leads it there, and it ends settled or with the City's clarification (5.4, 8.10).
+    city_and_other_supplier: list[Slug] = []
     # Who answers for a party at a level whose forum names no role of it: the roles that represent a supplier in
     # matters of the agreement (section 6.2 A, the Kundansvarig); for the City, its authorised approvers.
     representative_roles: list[Slug] = []
