@@ -126,6 +126,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "escalate": _rule("permission.disagreement_parties", _.INVOLVED, _.HOLDER),
         "accept": _rule("permission.disagreement_authority", _.HOLDER),
         "reject": _rule("permission.disagreement_authority", _.HOLDER),
+        # Past the top rung, whoever may answer for a party at the top level invokes formal dispute resolution.
+        "formal": _rule("permission.disagreement_formal", _.HOLDER),
         # The City leads a question between suppliers and records how it ends (section 8.10).
         "clarify": _rule("permission.disagreement_clarify", _.OVERSIGHT),
     },

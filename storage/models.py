@@ -260,7 +260,7 @@ class DisagreementRow(Base):
     forum: Mapped[str] = mapped_column(String(120))  # the sitting forum of the level
     catalogue: Mapped[str | None] = mapped_column(String(80))
     service: Mapped[str | None] = mapped_column(String(80))
-    state: Mapped[str] = mapped_column(String(16))  # open, settled, formal
+    state: Mapped[str] = mapped_column(String(16))  # open, settled, exhausted, formal, clarified
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     level_since: Mapped[datetime] = mapped_column(UtcDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)

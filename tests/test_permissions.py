@@ -65,6 +65,10 @@ REPORT = personas(outsider=(NOBODY, {OUT}), uninvolved=(NINA, {U}), involved=(PE
 DISAGREEMENT = personas(outsider=(NOBODY, {OUT}), uninvolved=(NINA, {U}), involved=(MARIA, {IN}),
                         city=(LARS, {IN, S}), admin=(EVA, {IN, S, A}), supplier=(JOHAN, {IN, H}),
                         other_supplier=(PER, {IN, H}))
+# D-n between the City and the lead supplier, past Affärsforum: informal dispute resolution is exhausted. Only the
+# Director of Education and the supplier's Kundansvarig answer there; the school platform's supplier does not see it.
+FORMAL = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), involved=(MARIA, {IN}), city=(KARIN, {IN, S}),
+                  admin=(EVA, {IN, S, A}), signatory=(LARS, {IN, S, H}), supplier=(JOHAN, {IN, H}))
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ SETUP_DEPLOYMENT = (f"{NOC} /deploy announce wlan 2027-02-03 18:00 Ny firmware",
 SETUP_INCIDENT = (f'{EVA} /incident declare "WLAN nere" wlan 1',)
 SETUP_DISAGREEMENT = (f"{JOHAN} /disagreement open school-platform Gränsdragning för inloggning",
                       f"{JOHAN} /disagreement propose D-1 Leverantören äger inloggningen")
+SETUP_EXHAUSTED = (f"{EVA} /disagreement open supplier nivå=affarsforum Vite för tillgänglighet",
+                   f"{JOHAN} /disagreement escalate D-1 Ingen enighet")
 
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("samverkan", "whoami"): Scenario("whoami", NOTHING),
@@ -127,6 +133,7 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("disagreement", "reject"): Scenario("reject D-1 Nej", DISAGREEMENT, SETUP_DISAGREEMENT, reset=True),
     ("disagreement", "clarify"): Scenario("clarify D-1 Leverantören äger inloggningen", DISAGREEMENT,
                                           SETUP_DISAGREEMENT, reset=True),
+    ("disagreement", "formal"): Scenario("formal D-1 Avtalsbrott", FORMAL, SETUP_EXHAUSTED, reset=True),
 }
 # Help is for everyone, in the directory or not, for every command.
 for capability in CAPABILITIES:
