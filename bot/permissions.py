@@ -15,7 +15,7 @@ from enum import StrEnum
 from bot.directory.people import Person
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement
-from bot.forum.records import Action, Deployment, OwedReport
+from bot.forum.records import Action, Deployment, OwedReport, ServiceLevelMonth
 from bot.incident.records import Incident
 from bot.model import parties
 from bot.model.schema import Forum, GovernanceModel, Lang, MajorIncidents, Service
@@ -43,6 +43,9 @@ HOLDERS = {
                 "contact",
     "disagreement": "someone with authority to settle for their party at the disagreement's level",
     "report": "a person of the party that owes the report",
+    "service levels": "for a month, a person of the deciding party (the City's central ordering organisation) with "
+                      "the authority the model names (an authorised approver); for the register, a person of a "
+                      "party that attends the forum",
 }
 
 EVERYONE = frozenset(KINDS)
@@ -94,6 +97,9 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "action": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "done": _rule("permission.action_owner", _.HOLDER),
         "report": _rule("permission.report_owner", _.HOLDER),
+        # The City's authorised approvers decide a month's service levels (5.2); the forum's parties read the
+        # register.
+        "sla": _rule("permission.service_levels", _.HOLDER),
         "subscribe": _FORUM_PARTIES,
         "unsubscribe": _MEMBER,
     },
@@ -140,7 +146,8 @@ def rule(command: str, subcommand: str) -> Rule:
 
 
 # -- who someone is, relative to what a sub-command is about --------------------------------------------------------
-Subject = Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | OwedReport | None
+Subject = (Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | OwedReport
+           | ServiceLevelMonth | None)
 
 
 def is_admin(model: GovernanceModel, person: Person) -> bool:
@@ -182,6 +189,11 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
             return attends(model, subject, party), parties.chairs(model, subject, party)
         case OwedReport():
             return attends(model, subject.forum, party), party == subject.report.owner
+        case ServiceLevelMonth():
+            attending = attends(model, subject.forum, party)
+            if subject.month is None:
+                return attending, attending
+            return attending, may_decide(model, person, subject.forum)
         case Action():
             forum = model.sitting_forum(subject.forum)
             chair = forum is not None and parties.chairs(model, forum, party)
@@ -202,6 +214,12 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
             involved = party in subject.parties or oversees(model, person)
             return involved, ladder.authorised(model, person, subject)
     return False, False
+
+
+def may_decide(model: GovernanceModel, person: Person, forum: Forum) -> bool:
+    """The person may decide a month's service levels at the forum: of the deciding party, with its authority."""
+    rule = forum.service_levels
+    return bool(rule and person.party == rule.decided_by and rule.authority in person.authority)
 
 
 def attends(model: GovernanceModel, forum: Forum, party: str) -> bool:
@@ -239,6 +257,8 @@ def reference(subject: Subject) -> str:
             return subject.key
         case OwedReport():
             return f"{subject.forum.key}/{subject.report.key}"
+        case ServiceLevelMonth():
+            return f"{subject.forum.key}/{subject.month or 'register'}"
         case Action() | Deployment() | Incident() | Disagreement():
             return subject.ref
         case MajorIncidents():
@@ -255,6 +275,9 @@ def describe(model: GovernanceModel, lang: Lang, subject: Subject) -> dict[str, 
         case OwedReport():
             return {"forum": subject.forum.name(lang), "report": subject.report.name(lang),
                     "owner": parties.name(model, subject.report.owner, lang)}
+        case ServiceLevelMonth():
+            return {"forum": subject.forum.name(lang), "party": parties.name(
+                model, subject.forum.service_levels.decided_by if subject.forum.service_levels else "", lang)}
         case Service():
             return {"service": subject.name(lang)}
         case Action() | Deployment() | Incident():

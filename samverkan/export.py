@@ -125,6 +125,22 @@ def report_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
             for r in report_records(uow, model)]
 
 
+def service_level_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    """The register of Leveransuppföljning's decisions (5.2): each month's service levels and KPIs formally approved
+    or rejected by the City, with any service credit."""
+    return [{"month": d.month, "forum": d.forum, "decision": "approved" if d.approved else "rejected",
+             "credit_sek": d.credit_sek, "reason": d.reason, "party": d.party, "by": d.by, "at": _iso(d.at)}
+            for d in uow.forum.service_level_decisions()]
+
+
+def service_level_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "service_levels", "ref": r["month"], "at": r["at"], "kind": r["decision"], "actor": r["by"],
+             "party": r["party"], "forum": r["forum"],
+             "text": r["reason"] + (f" (service credit SEK {r['credit_sek']})" if r["credit_sek"] else ""),
+             "title": r["month"], "parties": r["party"], "state": r["decision"]}
+            for r in service_level_records(uow, model)]
+
+
 def _incidents(uow: UnitOfWork) -> list[Incident]:
     return list(uow.incidents.declared_between(datetime(1970, 1, 1, tzinfo=UTC)))
 
@@ -162,6 +178,7 @@ SECTIONS = [
     Section("disagreements", disagreement_records, disagreement_rows),
     Section("clarifications", clarification_records, clarification_rows),
     Section("reports", report_records, report_rows),
+    Section("service_levels", service_level_records, service_level_rows),
     Section("deployments", deployment_records, deployment_rows),
     Section("incidents", incident_records, incident_rows),
 ]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import STOCKHOLM
 from bot.forum.calendar import Change
-from bot.forum.records import Action, AgendaItem, Decision, DeliveredReport, Deployment
+from bot.forum.records import Action, AgendaItem, Decision, DeliveredReport, Deployment, ServiceLevelDecision
 from storage.models import (
     ActionRow,
     AgendaItemRow,
@@ -22,6 +22,7 @@ from storage.models import (
     ForumChangeRow,
     MarkRow,
     ReportRow,
+    ServiceLevelRow,
     SubscriptionRow,
 )
 
@@ -163,6 +164,26 @@ class SqlForumStore:
     def every_delivered_report(self) -> Sequence[DeliveredReport]:
         return [_report(r) for r in self.session.scalars(select(ReportRow).order_by(ReportRow.id))]
 
+    # -- service levels ---------------------------------------------------------------------------------------
+    def decide_service_levels(self, month: str, forum: str, approved: bool, credit_sek: int | None, reason: str,
+                              party: str, by: str, at: datetime) -> ServiceLevelDecision | None:
+        row = ServiceLevelRow(month=month, forum=forum, approved=approved, credit_sek=credit_sek, reason=reason,
+                              party=party, by=by, at=at)
+        try:
+            with self.session.begin_nested():  # two deciding the same month at once: one is recorded
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None
+        return _decision(row)
+
+    def service_level_decision(self, month: str) -> ServiceLevelDecision | None:
+        row = self.session.scalars(select(ServiceLevelRow).where(ServiceLevelRow.month == month)).first()
+        return _decision(row) if row else None
+
+    def service_level_decisions(self) -> Sequence[ServiceLevelDecision]:
+        return [_decision(r) for r in self.session.scalars(select(ServiceLevelRow).order_by(ServiceLevelRow.month))]
+
     # -- marks --------------------------------------------------------------------------------------------------
     def mark(self, name: str) -> datetime | None:
         row = self.session.get(MarkRow, name)
@@ -206,6 +227,11 @@ def _local_day(instant: datetime) -> date | None:
         return instant.astimezone(STOCKHOLM).date()
     except OverflowError:
         return instant.date()
+
+
+def _decision(row: ServiceLevelRow) -> ServiceLevelDecision:
+    return ServiceLevelDecision(row.id, row.month, row.forum, row.approved, row.credit_sek, row.reason, row.party,
+                                row.by, row.at)
 
 
 def _report(row: ReportRow) -> DeliveredReport:

@@ -322,6 +322,23 @@ class ReportRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ServiceLevelRow(Base):
+    """The register of Leveransuppföljning's decisions (5.2): for each month, the City's formal approval or
+    rejection of its service levels and KPIs, and any service credit. One decision a month."""
+
+    __tablename__ = "service_level_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
+    forum: Mapped[str] = mapped_column(String(120))
+    approved: Mapped[bool] = mapped_column(Boolean)
+    credit_sek: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(2000))
+    party: Mapped[str] = mapped_column(String(80))
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class InboxRow(Base):
     """A command as it was received: waiting, then done (or failed) in the transaction that did its work."""
 

@@ -69,6 +69,10 @@ DISAGREEMENT = personas(outsider=(NOBODY, {OUT}), uninvolved=(NINA, {U}), involv
 # Director of Education and the supplier's Kundansvarig answer there; the school platform's supplier does not see it.
 FORMAL = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), involved=(MARIA, {IN}), city=(KARIN, {IN, S}),
                   admin=(EVA, {IN, S, A}), signatory=(LARS, {IN, S, H}), supplier=(JOHAN, {IN, H}))
+# A month's service levels at Leveransuppföljning: the City's authorised approvers decide; the Director of Education
+# and the supplier (who convenes it) do not; the school platform's supplier has no seat there.
+SERVICE_LEVELS = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN}),
+                          city=(LARS, {IN, S}), approver=(KARIN, {IN, S, H}), admin=(EVA, {IN, S, A, H}))
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("disagreement", "reject"): Scenario("reject D-1 Nej", DISAGREEMENT, SETUP_DISAGREEMENT, reset=True),
     ("disagreement", "clarify"): Scenario("clarify D-1 Leverantören äger inloggningen", DISAGREEMENT,
                                           SETUP_DISAGREEMENT, reset=True),
+    ("forum", "sla"): Scenario("sla 2026-12 godkänn Samtliga nivåer uppfyllda", SERVICE_LEVELS, reset=True),
     ("disagreement", "formal"): Scenario("formal D-1 Avtalsbrott", FORMAL, SETUP_EXHAUSTED, reset=True),
 }
 # Help is for everyone, in the directory or not, for every command.

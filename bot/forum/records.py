@@ -82,6 +82,30 @@ class DeliveredReport:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ServiceLevelMonth:
+    """What `/forum sla` is about: one month's service levels to decide, or (month None) the register."""
+
+    forum: Forum
+    month: str | None
+
+
+@dataclass(frozen=True)
+class ServiceLevelDecision:
+    """The City's formal approval or rejection of a month's service levels and KPIs, with any service credit
+    (5.2, Leveransuppföljning): the register."""
+
+    id: int
+    month: str  # YYYY-MM
+    forum: str
+    approved: bool
+    credit_sek: int | None
+    reason: str
+    party: str
+    by: str
+    at: datetime
+
+
 class ForumStore(Protocol):
     def changes(self, forum: str | None = None) -> Sequence[Change]: ...
 
@@ -133,6 +157,17 @@ class ForumStore(Protocol):
         ...
 
     def every_delivered_report(self) -> Sequence[DeliveredReport]: ...
+
+    def decide_service_levels(self, month: str, forum: str, approved: bool, credit_sek: int | None, reason: str,
+                              party: str, by: str, at: datetime) -> ServiceLevelDecision | None:
+        """Records the month's decision; None when the month is already decided (by someone a moment ago)."""
+        ...
+
+    def service_level_decision(self, month: str) -> ServiceLevelDecision | None: ...
+
+    def service_level_decisions(self) -> Sequence[ServiceLevelDecision]:
+        """The register, by month."""
+        ...
 
     def mark(self, name: str) -> datetime | None:
         """A named instant the planner keeps, such as how far reminders have been planned."""

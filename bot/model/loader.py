@@ -246,6 +246,9 @@ def _forum(model: GovernanceModel, i: int, forum: Forum, parties: set[str], clas
         seen.add(report.key)
         if report.owner not in parties:
             yield ("forums", i, "reports", j, "owner"), "model.unknown_party", {"value": report.owner}
+    if forum.service_levels and forum.service_levels.decided_by not in parties:
+        yield ("forums", i, "service_levels", "decided_by"), "model.unknown_party", {
+            "value": forum.service_levels.decided_by}
     if forum.per_catalogue:
         # Each catalogue's sitting seats its owners: a side the forum requires roles of must keep one.
         for c, catalogue in enumerate(model.catalogues):

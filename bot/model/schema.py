@@ -179,6 +179,16 @@ class Report(Strict):
     remind: Offset = "2d"
 
 
+class ServiceLevels(Strict):
+    """At this forum the City formally approves or rejects the previous month's service levels and KPIs and settles
+    any service credits (5.2, Leveransuppföljning): `decided_by`'s people holding `authority` decide; a month left
+    undecided `decide_within` working days after its sitting is flagged to them."""
+
+    decided_by: Slug
+    authority: Literal["orderer", "approver"] = "approver"
+    decide_within: int = Field(default=5, ge=0, le=60)
+
+
 class Forum(Strict):
     key: Slug
     name: Label
@@ -208,6 +218,8 @@ class Forum(Strict):
     # Planned changes are announced before the sitting that precedes them (sections 8.7 and 8.9): changes to any
     # service, or only to the administrative side's services.
     announcements: Literal["all", "administrative"] | None = None
+    # The forum where the City decides on each month's service levels (5.2, Leveransuppföljning).
+    service_levels: ServiceLevels | None = None
 
     @model_validator(mode="after")
     def _when(self) -> Forum:
