@@ -15,10 +15,10 @@ from enum import StrEnum
 from bot.directory.people import Person
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement
-from bot.forum.records import Action, Deployment, OwedReport, ServiceLevelMonth
+from bot.forum.records import Action, Deployment, OwedReport, ServiceLevelMonth, Underlag, UnderlagRegister
 from bot.incident.records import Incident
 from bot.model import parties
-from bot.model.schema import Forum, GovernanceModel, Lang, MajorIncidents, Service
+from bot.model.schema import Forum, GovernanceModel, Lang, MajorIncidents, Service, ShortNotice
 from bot.ports import UnitOfWork
 
 
@@ -46,6 +46,8 @@ HOLDERS = {
     "service levels": "for a month, a person of the deciding party (the City's central ordering organisation) with "
                       "the authority the model names (an authorised approver); for the register, a person of a "
                       "party that attends the forum",
+    "underlag": "asking at short notice, a person of the party that asks (the City's central ordering "
+                "organisation); delivering, a person of the party that owes it; the list, a person of either",
 }
 
 EVERYONE = frozenset(KINDS)
@@ -100,6 +102,11 @@ MATRIX: dict[str, dict[str, Rule]] = {
         # The City's authorised approvers decide a month's service levels (5.2); the forum's parties read the
         # register.
         "sla": _rule("permission.service_levels", _.HOLDER),
+        # 4.6: the City's central ordering organisation asks for reports at short notice; the supplier delivers
+        # them and its input to the City's IT reporting; both follow the list.
+        "request": _rule("permission.underlag_request", _.HOLDER),
+        "deliver": _rule("permission.underlag_deliver", _.HOLDER),
+        "underlag": _rule("permission.underlag_list", _.HOLDER),
         "subscribe": _FORUM_PARTIES,
         "unsubscribe": _MEMBER,
     },
@@ -147,7 +154,7 @@ def rule(command: str, subcommand: str) -> Rule:
 
 # -- who someone is, relative to what a sub-command is about --------------------------------------------------------
 Subject = (Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | OwedReport
-           | ServiceLevelMonth | None)
+           | ServiceLevelMonth | ShortNotice | Underlag | UnderlagRegister | None)
 
 
 def is_admin(model: GovernanceModel, person: Person) -> bool:
@@ -189,6 +196,13 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
             return attends(model, subject, party), parties.chairs(model, subject, party)
         case OwedReport():
             return attends(model, subject.forum, party), party == subject.report.owner
+        case ShortNotice():
+            return party in (subject.requested_by, subject.owner), party == subject.requested_by
+        case Underlag():
+            return party in underlag_parties(model, subject), party == subject.owner
+        case UnderlagRegister():
+            concerned = party in (subject.owner, subject.to)
+            return concerned, concerned
         case ServiceLevelMonth():
             attending = attends(model, subject.forum, party)
             if subject.month is None:
@@ -214,6 +228,13 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
             involved = party in subject.parties or oversees(model, person)
             return involved, ladder.authorised(model, person, subject)
     return False, False
+
+
+def underlag_parties(model: GovernanceModel, item: Underlag) -> set[str]:
+    """The parties an underlag concerns: the one that owes it and the one it is for (4.6)."""
+    owed = next((o for o in model.underlag if o.key == item.key), None) if item.key else None
+    receiver = owed.to if owed else (model.short_notice.requested_by if model.short_notice else "")
+    return {item.owner, receiver}
 
 
 def may_decide(model: GovernanceModel, person: Person, forum: Forum) -> bool:
@@ -259,6 +280,10 @@ def reference(subject: Subject) -> str:
             return f"{subject.forum.key}/{subject.report.key}"
         case ServiceLevelMonth():
             return f"{subject.forum.key}/{subject.month or 'register'}"
+        case Underlag():
+            return subject.ref
+        case ShortNotice() | UnderlagRegister():
+            return "underlag"
         case Action() | Deployment() | Incident() | Disagreement():
             return subject.ref
         case MajorIncidents():
@@ -275,6 +300,12 @@ def describe(model: GovernanceModel, lang: Lang, subject: Subject) -> dict[str, 
         case OwedReport():
             return {"forum": subject.forum.name(lang), "report": subject.report.name(lang),
                     "owner": parties.name(model, subject.report.owner, lang)}
+        case ShortNotice():
+            return {"party": parties.name(model, subject.requested_by, lang)}
+        case Underlag():
+            return {"ref": subject.ref, "party": parties.name(model, subject.owner, lang)}
+        case UnderlagRegister():
+            return {"owner": parties.name(model, subject.owner, lang), "to": parties.name(model, subject.to, lang)}
         case ServiceLevelMonth():
             return {"forum": subject.forum.name(lang), "party": parties.name(
                 model, subject.forum.service_levels.decided_by if subject.forum.service_levels else "", lang)}

@@ -141,6 +141,24 @@ def service_level_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
             for r in service_level_records(uow, model)]
 
 
+def underlag_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    """Input the supplier owed the City (4.6): for its IT reporting at fixed times, and reports asked for at short
+    notice, with when each was due and delivered."""
+    return [{"ref": i.ref, "key": i.key, "title": i.title, "owner": i.owner, "due": _iso(i.due),
+             "requested_by": i.requested_by, "requested_at": _iso(i.requested_at), "content": i.text,
+             "delivered_by": i.delivered_by, "delivered_at": _iso(i.delivered_at),
+             "late": bool(i.delivered_at and i.delivered_at > i.due)}
+            for i in uow.forum.every_underlag()]
+
+
+def underlag_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "underlag", "ref": r["ref"], "at": r["delivered_at"] or r["due"],
+             "kind": "delivered" if r["delivered_at"] else "owed", "actor": r["delivered_by"] or r["requested_by"],
+             "party": r["owner"], "forum": "", "text": r["content"] or "", "title": r["title"],
+             "parties": r["owner"], "state": ("late" if r["late"] else "delivered") if r["delivered_at"] else "owed"}
+            for r in underlag_records(uow, model)]
+
+
 def _incidents(uow: UnitOfWork) -> list[Incident]:
     return list(uow.incidents.declared_between(datetime(1970, 1, 1, tzinfo=UTC)))
 
@@ -179,6 +197,7 @@ SECTIONS = [
     Section("clarifications", clarification_records, clarification_rows),
     Section("reports", report_records, report_rows),
     Section("service_levels", service_level_records, service_level_rows),
+    Section("underlag", underlag_records, underlag_rows),
     Section("deployments", deployment_records, deployment_rows),
     Section("incidents", incident_records, incident_rows),
 ]

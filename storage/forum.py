@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import STOCKHOLM
 from bot.forum.calendar import Change
-from bot.forum.records import Action, AgendaItem, Decision, DeliveredReport, Deployment, ServiceLevelDecision
+from bot.forum.records import (
+    Action,
+    AgendaItem,
+    Decision,
+    DeliveredReport,
+    Deployment,
+    ServiceLevelDecision,
+    Underlag,
+)
 from storage.models import (
     ActionRow,
     AgendaItemRow,
@@ -24,6 +32,7 @@ from storage.models import (
     ReportRow,
     ServiceLevelRow,
     SubscriptionRow,
+    UnderlagRow,
 )
 
 CALENDAR = "calendar"
@@ -184,6 +193,33 @@ class SqlForumStore:
     def service_level_decisions(self) -> Sequence[ServiceLevelDecision]:
         return [_decision(r) for r in self.session.scalars(select(ServiceLevelRow).order_by(ServiceLevelRow.month))]
 
+    # -- underlag (4.6) -----------------------------------------------------------------------------------------
+    def add_underlag(self, key: str | None, title: str, owner: str, due: datetime, requested_by: str | None,
+                     at: datetime) -> Underlag | None:
+        row = UnderlagRow(key=key, title=title, owner=owner, due=due, requested_by=requested_by, requested_at=at)
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None
+        return _underlag(row)
+
+    def underlag(self, underlag_id: int, lock: bool = False) -> Underlag | None:
+        query = select(UnderlagRow).where(UnderlagRow.id == underlag_id)
+        row = self.session.scalars(query.with_for_update() if lock else query).first()
+        return _underlag(row) if row else None
+
+    def every_underlag(self) -> Sequence[Underlag]:
+        return [_underlag(r) for r in self.session.scalars(select(UnderlagRow).order_by(UnderlagRow.due,
+                                                                                        UnderlagRow.id))]
+
+    def deliver_underlag(self, underlag_id: int, text: str, by: str, at: datetime) -> bool:
+        result = self.session.execute(
+            update(UnderlagRow).where(UnderlagRow.id == underlag_id, UnderlagRow.delivered_at.is_(None))
+            .values(text=text, delivered_by=by, delivered_at=at).execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     # -- marks --------------------------------------------------------------------------------------------------
     def mark(self, name: str) -> datetime | None:
         row = self.session.get(MarkRow, name)
@@ -232,6 +268,11 @@ def _local_day(instant: datetime) -> date | None:
 def _decision(row: ServiceLevelRow) -> ServiceLevelDecision:
     return ServiceLevelDecision(row.id, row.month, row.forum, row.approved, row.credit_sek, row.reason, row.party,
                                 row.by, row.at)
+
+
+def _underlag(row: UnderlagRow) -> Underlag:
+    return Underlag(row.id, row.key, row.title, row.owner, row.due, row.requested_by, row.requested_at, row.text,
+                    row.delivered_by, row.delivered_at)
 
 
 def _report(row: ReportRow) -> DeliveredReport:

@@ -339,6 +339,25 @@ class ServiceLevelRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class UnderlagRow(Base):
+    """Input the supplier owes the City (section 4.6): for its IT reporting at fixed times of the year (`key` the
+    model's, one row per due time), or a report the City asked for at short notice (`key` None, `requested_by`)."""
+
+    __tablename__ = "underlag"
+    __table_args__ = (UniqueConstraint("key", "due", name="uq_underlag_key_due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(2000))
+    owner: Mapped[str] = mapped_column(String(80))
+    due: Mapped[datetime] = mapped_column(UtcDateTime)
+    requested_by: Mapped[str | None] = mapped_column(String(120))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    text: Mapped[str | None] = mapped_column(String(2000))
+    delivered_by: Mapped[str | None] = mapped_column(String(120))
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class InboxRow(Base):
     """A command as it was received: waiting, then done (or failed) in the transaction that did its work."""
 

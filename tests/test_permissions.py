@@ -73,6 +73,14 @@ FORMAL = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), involved=(MAR
 # and the supplier (who convenes it) do not; the school platform's supplier has no seat there.
 SERVICE_LEVELS = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN}),
                           city=(LARS, {IN, S}), approver=(KARIN, {IN, S, H}), admin=(EVA, {IN, S, A, H}))
+# 4.6: the City's central ordering organisation asks for reports at short notice; the lead supplier delivers them
+# and its input to the City's IT reporting (U-1, the tertial input the planner wrote down); both see the list.
+ASKING = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN}),
+                  city=(KARIN, {IN, S, H}), admin=(EVA, {IN, S, A, H}))
+UNDERLAG = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), city=(KARIN, {IN, S}),
+                    admin=(EVA, {IN, S, A}), kundansvarig=(JOHAN, {IN, H}), colleague=(MARIA, {IN, H}))
+UNDERLAG_LIST = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN, H}),
+                         city=(KARIN, {IN, S, H}), admin=(EVA, {IN, S, A, H}))
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,9 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("disagreement", "clarify"): Scenario("clarify D-1 Leverantören äger inloggningen", DISAGREEMENT,
                                           SETUP_DISAGREEMENT, reset=True),
     ("forum", "sla"): Scenario("sla 2026-12 godkänn Samtliga nivåer uppfyllda", SERVICE_LEVELS, reset=True),
+    ("forum", "request"): Scenario("request 2027-01-20 Kostnad per elevdator", ASKING),
+    ("forum", "deliver"): Scenario("deliver U-1 https://intranat.example/tertial.xlsx", UNDERLAG, reset=True),
+    ("forum", "underlag"): Scenario("underlag", UNDERLAG_LIST),
     ("disagreement", "formal"): Scenario("formal D-1 Avtalsbrott", FORMAL, SETUP_EXHAUSTED, reset=True),
 }
 # Help is for everyone, in the directory or not, for every command.

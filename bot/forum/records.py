@@ -106,6 +106,35 @@ class ServiceLevelDecision:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Underlag:
+    """Input the supplier owes the City (section 4.6): at a fixed time of the year (`key`, the model's entry), or
+    asked for at short notice (`requested_by`)."""
+
+    id: int
+    key: str | None
+    title: str
+    owner: str
+    due: datetime
+    requested_by: str | None
+    requested_at: datetime
+    text: str | None = None
+    delivered_by: str | None = None
+    delivered_at: datetime | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"U-{self.id}"
+
+
+@dataclass(frozen=True)
+class UnderlagRegister:
+    """What `/forum underlag` is about: what the owner party owes the party that receives it."""
+
+    owner: str
+    to: str
+
+
 class ForumStore(Protocol):
     def changes(self, forum: str | None = None) -> Sequence[Change]: ...
 
@@ -167,6 +196,21 @@ class ForumStore(Protocol):
 
     def service_level_decisions(self) -> Sequence[ServiceLevelDecision]:
         """The register, by month."""
+        ...
+
+    def add_underlag(self, key: str | None, title: str, owner: str, due: datetime, requested_by: str | None,
+                     at: datetime) -> Underlag | None:
+        """None when a model entry's underlag for that due time is already there (planned by another process)."""
+        ...
+
+    def underlag(self, underlag_id: int, lock: bool = False) -> Underlag | None: ...
+
+    def every_underlag(self) -> Sequence[Underlag]:
+        """Oldest due first."""
+        ...
+
+    def deliver_underlag(self, underlag_id: int, text: str, by: str, at: datetime) -> bool:
+        """Only if not delivered yet; True when it was."""
         ...
 
     def mark(self, name: str) -> datetime | None:

@@ -213,6 +213,20 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
         for j, role in enumerate(model.ladder.representative_roles):
             if role not in roles:
                 yield ("ladder", "representative_roles", j), "model.unknown_role", {"value": role}
+    for i, owed in enumerate(model.underlag):
+        for field in ("owner", "to"):
+            if getattr(owed, field) not in parties:
+                yield ("underlag", i, field), "model.unknown_party", {"value": getattr(owed, field)}
+        for j, role in enumerate(owed.roles):
+            if role not in roles:
+                yield ("underlag", i, "roles", j), "model.unknown_role", {"value": role}
+    if model.short_notice:
+        for field in ("requested_by", "owner"):
+            if getattr(model.short_notice, field) not in parties:
+                yield ("short_notice", field), "model.unknown_party", {"value": getattr(model.short_notice, field)}
+        for j, role in enumerate(model.short_notice.roles):
+            if role not in roles:
+                yield ("short_notice", "roles", j), "model.unknown_role", {"value": role}
 
 
 def _parties(model: GovernanceModel, parties: set[str], classes: set[str]) -> Iterator[tuple[Loc, str, dict]]:

@@ -315,6 +315,33 @@ class MajorIncidents(Strict):
         return sorted(self.update_minutes)
 
 
+class Underlag(Strict):
+    """Input the supplier owes the City at fixed times of the year, not before a sitting (section 4.6: underlag for
+    the City-wide IT reporting per tertial, in April, August and at year-end, and for the annual IT accounts). Due
+    on each `due` day (MM-DD) at `time`, moved back to the working day before when it is none; the holders of
+    `roles` at `owner` are reminded `remind` before (working days), and one missing at its due time is flagged to
+    the people of `to` with authority, else all of them."""
+
+    key: Slug
+    name: Label
+    owner: Slug
+    roles: list[Slug] = []
+    to: Slug
+    due: list[Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]] = Field(min_length=1)
+    time: dt_time = dt_time(12, 0)
+    remind: Offset = "5d"
+
+
+class ShortNotice(Strict):
+    """Reports the City asks for at short notice (4.6: "framtagning av rapporter och underlag med kort varsel";
+    the Kundansvarig prioritises them): `requested_by`'s people ask, the holders of `roles` at `owner` are told at
+    once and reminded when three quarters of the time has passed, and a late one is flagged to whoever asked."""
+
+    requested_by: Slug
+    owner: Slug
+    roles: list[Slug] = []
+
+
 class GovernanceModel(Strict):
     name: Label
     language: Lang = "sv"
@@ -332,6 +359,9 @@ class GovernanceModel(Strict):
     ladder: Ladder | None = None
     services: list[Service] = []
     major_incidents: MajorIncidents | None = None
+    # Section 4.6: the supplier's input to the City's IT reporting, and reports asked for at short notice.
+    underlag: list[Underlag] = []
+    short_notice: ShortNotice | None = None
 
     @property
     def calendar(self) -> list[Forum]:
