@@ -193,7 +193,10 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
         case None:
             return True, False
         case Forum():
-            return attends(model, subject, party), parties.chairs(model, subject, party)
+            # A party that follows the forum (the City at the lead supplier's meetings with the other suppliers,
+            # 8.2 and 8.3) takes part as its attending parties do, without a seat.
+            involved = attends(model, subject, party) or parties.follows(model, subject, party)
+            return involved, parties.chairs(model, subject, party)
         case OwedReport():
             return attends(model, subject.forum, party), party == subject.report.owner
         case ShortNotice():

@@ -260,6 +260,9 @@ def _forum(model: GovernanceModel, i: int, forum: Forum, parties: set[str], clas
         seen.add(report.key)
         if report.owner not in parties:
             yield ("forums", i, "reports", j, "owner"), "model.unknown_party", {"value": report.owner}
+    for j, key in enumerate(forum.followers):
+        if key not in parties and key not in classes:
+            yield ("forums", i, "followers", j), "model.unknown_party_or_class", {"value": key}
     if forum.service_levels and forum.service_levels.decided_by not in parties:
         yield ("forums", i, "service_levels", "decided_by"), "model.unknown_party", {
             "value": forum.service_levels.decided_by}

@@ -218,6 +218,9 @@ class Forum(Strict):
     # Planned changes are announced before the sitting that precedes them (sections 8.7 and 8.9): changes to any
     # service, or only to the administrative side's services.
     announcements: Literal["all", "administrative"] | None = None
+    # Parties that follow the forum without a seat: they read its agenda, subscribe to its reminders and may
+    # propose items (the City at the lead supplier's meetings with the other suppliers, 8.2 and 8.3).
+    followers: list[Slug] = []
     # The forum where the City decides on each month's service levels (5.2, Leveransuppföljning).
     service_levels: ServiceLevels | None = None
 
