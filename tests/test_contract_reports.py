@@ -80,8 +80,8 @@ def test_only_the_owners_people_deliver_and_the_report_is_named_when_there_are_s
         "Bara Leverantörens personer kan lämna Status- och trendrapport för problem")
     assert talk.say("johan.ek", f"/forum report kontraktsforum {LINK}").startswith(
         "Vilken rapport? Kontraktsforum har: avtalsuppfoljning, eskalerade-fragor.")
-    assert talk.say("johan.ek", "/forum report verksamhetsforum X") == (
-        "Verksamhetsforum har inga rapporter som ska lämnas inför sammanträdena.")
+    assert talk.say("johan.ek", "/forum report arbetsmiljoforum X") == (
+        "Arbetsmiljöforum har inga rapporter som ska lämnas inför sammanträdena.")
     assert talk.say("johan.ek", "/forum report problemmote").startswith("Skriv `/forum report <forum>")
     with talk.core.unit_of_work() as uow:
         assert uow.forum.every_delivered_report() == []
