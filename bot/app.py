@@ -34,6 +34,7 @@ from bot.forum import agenda, reminders, reports, service_levels, standing, unde
 from bot.forum.commands import forum
 from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts
+from bot.incident import alert as _alert  # noqa: F401 - registers /incident alert
 from bot.incident import assembly as incident_assembly
 from bot.incident import commands as incident_commands
 from bot.incident import reminders as incident_reminders

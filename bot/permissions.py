@@ -119,6 +119,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "incident": {
         "help": _EVERYONE,
         "declare": _rule("permission.declare", _.HOLDER, _.OVERSIGHT),
+        # 8.10: a supplier responsible for the service (or the lead supplier) contacts the City without delay.
+        "alert": _rule("permission.alert", _.HOLDER),
         "list": _MEMBER,
         "update": _rule("permission.incident_parties", _.INVOLVED, _.HOLDER, _.OVERSIGHT),
         "note": _rule("permission.incident_parties", _.INVOLVED, _.HOLDER, _.OVERSIGHT),

@@ -63,3 +63,21 @@ def test_the_lead_supplier_chairs_and_the_city_follows(talk: Dialogue) -> None:
         "Punkten är anmäld")
     assert talk.say(PER, f"/forum agenda {PRODUCT} add X").startswith("Bara parter som deltar")
     assert talk.say(PER, f"/forum subscribe {GSIT}").startswith("Bara parter som deltar")
+
+
+# -- 8.10: short of a major incident ------------------------------------------------------------------------------
+def test_a_supplier_alerts_the_city_directly_when_users_cannot_be_shielded(talk: Dialogue) -> None:
+    talk.chat.emails["U0NOC"] = "noc@netops.example"
+    answer = talk.say("U0NOC", "/incident alert wlan Omstart av kärnan krävs, skolorna i Farsta tappar nätet 10 min")
+    assert answer.startswith("Staden är kontaktad om WLAN/LAN/WAN: Eva Lind.")
+    [alert] = [text for who, text in talk.chat.directs if who == "U01EVALIND" and text.startswith("🚨")]
+    assert alert == ("🚨 *Leverantör av nätdrift (WAN/LAN/WLAN)* (Nätdrift NOC) kan inte hindra att användarna av "
+                     "*WLAN/LAN/WAN* påverkas och behöver stadens anvisningar (avsnitt 8.10): Omstart av kärnan krävs, "
+                     "skolorna i Farsta tappar nätet 10 min")
+    with talk.core.unit_of_work() as uow:
+        assert [e.subject for e in uow.events.history(kind_prefix="incident.alert", limit=5)] == ["wlan"]
+        assert list(uow.incidents.declared_between(datetime(2027, 1, 1, tzinfo=STOCKHOLM))) == []  # no war room
+    # A supplier not responsible for the service does not; bad input is explained.
+    assert talk.say(PER, "/incident alert wlan X").startswith("Bara en leverantör som ansvarar för WLAN/LAN/WAN")
+    assert talk.say("johan.ek", "/incident alert wlan").startswith("Skriv `/incident alert <tjänst>")
+    assert talk.say("johan.ek", "/incident alert tvätt X").startswith('Tjänsten "tvätt" finns inte')

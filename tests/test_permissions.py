@@ -146,6 +146,7 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("disagreement", "clarify"): Scenario("clarify D-1 Leverantören äger inloggningen", DISAGREEMENT,
                                           SETUP_DISAGREEMENT, reset=True),
     ("forum", "sla"): Scenario("sla 2026-12 godkänn Samtliga nivåer uppfyllda", SERVICE_LEVELS, reset=True),
+    ("incident", "alert"): Scenario("alert wlan Kärnan startas om", SERVICE),
     ("forum", "request"): Scenario("request 2027-01-20 Kostnad per elevdator", ASKING),
     ("forum", "deliver"): Scenario("deliver U-1 https://intranat.example/tertial.xlsx", UNDERLAG, reset=True),
     ("forum", "underlag"): Scenario("underlag", UNDERLAG_LIST),
