@@ -94,7 +94,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "agenda": _FORUM_PARTIES,
         "move": _FORUM_CHAIR,
         "cancel": _FORUM_CHAIR,
-        "extra": _FORUM_CHAIR,
+        # The City may add a sitting to any forum (2.1: the supplier may not oppose forums the City finds adequate).
+        "extra": _rule("permission.forum_extra", _.HOLDER, _.OVERSIGHT),
         "decision": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "action": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "done": _rule("permission.action_owner", _.HOLDER),
