@@ -159,7 +159,25 @@ def authority(ctx: Context) -> None:
     ctx.uow.directory.save(changed)
     ctx.record("directory.authority_granted" if granting else "directory.authority_revoked", person.key,
                authority=kind)
+    notify_authority(ctx, changed, kind, granting)
     ctx.reply(ctx.t("directory.authority_changed", description=describe(changed, ctx.model, ctx.t)))
+
+
+def notify_authority(ctx: Context, person: Person, kind: Authority, granting: bool) -> None:
+    """4.7: "Staden kommer skriftligen att meddela Leverantören ... förändringar": the lead supplier's people who
+    represent it in matters of the agreement (its Kundansvarig) are told directly, and the notice is in the log."""
+    representing = set(ctx.model.ladder.representative_roles) if ctx.model.ladder else set()
+    told: list[Person] = []
+    for lead in (p for p in ctx.model.parties if p.lead_supplier):
+        people = list(ctx.uow.directory.people(lead.key))
+        told.extend([p for p in people if p.roles & representing] or people)
+    key = "directory.authority_notice_granted" if granting else "directory.authority_notice_revoked"
+    by = ctx.person.name if ctx.person else ctx.actor
+    for someone in told:
+        ctx.direct(someone, lambda t: t(key, name=person.name, authority=t.text(f"directory.authority.{kind}"),
+                                        by=by))
+    ctx.record("directory.authority_notified", person.key, authority=kind, granted=granting,
+               told=[p.key for p in told])
 
 
 def _authority(word: str) -> Authority:
