@@ -31,6 +31,7 @@ from bot.duties import DutyRunner, Look
 from bot.events import Event
 from bot.forms import Submission
 from bot.forum import agenda, reminders, reports, service_levels, standing, underlag
+from bot.forum import calls as _calls  # noqa: F401 - registers /forum call
 from bot.forum.commands import forum
 from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts

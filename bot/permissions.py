@@ -96,6 +96,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "cancel": _FORUM_CHAIR,
         # The City may add a sitting to any forum (2.1: the supplier may not oppose forums the City finds adequate).
         "extra": _rule("permission.forum_extra", _.HOLDER, _.OVERSIGHT),
+        # The chair calls its when-needed seats and reports to a sitting (8.9).
+        "call": _FORUM_CHAIR,
         "decision": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "action": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "done": _rule("permission.action_owner", _.HOLDER),

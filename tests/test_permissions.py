@@ -25,10 +25,10 @@ OUT, U, IN, H, S, A = (Kind.OUTSIDER, Kind.UNINVOLVED, Kind.INVOLVED, Kind.HOLDE
 
 NOBODY, EVA, KARIN, LARS = "U0NOBODY", "U01EVALIND", "U01KARINBG", "U01LARSHLM"
 JOHAN, MARIA, SDJOUR = "U02JOHANEK", "U02MARIASD", "U02SDJOUR1"
-PER, NOC, STERIK, NINA = "U0PERSTRAND", "U0NOC", "U0STERIK", "U0NINA"
+PER, NOC, STERIK, NINA, GSIT = "U0PERSTRAND", "U0NOC", "U0STERIK", "U0NINA", "U0GSITSD"
 # People of other organisations are in the directory by e-mail; Slack tells their address, and they are linked.
 ADDRESSES = {PER: "per.strand@skolplattform.example", NOC: "noc@netops.example", STERIK: "drift@sterik.example",
-             NINA: "nina.vik@devices.example"}
+             NINA: "nina.vik@devices.example", GSIT: "servicedesk@gsit.example"}
 
 Personas = dict[str, tuple[str, frozenset[Kind]]]
 
@@ -81,6 +81,9 @@ UNDERLAG = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), city=(KARIN
                     admin=(EVA, {IN, S, A}), kundansvarig=(JOHAN, {IN, H}), colleague=(MARIA, {IN, H}))
 UNDERLAG_LIST = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN, H}),
                          city=(KARIN, {IN, S, H}), admin=(EVA, {IN, S, A, H}))
+# GSIT 2.0's weekly meeting: its service desk chairs and calls the lead supplier when needed (8.9).
+CALLING = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN}), chair=(GSIT, {IN, H}),
+                   city=(LARS, {U, S}), admin=(EVA, {U, S, A}))
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("disagreement", "clarify"): Scenario("clarify D-1 Leverantören äger inloggningen", DISAGREEMENT,
                                           SETUP_DISAGREEMENT, reset=True),
     ("forum", "sla"): Scenario("sla 2026-12 godkänn Samtliga nivåer uppfyllda", SERVICE_LEVELS, reset=True),
+    ("forum", "call"): Scenario("call gsit-veckomote 2027-01-18", CALLING, reset=True),
     ("incident", "alert"): Scenario("alert wlan Kärnan startas om", SERVICE),
     ("forum", "request"): Scenario("request 2027-01-20 Kostnad per elevdator", ASKING),
     ("forum", "deliver"): Scenario("deliver U-1 https://intranat.example/tertial.xlsx", UNDERLAG, reset=True),

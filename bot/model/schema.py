@@ -120,6 +120,8 @@ class Attendee(Strict):
     party: Slug | None = None
     party_class: Slug | None = Field(default=None, alias="class")
     roles: list[Slug] = []
+    # Attends "when needed" (8.9): expected only at the sittings the chair calls it to (`/forum call`).
+    when_needed: bool = False
 
     @model_validator(mode="after")
     def _party_or_class(self) -> Attendee:
@@ -177,6 +179,8 @@ class Report(Strict):
     owner: Slug
     due: Offset = "1d"
     remind: Offset = "2d"
+    # Owed only before the sittings the chair calls for it (`/forum call`), "när behov finns" (8.9).
+    when_asked: bool = False
 
 
 class ServiceLevels(Strict):
