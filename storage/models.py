@@ -53,7 +53,8 @@ class PersonAuthorityRow(Base):
     __tablename__ = "person_authority"
 
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
-    authority: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # "approver", or limited to a supplier's services: "approver:school-platform" (4.7).
+    authority: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class EventRow(Base):

@@ -77,7 +77,7 @@ def flag_long_gap(ctx: Context, found: Forum, cancelled: Sitting) -> None:
     if city is None:
         return
     people = ctx.uow.directory.people(city)
-    told = [p for p in people if p.authority] or list(people)
+    told = [p for p in people if p.authority & {"orderer", "approver"}] or list(people)
     ctx.record("forum.long_gap", found.key, original=cancelled.original.isoformat(), days=gap.days)
     for someone in told:
         ctx.direct(someone, lambda t: t("forum.agreed.long_gap", forum=found.name(t.lang), when=t.when(cancelled.start),

@@ -135,7 +135,7 @@ def receivers(model: GovernanceModel, uow: UnitOfWork, item: Underlag) -> list[P
         asker = uow.directory.by_key(item.requested_by)
         return [asker] if asker else []
     people = list(uow.directory.people(receiver(model, item)))
-    return [p for p in people if p.authority] or people
+    return [p for p in people if p.authority & {"orderer", "approver"}] or people
 
 
 def _direct(once: OnceChat, people: Sequence[Person], written: dict[str, Message]) -> None:

@@ -35,7 +35,7 @@ def alert(ctx: Context, service: Service) -> None:
     if not told:
         # Nobody holds the City's contact role: its people with authority, so that the alert reaches someone.
         city = next((p.key for p in ctx.model.parties if p.oversight), "")
-        told = [p for p in ctx.uow.directory.people(city) if p.authority]
+        told = [p for p in ctx.uow.directory.people(city) if p.authority & {"orderer", "approver"}]
     ctx.record("incident.alert", service.key, party=person.party, text=text[:300])
     for someone in told:
         ctx.direct(someone, lambda t: t("incident.alert_posted", service=service.name(t.lang), by=person.name,
