@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.forum.calendar import next_sitting
 from tests.conftest import Dialogue
 
 EVA, KARIN, JOHAN, LENA, STERIK = "U01EVALIND", "U01KARINBG", "U02JOHANEK", "U0LENA", "U0STERIK"
@@ -58,3 +59,17 @@ def test_a_cancellation_with_another_sitting_in_its_place_is_not_flagged(talk: D
     assert talk.say("johan.ek", "/forum extra kontraktsforum 2027-02-02 10:00").startswith(
         "Bara ordförandepartens personer (Staden (Stadens Centrala Beställarorganisation)) och Stadens Centrala "
         "Beställarorganisation kan lägga till sammanträden")
+
+
+def test_the_city_cancelling_its_own_affarsforum_for_half_a_year_is_flagged_too(talk: Dialogue) -> None:
+    # Affärsforum sits twice a year; Eva cancels its next sitting: a year without one, so the City is warned.
+    found = talk.core.model.forum("affarsforum")
+    assert found is not None
+    sitting = next_sitting(found, talk.core.clock.now(), [])
+    assert sitting is not None
+    day = sitting.start.date().isoformat()
+    talk.say("eva.lind", f"/forum cancel affarsforum {day}")
+    [flag] = dms(talk, KARIN, "⚠️ Affärsforum")
+    assert "av Eva Lind (Staden (Stadens Centrala Beställarorganisation)) och inget ersätter det" in flag
+    assert dms(talk, EVA, "⚠️ Affärsforum") == []  # not the one who cancelled it
+    assert dms(talk, JOHAN, "är inställt")  # the supplier's authorised representative is told of the cancellation

@@ -65,11 +65,10 @@ def gap_after_cancelling(ctx: Context, found: Forum, cancelled: Sitting) -> time
 
 
 def flag_long_gap(ctx: Context, found: Forum, cancelled: Sitting) -> None:
-    """A cancellation the City did not make that leaves the forum longer than its cadence without a sitting: the
-    City's people at the forum (its oversight) are told, to agree another date or add a sitting."""
+    """A cancellation that leaves the forum longer than its cadence without a sitting: the City's people with
+    authority (its oversight) are told, to agree another date or add a sitting – whoever cancelled it, the City's
+    own chair too (Affärsforum once went a year without a sitting and nobody was warned); not the one who did."""
     person = ctx.require_person()
-    if parties.is_city(ctx.model, person.party):
-        return
     gap = gap_after_cancelling(ctx, found, cancelled)
     if gap is None:
         return
@@ -77,7 +76,8 @@ def flag_long_gap(ctx: Context, found: Forum, cancelled: Sitting) -> None:
     if city is None:
         return
     people = ctx.uow.directory.people(city)
-    told = [p for p in people if p.authority & {"orderer", "approver"}] or list(people)
+    told = [p for p in ([p for p in people if p.authority & {"orderer", "approver"}] or list(people))
+            if p.key != person.key]
     ctx.record("forum.long_gap", found.key, original=cancelled.original.isoformat(), days=gap.days)
     for someone in told:
         ctx.direct(someone, lambda t: t("forum.agreed.long_gap", forum=found.name(t.lang), when=t.when(cancelled.start),
