@@ -30,10 +30,12 @@ from bot.domain_events import Answered, DomainEvent
 from bot.duties import DutyRunner, Look
 from bot.events import Event
 from bot.forms import Submission
-from bot.forum import agenda, reminders, reports, standing
+from bot.forum import agenda, reminders, reports, service_levels, standing, underlag
+from bot.forum import calls as _calls  # noqa: F401 - registers /forum call
 from bot.forum.commands import forum
 from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts
+from bot.incident import alert as _alert  # noqa: F401 - registers /incident alert
 from bot.incident import assembly as incident_assembly
 from bot.incident import commands as incident_commands
 from bot.incident import reminders as incident_reminders
@@ -65,6 +67,9 @@ PERFORMERS = {
     escalation.ESCALATE: escalation.perform,
     reports.REPORT_DUE: reports.perform_due,
     reports.REPORT_MISSING: reports.perform_missing,
+    service_levels.UNDECIDED: service_levels.perform_undecided,
+    underlag.DUE: underlag.perform_due,
+    underlag.LATE: underlag.perform_late,
     standing.CONVENE: standing.perform_convene,
     live.POST: live.perform_post,
     live.REFRESH: live.perform_refresh,
@@ -74,7 +79,7 @@ PERFORMERS = {
 BATCH_PERFORMERS = {
     escalation.ESCALATE: escalation.perform_batch,
 }
-PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan, home.plan]
+PLANNERS = [reminders.plan, reports.plan, service_levels.plan, underlag.plan, incident_reminders.plan, home.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
     "incident.declare": ("incident", incident_commands.declaration_words),

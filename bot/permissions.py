@@ -15,10 +15,10 @@ from enum import StrEnum
 from bot.directory.people import Person
 from bot.disagreement import ladder
 from bot.disagreement.records import Disagreement
-from bot.forum.records import Action, Deployment, OwedReport
+from bot.forum.records import Action, Deployment, OwedReport, ServiceLevelMonth, Underlag, UnderlagRegister
 from bot.incident.records import Incident
 from bot.model import parties
-from bot.model.schema import Forum, GovernanceModel, Lang, MajorIncidents, Service
+from bot.model.schema import Forum, GovernanceModel, Lang, MajorIncidents, Service, ShortNotice
 from bot.ports import UnitOfWork
 
 
@@ -43,6 +43,11 @@ HOLDERS = {
                 "contact",
     "disagreement": "someone with authority to settle for their party at the disagreement's level",
     "report": "a person of the party that owes the report",
+    "service levels": "for a month, a person of the deciding party (the City's central ordering organisation) with "
+                      "the authority the model names (an authorised approver); for the register, a person of a "
+                      "party that attends the forum",
+    "underlag": "asking at short notice, a person of the party that asks (the City's central ordering "
+                "organisation); delivering, a person of the party that owes it; the list, a person of either",
 }
 
 EVERYONE = frozenset(KINDS)
@@ -89,11 +94,22 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "agenda": _FORUM_PARTIES,
         "move": _FORUM_CHAIR,
         "cancel": _FORUM_CHAIR,
-        "extra": _FORUM_CHAIR,
+        # The City may add a sitting to any forum (2.1: the supplier may not oppose forums the City finds adequate).
+        "extra": _rule("permission.forum_extra", _.HOLDER, _.OVERSIGHT),
+        # The chair calls its when-needed seats and reports to a sitting (8.9).
+        "call": _FORUM_CHAIR,
         "decision": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "action": _rule("permission.forum_attendees", _.INVOLVED, _.HOLDER),
         "done": _rule("permission.action_owner", _.HOLDER),
         "report": _rule("permission.report_owner", _.HOLDER),
+        # The City's authorised approvers decide a month's service levels (5.2); the forum's parties read the
+        # register.
+        "sla": _rule("permission.service_levels", _.HOLDER),
+        # 4.6: the City's central ordering organisation asks for reports at short notice; the supplier delivers
+        # them and its input to the City's IT reporting; both follow the list.
+        "request": _rule("permission.underlag_request", _.HOLDER),
+        "deliver": _rule("permission.underlag_deliver", _.HOLDER),
+        "underlag": _rule("permission.underlag_list", _.HOLDER),
         "subscribe": _FORUM_PARTIES,
         "unsubscribe": _MEMBER,
     },
@@ -106,6 +122,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "incident": {
         "help": _EVERYONE,
         "declare": _rule("permission.declare", _.HOLDER, _.OVERSIGHT),
+        # 8.10: a supplier responsible for the service (or the lead supplier) contacts the City without delay.
+        "alert": _rule("permission.alert", _.HOLDER),
         "list": _MEMBER,
         "update": _rule("permission.incident_parties", _.INVOLVED, _.HOLDER, _.OVERSIGHT),
         "note": _rule("permission.incident_parties", _.INVOLVED, _.HOLDER, _.OVERSIGHT),
@@ -126,6 +144,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "escalate": _rule("permission.disagreement_parties", _.INVOLVED, _.HOLDER),
         "accept": _rule("permission.disagreement_authority", _.HOLDER),
         "reject": _rule("permission.disagreement_authority", _.HOLDER),
+        # Past the top rung, whoever may answer for a party at the top level invokes formal dispute resolution.
+        "formal": _rule("permission.disagreement_formal", _.HOLDER),
         # The City leads a question between suppliers and records how it ends (section 8.10).
         "clarify": _rule("permission.disagreement_clarify", _.OVERSIGHT),
     },
@@ -138,7 +158,8 @@ def rule(command: str, subcommand: str) -> Rule:
 
 
 # -- who someone is, relative to what a sub-command is about --------------------------------------------------------
-Subject = Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | OwedReport | None
+Subject = (Forum | Action | Service | Deployment | MajorIncidents | Incident | Disagreement | OwedReport
+           | ServiceLevelMonth | ShortNotice | Underlag | UnderlagRegister | None)
 
 
 def is_admin(model: GovernanceModel, person: Person) -> bool:
@@ -177,9 +198,24 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
         case None:
             return True, False
         case Forum():
-            return attends(model, subject, party), parties.chairs(model, subject, party)
+            # A party that follows the forum (the City at the lead supplier's meetings with the other suppliers,
+            # 8.2 and 8.3) takes part as its attending parties do, without a seat.
+            involved = attends(model, subject, party) or parties.follows(model, subject, party)
+            return involved, parties.chairs(model, subject, party)
         case OwedReport():
             return attends(model, subject.forum, party), party == subject.report.owner
+        case ShortNotice():
+            return party in (subject.requested_by, subject.owner), party == subject.requested_by
+        case Underlag():
+            return party in underlag_parties(model, subject), party == subject.owner
+        case UnderlagRegister():
+            concerned = party in (subject.owner, subject.to)
+            return concerned, concerned
+        case ServiceLevelMonth():
+            attending = attends(model, subject.forum, party)
+            if subject.month is None:
+                return attending, attending
+            return attending, may_decide(model, person, subject.forum)
         case Action():
             forum = model.sitting_forum(subject.forum)
             chair = forum is not None and parties.chairs(model, forum, party)
@@ -200,6 +236,19 @@ def _relation(model: GovernanceModel, uow: UnitOfWork, person: Person, subject: 
             involved = party in subject.parties or oversees(model, person)
             return involved, ladder.authorised(model, person, subject)
     return False, False
+
+
+def underlag_parties(model: GovernanceModel, item: Underlag) -> set[str]:
+    """The parties an underlag concerns: the one that owes it and the one it is for (4.6)."""
+    owed = next((o for o in model.underlag if o.key == item.key), None) if item.key else None
+    receiver = owed.to if owed else (model.short_notice.requested_by if model.short_notice else "")
+    return {item.owner, receiver}
+
+
+def may_decide(model: GovernanceModel, person: Person, forum: Forum) -> bool:
+    """The person may decide a month's service levels at the forum: of the deciding party, with its authority."""
+    rule = forum.service_levels
+    return bool(rule and person.party == rule.decided_by and rule.authority in person.authority)
 
 
 def attends(model: GovernanceModel, forum: Forum, party: str) -> bool:
@@ -237,6 +286,12 @@ def reference(subject: Subject) -> str:
             return subject.key
         case OwedReport():
             return f"{subject.forum.key}/{subject.report.key}"
+        case ServiceLevelMonth():
+            return f"{subject.forum.key}/{subject.month or 'register'}"
+        case Underlag():
+            return subject.ref
+        case ShortNotice() | UnderlagRegister():
+            return "underlag"
         case Action() | Deployment() | Incident() | Disagreement():
             return subject.ref
         case MajorIncidents():
@@ -253,6 +308,15 @@ def describe(model: GovernanceModel, lang: Lang, subject: Subject) -> dict[str, 
         case OwedReport():
             return {"forum": subject.forum.name(lang), "report": subject.report.name(lang),
                     "owner": parties.name(model, subject.report.owner, lang)}
+        case ShortNotice():
+            return {"party": parties.name(model, subject.requested_by, lang)}
+        case Underlag():
+            return {"ref": subject.ref, "party": parties.name(model, subject.owner, lang)}
+        case UnderlagRegister():
+            return {"owner": parties.name(model, subject.owner, lang), "to": parties.name(model, subject.to, lang)}
+        case ServiceLevelMonth():
+            return {"forum": subject.forum.name(lang), "party": parties.name(
+                model, subject.forum.service_levels.decided_by if subject.forum.service_levels else "", lang)}
         case Service():
             return {"service": subject.name(lang)}
         case Action() | Deployment() | Incident():

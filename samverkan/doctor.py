@@ -130,7 +130,9 @@ def read_people(engine: Engine) -> Sequence[Person]:
 
 def check_roles(model: GovernanceModel, people: Sequence[Person], t: Texts) -> Result:
     """Every role a forum requires of a party (of each party of a class) is held by someone of that party: the
-    same gap a forum's reminder warns about, found before a sitting instead of in it."""
+    same gap a forum's reminder warns about, found before a sitting instead of in it. And every key person of the
+    lead supplier (6.2, the roles with a letter A–J) is named, whether a forum requires the role or not (the
+    information security officer, the transition manager and the sustainability manager sit at none)."""
     if not people:
         return Result(False, t.text("doctor.roles.empty"), (_say(t, "doctor.roles.fix_empty"),))
     lacking: dict[tuple[str, str], dict[str, None]] = {}  # (party, role) -> the forums requiring it, in order
@@ -140,6 +142,11 @@ def check_roles(model: GovernanceModel, people: Sequence[Person], t: Texts) -> R
                 for role in seat.roles:
                     if not any(p.party == party and role in p.roles for p in people):
                         lacking.setdefault((party, role), {})[forum.name(t.lang)] = None
+    for lead in (p for p in model.parties if p.lead_supplier):
+        for key_role in (r for r in model.roles if r.letter):
+            if not any(p.party == lead.key and key_role.key in p.roles for p in people):
+                lacking.setdefault((lead.key, key_role.key), {})[
+                    t.text("doctor.roles.key_person", letter=key_role.letter)] = None
     if not lacking:
         return Result(True, t.text("doctor.roles.ok", forums=len(model.calendar)))
     details = []

@@ -125,6 +125,40 @@ def report_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
             for r in report_records(uow, model)]
 
 
+def service_level_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    """The register of Leveransuppföljning's decisions (5.2): each month's service levels and KPIs formally approved
+    or rejected by the City, with any service credit."""
+    return [{"month": d.month, "forum": d.forum, "decision": "approved" if d.approved else "rejected",
+             "credit_sek": d.credit_sek, "reason": d.reason, "party": d.party, "by": d.by, "at": _iso(d.at)}
+            for d in uow.forum.service_level_decisions()]
+
+
+def service_level_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "service_levels", "ref": r["month"], "at": r["at"], "kind": r["decision"], "actor": r["by"],
+             "party": r["party"], "forum": r["forum"],
+             "text": r["reason"] + (f" (service credit SEK {r['credit_sek']})" if r["credit_sek"] else ""),
+             "title": r["month"], "parties": r["party"], "state": r["decision"]}
+            for r in service_level_records(uow, model)]
+
+
+def underlag_records(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    """Input the supplier owed the City (4.6): for its IT reporting at fixed times, and reports asked for at short
+    notice, with when each was due and delivered."""
+    return [{"ref": i.ref, "key": i.key, "title": i.title, "owner": i.owner, "due": _iso(i.due),
+             "requested_by": i.requested_by, "requested_at": _iso(i.requested_at), "content": i.text,
+             "delivered_by": i.delivered_by, "delivered_at": _iso(i.delivered_at),
+             "late": bool(i.delivered_at and i.delivered_at > i.due)}
+            for i in uow.forum.every_underlag()]
+
+
+def underlag_rows(uow: UnitOfWork, model: GovernanceModel) -> list[Record]:
+    return [{"record": "underlag", "ref": r["ref"], "at": r["delivered_at"] or r["due"],
+             "kind": "delivered" if r["delivered_at"] else "owed", "actor": r["delivered_by"] or r["requested_by"],
+             "party": r["owner"], "forum": "", "text": r["content"] or "", "title": r["title"],
+             "parties": r["owner"], "state": ("late" if r["late"] else "delivered") if r["delivered_at"] else "owed"}
+            for r in underlag_records(uow, model)]
+
+
 def _incidents(uow: UnitOfWork) -> list[Incident]:
     return list(uow.incidents.declared_between(datetime(1970, 1, 1, tzinfo=UTC)))
 
@@ -162,6 +196,8 @@ SECTIONS = [
     Section("disagreements", disagreement_records, disagreement_rows),
     Section("clarifications", clarification_records, clarification_rows),
     Section("reports", report_records, report_rows),
+    Section("service_levels", service_level_records, service_level_rows),
+    Section("underlag", underlag_records, underlag_rows),
     Section("deployments", deployment_records, deployment_rows),
     Section("incidents", incident_records, incident_rows),
 ]

@@ -100,6 +100,13 @@ class SqlDisagreementStore:
                              .values(state="settled", settled_at=at, deadline=None)
                              .execution_options(synchronize_session=False))
 
+    def invoke_formal(self, disagreement_id: int, at: datetime) -> bool:
+        result = self.session.execute(
+            update(DisagreementRow)
+            .where(DisagreementRow.id == disagreement_id, DisagreementRow.state == "exhausted")
+            .values(state="formal", level_since=at, deadline=None).execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def set_deadline(self, disagreement_id: int, deadline: datetime | None) -> None:
         self.session.execute(update(DisagreementRow).where(DisagreementRow.id == disagreement_id)
                              .values(deadline=deadline).execution_options(synchronize_session=False))

@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import STOCKHOLM
 from bot.forum.calendar import Change
-from bot.forum.records import Action, AgendaItem, Decision, DeliveredReport, Deployment
+from bot.forum.records import (
+    Action,
+    AgendaItem,
+    Decision,
+    DeliveredReport,
+    Deployment,
+    ServiceLevelDecision,
+    Underlag,
+)
 from storage.models import (
     ActionRow,
     AgendaItemRow,
@@ -22,7 +30,9 @@ from storage.models import (
     ForumChangeRow,
     MarkRow,
     ReportRow,
+    ServiceLevelRow,
     SubscriptionRow,
+    UnderlagRow,
 )
 
 CALENDAR = "calendar"
@@ -163,6 +173,53 @@ class SqlForumStore:
     def every_delivered_report(self) -> Sequence[DeliveredReport]:
         return [_report(r) for r in self.session.scalars(select(ReportRow).order_by(ReportRow.id))]
 
+    # -- service levels ---------------------------------------------------------------------------------------
+    def decide_service_levels(self, month: str, forum: str, approved: bool, credit_sek: int | None, reason: str,
+                              party: str, by: str, at: datetime) -> ServiceLevelDecision | None:
+        row = ServiceLevelRow(month=month, forum=forum, approved=approved, credit_sek=credit_sek, reason=reason,
+                              party=party, by=by, at=at)
+        try:
+            with self.session.begin_nested():  # two deciding the same month at once: one is recorded
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None
+        return _decision(row)
+
+    def service_level_decision(self, month: str) -> ServiceLevelDecision | None:
+        row = self.session.scalars(select(ServiceLevelRow).where(ServiceLevelRow.month == month)).first()
+        return _decision(row) if row else None
+
+    def service_level_decisions(self) -> Sequence[ServiceLevelDecision]:
+        return [_decision(r) for r in self.session.scalars(select(ServiceLevelRow).order_by(ServiceLevelRow.month))]
+
+    # -- underlag (4.6) -----------------------------------------------------------------------------------------
+    def add_underlag(self, key: str | None, title: str, owner: str, due: datetime, requested_by: str | None,
+                     at: datetime) -> Underlag | None:
+        row = UnderlagRow(key=key, title=title, owner=owner, due=due, requested_by=requested_by, requested_at=at)
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None
+        return _underlag(row)
+
+    def underlag(self, underlag_id: int, lock: bool = False) -> Underlag | None:
+        query = select(UnderlagRow).where(UnderlagRow.id == underlag_id)
+        row = self.session.scalars(query.with_for_update() if lock else query).first()
+        return _underlag(row) if row else None
+
+    def every_underlag(self) -> Sequence[Underlag]:
+        return [_underlag(r) for r in self.session.scalars(select(UnderlagRow).order_by(UnderlagRow.due,
+                                                                                        UnderlagRow.id))]
+
+    def deliver_underlag(self, underlag_id: int, text: str, by: str, at: datetime) -> bool:
+        result = self.session.execute(
+            update(UnderlagRow).where(UnderlagRow.id == underlag_id, UnderlagRow.delivered_at.is_(None))
+            .values(text=text, delivered_by=by, delivered_at=at).execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     # -- marks --------------------------------------------------------------------------------------------------
     def mark(self, name: str) -> datetime | None:
         row = self.session.get(MarkRow, name)
@@ -206,6 +263,16 @@ def _local_day(instant: datetime) -> date | None:
         return instant.astimezone(STOCKHOLM).date()
     except OverflowError:
         return instant.date()
+
+
+def _decision(row: ServiceLevelRow) -> ServiceLevelDecision:
+    return ServiceLevelDecision(row.id, row.month, row.forum, row.approved, row.credit_sek, row.reason, row.party,
+                                row.by, row.at)
+
+
+def _underlag(row: UnderlagRow) -> Underlag:
+    return Underlag(row.id, row.key, row.title, row.owner, row.due, row.requested_by, row.requested_at, row.text,
+                    row.delivered_by, row.delivered_at)
 
 
 def _report(row: ReportRow) -> DeliveredReport:

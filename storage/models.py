@@ -53,7 +53,8 @@ class PersonAuthorityRow(Base):
     __tablename__ = "person_authority"
 
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
-    authority: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # "approver", or limited to a supplier's services: "approver:school-platform" (4.7).
+    authority: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class EventRow(Base):
@@ -260,7 +261,7 @@ class DisagreementRow(Base):
     forum: Mapped[str] = mapped_column(String(120))  # the sitting forum of the level
     catalogue: Mapped[str | None] = mapped_column(String(80))
     service: Mapped[str | None] = mapped_column(String(80))
-    state: Mapped[str] = mapped_column(String(16))  # open, settled, formal
+    state: Mapped[str] = mapped_column(String(16))  # open, settled, exhausted, formal, clarified
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     level_since: Mapped[datetime] = mapped_column(UtcDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -320,6 +321,42 @@ class ReportRow(Base):
     text: Mapped[str] = mapped_column(String(2000))
     by: Mapped[str] = mapped_column(String(120))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ServiceLevelRow(Base):
+    """The register of Leveransuppföljning's decisions (5.2): for each month, the City's formal approval or
+    rejection of its service levels and KPIs, and any service credit. One decision a month."""
+
+    __tablename__ = "service_level_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
+    forum: Mapped[str] = mapped_column(String(120))
+    approved: Mapped[bool] = mapped_column(Boolean)
+    credit_sek: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(2000))
+    party: Mapped[str] = mapped_column(String(80))
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UnderlagRow(Base):
+    """Input the supplier owes the City (section 4.6): for its IT reporting at fixed times of the year (`key` the
+    model's, one row per due time), or a report the City asked for at short notice (`key` None, `requested_by`)."""
+
+    __tablename__ = "underlag"
+    __table_args__ = (UniqueConstraint("key", "due", name="uq_underlag_key_due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(2000))
+    owner: Mapped[str] = mapped_column(String(80))
+    due: Mapped[datetime] = mapped_column(UtcDateTime)
+    requested_by: Mapped[str | None] = mapped_column(String(120))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    text: Mapped[str | None] = mapped_column(String(2000))
+    delivered_by: Mapped[str | None] = mapped_column(String(120))
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class InboxRow(Base):

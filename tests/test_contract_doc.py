@@ -1,6 +1,7 @@
 """docs/contract.md maps each enactable clause to what enacts it and what shows it. The table is parsed here: a model
 entry it names that disappears from the shipped model (or changes the value the table states), a file or name of
-code that is gone, a test that no longer exists: each fails this test."""
+code that is gone, a test that no longer exists, a cited test that does not name the row's forum, parties or roles:
+each fails this test."""
 
 from __future__ import annotations
 
@@ -149,3 +150,75 @@ def test_a_model_entry_that_disappears_fails_the_check(reference: str, removed: 
     forum[removed[1]] = [] if removed[1] == "attendees" else None
     with pytest.raises((Missing, AssertionError)):
         check_model_reference(data, reference)
+
+
+# -- a cited test shows the clause's content --------------------------------------------------------------------------
+_FORUM_KEY = re.compile(r"^forums\[([^\]=]+)\]")
+_PARTY_SELECTOR = re.compile(r"\[(?:party|class)=([^\]]+)\]")
+_PARTIES_VALUE = re.compile(r"\.(?:chair|owner|decided_by|to|requested_by|followers)\s*=\s*(.+)$")
+_ROLES_VALUE = re.compile(r"\.roles\s*=\s*(.+)$")
+
+
+def key_facts(enacted: str) -> dict[str, set[str]]:
+    """What a row's model entries say the clause is about: its forums, its parties (or classes) and its roles, each
+    as its key."""
+    facts: dict[str, set[str]] = {"forum": set(), "party": set(), "role": set()}
+    for reference in references(enacted):
+        if not is_model_reference(reference):
+            continue
+        if match := _FORUM_KEY.match(reference):
+            facts["forum"].add(match.group(1))
+        facts["party"].update(_PARTY_SELECTOR.findall(reference))
+        for pattern, kind in ((_PARTIES_VALUE, "party"), (_ROLES_VALUE, "role")):
+            if match := pattern.search(reference):
+                value = yaml.safe_load(match.group(1))
+                facts[kind].update(value if isinstance(value, list) else [value])
+    return facts
+
+
+def spellings(model: GovernanceModel, kind: str, key: str) -> set[str]:
+    """The ways a test may name a fact: its key, or its Swedish or English name."""
+    found = {key}
+    named = {"forum": model.forum, "party": model.party, "role": model.role}[kind](key)
+    if named is None and kind == "party":
+        named = model.party_class(key)
+    if named is not None:
+        found |= {named.name.sv, named.name.en}
+    return {s.lower() for s in found}
+
+
+def cited_source(test: str) -> str:
+    """A cited test's own source, with the module's constants and helpers it may name facts through."""
+    file, _, name = test.partition("::")
+    source = (ROOT / file).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    function = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name)
+    segments = [ast.get_source_segment(source, function) or ""]
+    # Parametrised cases and module-level constants (a forum's key in FORUM = "...") belong to the test.
+    segments += [ast.get_source_segment(source, d) or "" for d in function.decorator_list]
+    segments += [ast.get_source_segment(source, n) or "" for n in tree.body if isinstance(n, ast.Assign)]
+    return "\n".join(segments).lower()
+
+
+def test_every_cited_test_mentions_the_rows_key_facts() -> None:
+    model = load_model()
+    lacking = []
+    for section, clause, enacted, shown in rows():
+        sources = "\n".join(cited_source(t) for t in references(shown))
+        for kind, keys in key_facts(enacted).items():
+            for key in sorted(keys):
+                if not any(name in sources for name in spellings(model, kind, key)):
+                    lacking.append(f"§{section} {clause[:50]}: no cited test mentions the {kind} {key}")
+    assert not lacking, "\n".join(lacking)
+
+
+def test_a_cited_test_that_does_not_show_the_clause_fails_the_check() -> None:
+    model = load_model()
+    facts = key_facts(
+        "`forums[leveransuppfoljning].attendees[party=supplier].roles = [uppdragsledare, kundansvarig]`")
+    assert facts == {"forum": {"leveransuppfoljning"}, "party": {"supplier"},
+                     "role": {"uppdragsledare", "kundansvarig"}}
+    # The test docs/contract.md used to cite for Leveransuppföljning's attendees only counts sittings.
+    counting = cited_source(
+        "tests/test_forum_calendar.py::test_every_forum_that_sits_has_the_cadence_the_contract_says")
+    assert not any(name in counting for name in spellings(model, "role", "uppdragsledare"))

@@ -17,6 +17,7 @@ from samverkan.export import export
 from tests.conftest import Dialogue
 
 EVA, KARIN, JOHAN, PER = "U01EVALIND", "U01KARINBG", "U02JOHANEK", "U0PERSTRAND"
+GSIT = "U0GSITSD"  # GSIT 2.0's service desk, of another organisation
 LINK = "https://intranat.example/avtalsuppfoljning-2027-01.pdf"
 
 
@@ -80,8 +81,8 @@ def test_only_the_owners_people_deliver_and_the_report_is_named_when_there_are_s
         "Bara Leverantörens personer kan lämna Status- och trendrapport för problem")
     assert talk.say("johan.ek", f"/forum report kontraktsforum {LINK}").startswith(
         "Vilken rapport? Kontraktsforum har: avtalsuppfoljning, eskalerade-fragor.")
-    assert talk.say("johan.ek", "/forum report verksamhetsforum X") == (
-        "Verksamhetsforum har inga rapporter som ska lämnas inför sammanträdena.")
+    assert talk.say("johan.ek", "/forum report arbetsmiljoforum X") == (
+        "Arbetsmiljöforum har inga rapporter som ska lämnas inför sammanträdena.")
     assert talk.say("johan.ek", "/forum report problemmote").startswith("Skriv `/forum report <forum>")
     with talk.core.unit_of_work() as uow:
         assert uow.forum.every_delivered_report() == []
@@ -98,11 +99,29 @@ def test_a_missing_problem_report_is_flagged_to_the_chair_and_the_city(talk: Dia
 
 
 def test_the_lead_supplier_reports_to_gsit_before_its_meetings(talk: Dialogue) -> None:
+    talk.chat.emails[GSIT] = "servicedesk@gsit.example"
+    # "När behov finns" (8.9): GSIT 2.0's service desk, which chairs, calls the lead supplier to a sitting; only the
+    # chair may.
+    assert talk.say("johan.ek", "/forum call gsit-veckomote 2027-01-18").startswith(
+        "Bara ordförandepartens personer (GSIT 2.0-leverantören)")
+    assert talk.say(GSIT, "/forum call gsit-veckomote 2027-01-18") == (
+        "Inkallat: GSIT 2.0 veckovis avstämningsmöte måndag 18 januari 2027 kl. 10:00. De som deltar vid behov är "
+        "underrättade, och rapporterna vid behov ska lämnas.")
+    [called] = dms(talk, "U02MARIASD", "📣")
+    assert "kallar er till GSIT 2.0 veckovis avstämningsmöte måndag 18 januari 2027 kl. 10:00" in called
+    assert "Leverantörens rapportering inför avstämningsmötet" in called
     at(talk, 2027, 1, 14, 10, 0)  # GSIT 2.0's weekly meeting is Monday 18 January: due Friday, reminded Thursday
-    [reminder] = dms(talk, "U02MARIASD", "GSIT 2.0 veckovis avstämningsmöte")
+    [reminder] = dms(talk, "U02MARIASD", "Påminnelse: *Leverantörens rapportering")
     assert "ska lämnas senast fredag 15 januari 2027 kl. 10:00" in reminder
     assert talk.say("maria.sund", "/forum report gsit-veckomote Tre ändringar i klientmiljön, se ändringsloggen"
                     ).startswith("Leverantörens rapportering inför avstämningsmötet är lämnad till GSIT 2.0")
+    # A week GSIT does not call, nothing is owed, reminded or flagged, and the seat is not expected.
+    at(talk, 2027, 1, 22, 10, 1)
+    assert len(dms(talk, "U02MARIASD", "Påminnelse: *Leverantörens rapportering")) == 1
+    agenda = talk.say("eva.lind", "/forum agenda gsit-veckomote")
+    assert ("Rapport: Leverantörens rapportering inför avstämningsmötet (Leverantören) – vid behov, när ordföranden "
+            "kallar") in agenda
+    assert "Leverantören – vid behov: ordföranden kallar med `/forum call gsit-veckomote <datum>`" in agenda
 
 
 def test_a_moved_sitting_moves_the_reports_due_time(talk: Dialogue) -> None:

@@ -167,12 +167,14 @@ def test_any_party_may_move_it_up_at_once(talk: Dialogue) -> None:
     assert "Förslag:" not in shown  # a proposal belongs to the level it was made at
 
 
-def test_at_the_top_it_becomes_a_formal_dispute(talk: Dialogue) -> None:
+def test_at_the_top_informal_resolution_is_exhausted(talk: Dialogue) -> None:
     d = opened(talk, "eva.lind", "supplier nivå=affarsforum Sanktion för tillgänglighet")
-    assert talk.say("karin.berg", f"/disagreement escalate {d} Ingen enighet").startswith(f"{d} är nu en formell tvist")
-    assert "formell tvist" in told(talk, d)["U02JOHANEK"][-1]
+    assert talk.say("karin.berg", f"/disagreement escalate {d} Ingen enighet").startswith(
+        f"{d}: den informella tvistlösningen är uttömd")
+    assert "påkalla formell tvistlösning" in told(talk, d)["U02JOHANEK"][-1]
     assert pending(talk) == set()
-    assert talk.say("johan.ek", f"/disagreement escalate {d} x").startswith(f"{d} är en formell tvist")
+    assert talk.say("johan.ek", f"/disagreement escalate {d} x").startswith(
+        f"{d}: den informella tvistlösningen är uttömd; parterna kan påkalla")
 
 
 def test_bad_input_is_explained_and_changes_nothing(talk: Dialogue) -> None:

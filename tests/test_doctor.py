@@ -497,3 +497,22 @@ def test_teams_a_token_that_is_no_jwt_skips_the_permission_lines(teams_settings:
                                                     "be read (")
     assert not [s for _, s, _ in lines if s.startswith("Graph permission ")]
     assert line(lines, "App catalogue:")[0] == "ok"
+
+
+def test_every_key_person_of_the_lead_supplier_is_checked_whether_a_forum_requires_the_role_or_not() -> None:
+    from bot.directory.people import Person
+    from bot.model import load_model as shipped
+
+    model = shipped()
+    letters = {r.key: r.letter for r in model.roles if r.letter}
+    everyone = [Person(f"p{n}", f"P {n}", "supplier", frozenset({key})) for n, key in enumerate(letters)]
+    city = [Person(f"c{n}", f"C {n}", p.party, frozenset(p.roles)) for n, p in enumerate(model.people)]
+    holders = [*city, *everyone]
+    without_c_d_i = [p for p in holders if not p.roles & {"informationssakerhetsansvarig", "inforandeansvarig",
+                                                          "hallbarhetsansvarig"} or p.party != "supplier"]
+    details = "\n".join(check_roles(model, without_c_d_i, Texts("sv")).details)
+    # C, D and I sit at no forum: still each is named as missing, with the clause that names them.
+    for role, letter in (("Informationssäkerhetsansvarig", "C"), ("Införandeansvarig", "D"),
+                         ("Hållbarhetsansvarig", "I")):
+        assert f"Ingen hos Leverantören är {role} (krävs i avsnitt 6.2, nyckelperson {letter})" in details
+    assert "nyckelperson A" not in check_roles(model, holders, Texts("sv")).details.__repr__()

@@ -25,10 +25,10 @@ OUT, U, IN, H, S, A = (Kind.OUTSIDER, Kind.UNINVOLVED, Kind.INVOLVED, Kind.HOLDE
 
 NOBODY, EVA, KARIN, LARS = "U0NOBODY", "U01EVALIND", "U01KARINBG", "U01LARSHLM"
 JOHAN, MARIA, SDJOUR = "U02JOHANEK", "U02MARIASD", "U02SDJOUR1"
-PER, NOC, STERIK, NINA = "U0PERSTRAND", "U0NOC", "U0STERIK", "U0NINA"
+PER, NOC, STERIK, NINA, GSIT = "U0PERSTRAND", "U0NOC", "U0STERIK", "U0NINA", "U0GSITSD"
 # People of other organisations are in the directory by e-mail; Slack tells their address, and they are linked.
 ADDRESSES = {PER: "per.strand@skolplattform.example", NOC: "noc@netops.example", STERIK: "drift@sterik.example",
-             NINA: "nina.vik@devices.example"}
+             NINA: "nina.vik@devices.example", GSIT: "servicedesk@gsit.example"}
 
 Personas = dict[str, tuple[str, frozenset[Kind]]]
 
@@ -65,6 +65,25 @@ REPORT = personas(outsider=(NOBODY, {OUT}), uninvolved=(NINA, {U}), involved=(PE
 DISAGREEMENT = personas(outsider=(NOBODY, {OUT}), uninvolved=(NINA, {U}), involved=(MARIA, {IN}),
                         city=(LARS, {IN, S}), admin=(EVA, {IN, S, A}), supplier=(JOHAN, {IN, H}),
                         other_supplier=(PER, {IN, H}))
+# D-n between the City and the lead supplier, past Affärsforum: informal dispute resolution is exhausted. Only the
+# Director of Education and the supplier's Kundansvarig answer there; the school platform's supplier does not see it.
+FORMAL = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), involved=(MARIA, {IN}), city=(KARIN, {IN, S}),
+                  admin=(EVA, {IN, S, A}), signatory=(LARS, {IN, S, H}), supplier=(JOHAN, {IN, H}))
+# A month's service levels at Leveransuppföljning: the City's authorised approvers decide; the Director of Education
+# and the supplier (who convenes it) do not; the school platform's supplier has no seat there.
+SERVICE_LEVELS = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN}),
+                          city=(LARS, {IN, S}), approver=(KARIN, {IN, S, H}), admin=(EVA, {IN, S, A, H}))
+# 4.6: the City's central ordering organisation asks for reports at short notice; the lead supplier delivers them
+# and its input to the City's IT reporting (U-1, the tertial input the planner wrote down); both see the list.
+ASKING = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN}),
+                  city=(KARIN, {IN, S, H}), admin=(EVA, {IN, S, A, H}))
+UNDERLAG = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), city=(KARIN, {IN, S}),
+                    admin=(EVA, {IN, S, A}), kundansvarig=(JOHAN, {IN, H}), colleague=(MARIA, {IN, H}))
+UNDERLAG_LIST = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN, H}),
+                         city=(KARIN, {IN, S, H}), admin=(EVA, {IN, S, A, H}))
+# GSIT 2.0's weekly meeting: its service desk chairs and calls the lead supplier when needed (8.9).
+CALLING = personas(outsider=(NOBODY, {OUT}), uninvolved=(PER, {U}), supplier=(JOHAN, {IN}), chair=(GSIT, {IN, H}),
+                   city=(LARS, {U, S}), admin=(EVA, {U, S, A}))
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,8 @@ SETUP_DEPLOYMENT = (f"{NOC} /deploy announce wlan 2027-02-03 18:00 Ny firmware",
 SETUP_INCIDENT = (f'{EVA} /incident declare "WLAN nere" wlan 1',)
 SETUP_DISAGREEMENT = (f"{JOHAN} /disagreement open school-platform Gränsdragning för inloggning",
                       f"{JOHAN} /disagreement propose D-1 Leverantören äger inloggningen")
+SETUP_EXHAUSTED = (f"{EVA} /disagreement open supplier nivå=affarsforum Vite för tillgänglighet",
+                   f"{JOHAN} /disagreement escalate D-1 Ingen enighet")
 
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("samverkan", "whoami"): Scenario("whoami", NOTHING),
@@ -127,6 +148,13 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("disagreement", "reject"): Scenario("reject D-1 Nej", DISAGREEMENT, SETUP_DISAGREEMENT, reset=True),
     ("disagreement", "clarify"): Scenario("clarify D-1 Leverantören äger inloggningen", DISAGREEMENT,
                                           SETUP_DISAGREEMENT, reset=True),
+    ("forum", "sla"): Scenario("sla 2026-12 godkänn Samtliga nivåer uppfyllda", SERVICE_LEVELS, reset=True),
+    ("forum", "call"): Scenario("call gsit-veckomote 2027-01-18", CALLING, reset=True),
+    ("incident", "alert"): Scenario("alert wlan Kärnan startas om", SERVICE),
+    ("forum", "request"): Scenario("request 2027-01-20 Kostnad per elevdator", ASKING),
+    ("forum", "deliver"): Scenario("deliver U-1 https://intranat.example/tertial.xlsx", UNDERLAG, reset=True),
+    ("forum", "underlag"): Scenario("underlag", UNDERLAG_LIST),
+    ("disagreement", "formal"): Scenario("formal D-1 Avtalsbrott", FORMAL, SETUP_EXHAUSTED, reset=True),
 }
 # Help is for everyone, in the directory or not, for every command.
 for capability in CAPABILITIES:

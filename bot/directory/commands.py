@@ -6,7 +6,7 @@ from bot import bounds
 from bot.commands import CommandSet, Context, UserError
 from bot.directory.accounts import link_duty
 from bot.directory.lookup import find_party, find_role, parse_reference, require_person
-from bot.directory.people import AUTHORITIES, Authority, Person, key_for, mention
+from bot.directory.people import AUTHORITIES, Authority, Person, key_for, mention, scope_of, scoped
 from bot.domain_events import WorkPlanned
 from bot.i18n import Texts
 from bot.message import Inline, Span, Strong, Text, join, line, separated
@@ -28,9 +28,20 @@ def describe(person: Person, model: GovernanceModel, t: Texts, with_party: bool 
         parts.append(party.name(t.lang) if party else person.party)
     if role_text:
         parts.append(role_text)
-    parts.extend(t.text(f"directory.authority.{a}") for a in sorted(person.authority))
+    parts.extend(authority_text(model, t, a) for a in sorted(person.authority))
     parts.append(_route(person, t))
     return separated(parts, " · ")
+
+
+def authority_text(model: GovernanceModel, t: Texts, held: str) -> str:
+    """"Behörig Godkännare", or scoped to a supplier's services, "Behörig Godkännare för Leverantör av
+    Skolplattformens tjänster"."""
+    kind, party = scope_of(held)
+    name = t.text(f"directory.authority.{kind}")
+    if party is None:
+        return name
+    found = model.party(party)
+    return t.text("directory.authority_scoped", authority=name, party=found.name(t.lang) if found else party)
 
 
 def _route(person: Person, t: Texts) -> Span:
@@ -144,10 +155,12 @@ def role(ctx: Context) -> None:
 @samverkan.add("authority", "behörighet", "behorighet")
 def authority(ctx: Context) -> None:
     words = [w.lower() for w in ctx.args]
-    if len(words) != 3 or words[0] not in ("grant", "revoke", "ge", "ta"):
+    if len(words) not in (3, 4) or words[0] not in ("grant", "revoke", "ge", "ta"):
         raise UserError("directory.usage.authority")
     granting = words[0] in ("grant", "ge")
-    kind = _authority(words[2])
+    kind: str = _authority(words[2])
+    if len(words) == 4:
+        kind = scoped(kind, _supplier(ctx, ctx.args[3]))
     person = require_person(ctx.uow, ctx.args[1])
     # Only the City names authorised orderers and approvers (section 4.7), and only for its own people.
     city = next((p for p in ctx.model.parties if p.oversight), None)
@@ -155,11 +168,46 @@ def authority(ctx: Context) -> None:
         raise UserError("directory.authority_city_only", name=person.name)
     if granting == (kind in person.authority):
         raise UserError("directory.authority_unchanged", name=person.name)
-    changed = person.with_authority(kind) if granting else person.without_authority(kind)
+    changed = (person.with_authority(kind) if granting  # type: ignore[arg-type]
+               else person.without_authority(kind))  # type: ignore[arg-type]
     ctx.uow.directory.save(changed)
     ctx.record("directory.authority_granted" if granting else "directory.authority_revoked", person.key,
                authority=kind)
+    notify_authority(ctx, changed, kind, granting)
     ctx.reply(ctx.t("directory.authority_changed", description=describe(changed, ctx.model, ctx.t)))
+
+
+def notify_authority(ctx: Context, person: Person, kind: str, granting: bool) -> None:
+    """4.7: "Staden kommer skriftligen att meddela Leverantören ... förändringar": the people who represent the
+    supplier concerned in matters of its agreement (its Kundansvarig) are told directly – the lead supplier's for an
+    authority under this contract, the other supplier's for one limited to its services – and the notice is in the
+    log."""
+    representing = set(ctx.model.ladder.representative_roles) if ctx.model.ladder else set()
+    _, limited_to = scope_of(kind)
+    concerned = [limited_to] if limited_to else [p.key for p in ctx.model.parties if p.lead_supplier]
+    told: list[Person] = []
+    for party in concerned:
+        people = list(ctx.uow.directory.people(party))
+        told.extend([p for p in people if p.roles & representing] or people)
+    key = "directory.authority_notice_granted" if granting else "directory.authority_notice_revoked"
+    by = ctx.person.name if ctx.person else ctx.actor
+    model = ctx.model
+    for someone in told:
+        ctx.direct(someone, lambda t: t(key, name=person.name, authority=authority_text(model, t, kind), by=by))
+    ctx.record("directory.authority_notified", person.key, authority=kind, granted=granting,
+               told=[p.key for p in told])
+
+
+def _supplier(ctx: Context, word: str) -> str:
+    """The supplier an authority is limited to: `supplier=school-platform` (`leverantör=`). The lead supplier's is
+    the unscoped authority, and the City's own units are no supplier."""
+    name, _, value = word.partition("=")
+    if name.lower() not in ("supplier", "leverantör", "leverantor") or not value:
+        raise UserError("directory.usage.authority")
+    party = find_party(ctx.model, value)
+    if party.oversight or party.lead_supplier or party.represented_by:
+        raise UserError("directory.authority_scope_other_supplier", party=party.name(ctx.t.lang))
+    return party.key
 
 
 def _authority(word: str) -> Authority:

@@ -13,6 +13,19 @@ Authority = Literal["orderer", "approver"]
 AUTHORITIES: tuple[Authority, ...] = ("orderer", "approver")
 
 
+def scoped(kind: str, party: str) -> str:
+    """An authority limited to one supplier's services (4.7: the City names authorised orderers and approvers for
+    the lead supplier and for its other suppliers): held as "approver:school-platform", which is not "approver", so
+    it gives no authority under this contract."""
+    return f"{kind}:{party}"
+
+
+def scope_of(held: str) -> tuple[str, str | None]:
+    """(the kind, the supplier it is limited to, if any)."""
+    kind, _, party = held.partition(":")
+    return kind, party or None
+
+
 @dataclass(frozen=True)
 class Person:
     """Someone the bot can reach: a Slack member, an e-mail address (possibly of another organisation, reached

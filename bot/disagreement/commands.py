@@ -217,7 +217,7 @@ def open_disagreement(ctx: Context, counterparty: str, title: str, description: 
     news = escalation.announce(ctx.model, ctx.uow, d, lambda t: t("disagreement.reason_opened", by=person.name))
     _notices(ctx, d, list(news), besides=person)
     if led_by:
-        ctx.reply(ctx.t("disagreement.opened_led", ref=d.ref, title=title,
+        ctx.reply(ctx.t(ladder.led_text(ctx.model, d, "disagreement.opened_led"), ref=d.ref, title=title,
                         forum=escalation.level_name(ctx.model, d, ctx.t), leader=_party_name(ctx, led_by)))
     else:
         ctx.reply(ctx.t("disagreement.opened", ref=d.ref, title=title,
@@ -238,7 +238,7 @@ def show(ctx: Context, d: Disagreement) -> None:
     if ctx.args:
         raise UserError("disagreement.usage.show")
     t = ctx.t
-    state = "led" if d.led_by and d.is_open else d.state
+    state = ladder.led_text(ctx.model, d, "led") if d.led_by and d.is_open else d.state
     lines = [t("disagreement.show.heading", ref=d.ref, title=d.title),
              t("disagreement.show.parties", parties=escalation.parties_text(ctx.model, d, t)),
              t(f"disagreement.state.{state}", forum=escalation.level_name(ctx.model, d, t), level=d.level + 1,
@@ -301,7 +301,8 @@ def escalate(ctx: Context, d: Disagreement) -> None:
     reason = _text(ctx, "disagreement.usage.escalate")
     person = ctx.require_person()
     if d.led_by:
-        raise UserError("disagreement.led_does_not_climb", ref=d.ref, leader=_party_name(ctx, d.led_by))
+        raise UserError(ladder.led_text(ctx.model, d, "disagreement.led_does_not_climb"), ref=d.ref,
+                        leader=_party_name(ctx, d.led_by))
     escalation.withdraw(ctx.uow, d)
     moved = escalation.climb(ctx.model, ctx.uow, d, ctx.clock.now(), person.key, person.party, reason)
     if moved is None:  # the sweep moved it a moment ago
@@ -310,8 +311,50 @@ def escalate(ctx: Context, d: Disagreement) -> None:
     news = escalation.announce(ctx.model, ctx.uow, moved, lambda t: t("disagreement.reason_manual",
                                                                        by=person.name, reason=reason))
     _notices(ctx, moved, list(news), besides=person)
-    key = "disagreement.went_formal" if moved.state == "formal" else "disagreement.escalated"
+    key = "disagreement.exhausted" if moved.state == "exhausted" else "disagreement.escalated"
     ctx.reply(ctx.t(key, ref=d.ref, forum=escalation.level_name(ctx.model, moved, ctx.t)))
+
+
+def _exhausted(ctx: Context) -> Disagreement:
+    """The subject of `formal`: seen as `show` sees it (one the person may not see is "not found"), locked."""
+    if not ctx.args:
+        raise UserError("disagreement.usage.formal")
+    found = find(ctx, ctx.args[0], lock=True)
+    ctx.args = ctx.args[1:]
+    return found
+
+
+@disagreement.add("formal", "formell", "påkalla", "pakalla", subject=_exhausted)
+def formal(ctx: Context, d: Disagreement) -> None:
+    """A party invokes formal dispute resolution ("innan formell tvistelösning påkallas", 5.4): only past the top
+    rung, once informal dispute resolution is exhausted, and by someone who may answer for a party at the top
+    level (the matrix lets only them through). Nothing turns formal by itself."""
+    reason = _text(ctx, "disagreement.usage.formal")
+    person = ctx.require_person()
+    forum = escalation.level_name(ctx.model, d, ctx.t)
+    if d.led_by:
+        raise UserError("disagreement.not_a_ladder_question", ref=d.ref)
+    if d.state == "open":
+        raise UserError("disagreement.not_exhausted", ref=d.ref, forum=forum)
+    if d.state != "exhausted":
+        raise UserError(f"disagreement.not_open.{d.state}", ref=d.ref)
+    party = ladder.answers_for(ctx.model, person, d)
+    assert party is not None  # the permission matrix admits only those who answer for a party here
+    if not ctx.uow.disagreements.invoke_formal(d.id, ctx.clock.now()):
+        raise UserError("disagreement.moved_meanwhile", ref=d.ref)
+    _entry(ctx, d, "formal", reason)
+    invoked = ctx.uow.disagreements.get(d.id)
+    assert invoked is not None
+    _notices(ctx, invoked, [(p, _invoked_notice(ctx, invoked, party, person, reason))
+                            for p in escalation.concerned(ctx.model, ctx.uow, invoked)], besides=person)
+    ctx.reply(ctx.t("disagreement.formal_invoked", ref=d.ref, party=_party_name(ctx, party)))
+
+
+def _invoked_notice(ctx: Context, d: Disagreement, party: str, by: Person, reason: str) -> Say:
+    model = ctx.model
+    return lambda t: t("disagreement.formal_invoked_posted", ref=d.ref, title=d.title,
+                       parties=escalation.parties_text(model, d, t), party=parties.name(model, party, t.lang),
+                       by=by.name, reason=reason)
 
 
 # -- settling ----------------------------------------------------------------------------------------------------

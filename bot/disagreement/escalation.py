@@ -48,11 +48,12 @@ def withdraw(uow: UnitOfWork, d: Disagreement) -> None:
 
 def ascent(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: datetime, actor: str, party: str,
            reason: str, ref: str = "") -> tuple[Disagreement, Entry]:
-    """One rung up, or into formal dispute from the top, as it will be once written: the disagreement moved and
-    the history entry that says so."""
+    """One rung up, or past the top rung, where informal dispute resolution is exhausted (a party may then invoke
+    the formal one; nothing becomes formal by itself), as it will be once written: the disagreement moved and the
+    history entry that says so."""
     if ladder.is_top(d):
-        moved = replace(d, level_since=now, deadline=None, state="formal", proposal=None)
-        return moved, Entry(d.id, now, actor, party, "formal", d.level, d.forum, reason, ref)
+        moved = replace(d, level_since=now, deadline=None, state="exhausted", proposal=None)
+        return moved, Entry(d.id, now, actor, party, "exhausted", d.level, d.forum, reason, ref)
     level = d.path[d.level + 1]
     forum = ladder.sitting_forum(model, level, d.catalogue)
     deadline = ladder.deadline(forum, level, now, uow.forum.changes(forum.key))
@@ -62,7 +63,7 @@ def ascent(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: dateti
 
 def climb(model: GovernanceModel, uow: UnitOfWork, d: Disagreement, now: datetime, actor: str, party: str,
           reason: str, ref: str = "") -> Disagreement | None:
-    """One rung up, or into formal dispute from the top; None when someone else moved it first."""
+    """One rung up, or past the top into exhaustion; None when someone else moved it first."""
     moved, entry = ascent(model, uow, d, now, actor, party, reason, ref)
     if not uow.disagreements.move(d.id, d.level, moved.level, moved.forum, now, moved.deadline, state=moved.state):
         return None
@@ -173,12 +174,13 @@ def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement,
     def write(t: Texts) -> Message:
         parties_named = parties_text(model, d, t)
         when = t.when(sitting.start) if sitting else t("disagreement.no_sitting")
-        if d.state == "formal":
-            return t("disagreement.formal_posted", ref=d.ref, title=d.title, parties=parties_named, reason=reason(t))
+        if d.state == "exhausted":
+            return exhausted_notice(model, d, t, reason)
         attendees = attendance(model, uow, d, t, attending)
         if d.led_by:
             # The City is named first and notified: it leads the question (section 8.10).
-            return t("disagreement.led_posted", ref=d.ref, title=d.title, parties=parties_named,
+            return t(ladder.led_text(model, d, "disagreement.led_posted"), ref=d.ref, title=d.title,
+                     parties=parties_named,
                      forum=level_name(model, d, t), reason=reason(t), sitting=when,
                      leader=parties.name(model, d.led_by, t.lang),
                      leaders=separated(mention(p) for p in leaders(model, uow, d)) or t("disagreement.no_leader"),
@@ -191,10 +193,17 @@ def announce(model: GovernanceModel, uow: UnitOfWork, d: Disagreement,
     return [(person, write) for person in concerned(model, uow, d, attending=attending)]
 
 
+def exhausted_notice(model: GovernanceModel, d: Disagreement, t: Texts, reason: Writer) -> Message:
+    """Past the top rung: informal dispute resolution is exhausted, and either party may invoke the formal one."""
+    return t("disagreement.exhausted_posted", ref=d.ref, title=d.title, parties=parties_text(model, d, t),
+             forum=level_name(model, d, t), reason=reason(t))
+
+
 def awaiting(model: GovernanceModel, uow: UnitOfWork, d: Disagreement) -> list[tuple[Person, Writer]]:
     """A question between suppliers whose sitting passed unsettled: it does not climb; the City clarifies it."""
     def write(t: Texts) -> Message:
-        return t("disagreement.awaiting_posted", ref=d.ref, title=d.title, parties=parties_text(model, d, t),
+        return t(ladder.led_text(model, d, "disagreement.awaiting_posted"), ref=d.ref, title=d.title,
+                 parties=parties_text(model, d, t),
                  forum=level_name(model, d, t), leader=parties.name(model, d.led_by or "", t.lang))
 
     return [(person, write) for person in concerned(model, uow, d)]

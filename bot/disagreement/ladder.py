@@ -50,9 +50,15 @@ def path_for(model: GovernanceModel, pair: tuple[str, str]) -> tuple[tuple[Level
     suppliers have no agreement with each other (section 8.10). With the City on one side, the special forum stands
     in for the lower rungs and the question continues above the lowest rung where the City and the lead supplier
     meet.
+
+    Between the City and a supplier other than the lead supplier the ladder does not apply at all (5.4 is the City's
+    and the lead supplier's; the others have agreements of their own): the question is led by the City at the first
+    forum of the model's `city_and_other_supplier` where both sit, and goes no higher.
     """
     assert model.ladder is not None
     rungs = _rungs(model)
+    if (elsewhere := _city_and_other_supplier(model, pair)) is not None:
+        return (Level(elsewhere, rungs[_base(model, rungs)].grace_days),), 0, leader(model)
     for index, level in enumerate(rungs):
         forum = _forum(model, level.forum)
         if all(meets(model, forum, p) for p in pair):
@@ -62,16 +68,47 @@ def path_for(model: GovernanceModel, pair: tuple[str, str]) -> tuple[tuple[Level
         special = model.ladder.supplier_to_supplier
     if not special:
         return tuple(rungs), 0, None
-    oversight = [p.key for p in model.parties if p.oversight]
-    lead = [p.key for p in model.parties if p.lead_supplier]
-    base = next((i for i, level in enumerate(rungs)
-                 if any(attends(model, _forum(model, level.forum), p) for p in oversight)
-                 and any(attends(model, _forum(model, level.forum), p) for p in lead)), 0)
+    base = _base(model, rungs)
     first = Level(special, rungs[base].grace_days)
     city = leader(model)
-    if city is not None and not any(parties.is_city(model, p) for p in pair):
+    if city is not None and (not any(parties.is_city(model, p) for p in pair) or outside_the_contract(model, pair)):
         return (first,), 0, city
     return (first, *rungs[base + 1:]), 0, None
+
+
+def _base(model: GovernanceModel, rungs: list[Level]) -> int:
+    """The lowest rung where the City's oversight and the lead supplier both sit."""
+    oversight = [p.key for p in model.parties if p.oversight]
+    lead = [p.key for p in model.parties if p.lead_supplier]
+    return next((i for i, level in enumerate(rungs)
+                 if any(attends(model, _forum(model, level.forum), p) for p in oversight)
+                 and any(attends(model, _forum(model, level.forum), p) for p in lead)), 0)
+
+
+def outside_the_contract(model: GovernanceModel, pair: tuple[str, str]) -> bool:
+    """A question between the City (or a unit it represents) and a supplier other than the lead supplier: the
+    ladder of 5.4 is the City's and the lead supplier's, and that supplier has an agreement of its own."""
+    city = [p for p in pair if parties.is_city(model, p)]
+    if len(city) != 1:
+        return False
+    other = model.party(next(p for p in pair if p not in city))
+    return other is not None and not other.lead_supplier
+
+
+def _city_and_other_supplier(model: GovernanceModel, pair: tuple[str, str]) -> str | None:
+    """Where the model sends a question between the City and another supplier: the first of its forums for them
+    where both sit (by their own seat or their representative's)."""
+    assert model.ladder is not None
+    if not outside_the_contract(model, pair):
+        return None
+    return next((key for key in model.ladder.city_and_other_supplier
+                 if all(meets(model, _forum(model, key), p) for p in pair)), None)
+
+
+def led_text(model: GovernanceModel, d: Disagreement, key: str) -> str:
+    """The catalogue key of a text about a led question: the words for a question between suppliers, or (`_other`)
+    for one between the City and a supplier other than the lead supplier, which the City leads as a party."""
+    return f"{key}_other" if outside_the_contract(model, d.parties) else key
 
 
 def catalogue_for(model: GovernanceModel, service: str | None) -> str | None:

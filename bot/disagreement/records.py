@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-# formal: past the top rung, the contract's formal dispute; clarified: a question between suppliers that the City
-# closed by recording the responsibility boundary (section 8.10)
-State = Literal["open", "settled", "formal", "clarified"]
-Kind = Literal["opened", "commented", "escalated", "proposed", "accepted", "rejected", "settled", "formal",
-               "awaiting", "clarified"]
+# exhausted: past the top rung unsettled, informal dispute resolution is over and either party may invoke the formal
+# one; formal: a party invoked formal dispute resolution (5.4, "innan formell tvistelösning påkallas");
+# clarified: a question between suppliers that the City closed by recording the responsibility boundary (8.10)
+State = Literal["open", "settled", "exhausted", "formal", "clarified"]
+Kind = Literal["opened", "commented", "escalated", "proposed", "accepted", "rejected", "settled", "exhausted",
+               "formal", "awaiting", "clarified"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,11 @@ class DisagreementStore(Protocol):
     def save_proposal(self, disagreement_id: int, proposal: Proposal | None) -> None: ...
 
     def settle(self, disagreement_id: int, at: datetime) -> None: ...
+
+    def invoke_formal(self, disagreement_id: int, at: datetime) -> bool:
+        """Marks an exhausted disagreement as one in which formal dispute resolution was invoked, only if it is
+        still exhausted: of two invoking at once, exactly one wins. True for the winner."""
+        ...
 
     def set_deadline(self, disagreement_id: int, deadline: datetime | None) -> None: ...
 

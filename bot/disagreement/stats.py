@@ -55,7 +55,7 @@ def figures(ctx: Context, scope: str | None) -> Message:
     for entry in entries:
         if entry.kind == "opened":
             started[entry.disagreement] = entry.level
-        if entry.kind in ("escalated", "formal") and entry.disagreement in by_id:
+        if entry.kind in ("escalated", "exhausted") and entry.disagreement in by_id:
             for party in by_id[entry.disagreement].parties:
                 escalations[party] += 1
             if entry.party:
@@ -64,9 +64,17 @@ def figures(ctx: Context, scope: str | None) -> Message:
     lines.extend(t("disagreement.stats.escalation_line", party=party_name(p), count=n, manual=manual[p])
                  for p, n in sorted(escalations.items(), key=lambda item: (-item[1], party_name(item[0]))))
     # What the contract forum follows up: every question that has climbed, and every formal dispute.
-    climbed = [d for d in everything if d.state == "formal" or (d.is_open and d.level > started.get(d.id, d.level))]
+    climbed = [d for d in everything
+               if d.state in ("exhausted", "formal") or (d.is_open and d.level > started.get(d.id, d.level))]
     lines.append(t("disagreement.stats.follow_up_heading", count=len(climbed)))
     lines.extend(_follow_up(ctx, d, forum_name) for d in sorted(climbed, key=lambda d: d.opened_at))
+    # Formal dispute resolution invoked (5.4): by which party, when.
+    invoked = [e for e in entries if e.kind == "formal" and e.disagreement in by_id]
+    if invoked:
+        lines.append(t("disagreement.stats.formal_heading", count=len(invoked)))
+        lines.extend(t("disagreement.stats.formal_line", ref=by_id[e.disagreement].ref,
+                       title=by_id[e.disagreement].title, party=party_name(e.party), when=t.when(e.at))
+                     for e in invoked)
     return join(lines)
 
 

@@ -11,7 +11,7 @@ from bot.commands import CommandSet, Context, UserError
 from bot.directory.lookup import require_person
 from bot.directory.people import mention
 from bot.domain_events import CalendarChanged, FormWanted
-from bot.forum import standing
+from bot.forum import agreed, standing
 from bot.forum.calendar import Change, Sitting, next_sitting, sittings
 from bot.forum.records import Action
 from bot.forum.reminders import compose
@@ -188,6 +188,8 @@ def move(ctx: Context, found: Forum) -> None:
     by = ctx.require_person().name
     _announce(ctx, found, lambda t: t("forum.moved", forum=found.name(t.lang), old=t.when(sitting.start),
                                       new=t.when(start), by=by))
+    agreed.tell_parties(ctx, found, lambda t: t("forum.moved", forum=found.name(t.lang), old=t.when(sitting.start),
+                                                new=t.when(start), by=by))
 
 
 @forum.add("cancel", "ställ", "stall", subject=forum_named("forum.usage.cancel"))
@@ -215,6 +217,9 @@ def cancel(ctx: Context, found: Forum) -> None:
     by = ctx.require_person().name
     _announce(ctx, found, lambda t: t("forum.cancelled", forum=found.name(t.lang), when=t.when(sitting.start),
                                       by=by))
+    agreed.tell_parties(ctx, found, lambda t: t("forum.cancelled", forum=found.name(t.lang),
+                                                when=t.when(sitting.start), by=by))
+    agreed.flag_long_gap(ctx, found, sitting)
 
 
 @forum.add("extra", subject=forum_named("forum.usage.extra"))

@@ -82,6 +82,59 @@ class DeliveredReport:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ServiceLevelMonth:
+    """What `/forum sla` is about: one month's service levels to decide, or (month None) the register."""
+
+    forum: Forum
+    month: str | None
+
+
+@dataclass(frozen=True)
+class ServiceLevelDecision:
+    """The City's formal approval or rejection of a month's service levels and KPIs, with any service credit
+    (5.2, Leveransuppföljning): the register."""
+
+    id: int
+    month: str  # YYYY-MM
+    forum: str
+    approved: bool
+    credit_sek: int | None
+    reason: str
+    party: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Underlag:
+    """Input the supplier owes the City (section 4.6): at a fixed time of the year (`key`, the model's entry), or
+    asked for at short notice (`requested_by`)."""
+
+    id: int
+    key: str | None
+    title: str
+    owner: str
+    due: datetime
+    requested_by: str | None
+    requested_at: datetime
+    text: str | None = None
+    delivered_by: str | None = None
+    delivered_at: datetime | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"U-{self.id}"
+
+
+@dataclass(frozen=True)
+class UnderlagRegister:
+    """What `/forum underlag` is about: what the owner party owes the party that receives it."""
+
+    owner: str
+    to: str
+
+
 class ForumStore(Protocol):
     def changes(self, forum: str | None = None) -> Sequence[Change]: ...
 
@@ -133,6 +186,32 @@ class ForumStore(Protocol):
         ...
 
     def every_delivered_report(self) -> Sequence[DeliveredReport]: ...
+
+    def decide_service_levels(self, month: str, forum: str, approved: bool, credit_sek: int | None, reason: str,
+                              party: str, by: str, at: datetime) -> ServiceLevelDecision | None:
+        """Records the month's decision; None when the month is already decided (by someone a moment ago)."""
+        ...
+
+    def service_level_decision(self, month: str) -> ServiceLevelDecision | None: ...
+
+    def service_level_decisions(self) -> Sequence[ServiceLevelDecision]:
+        """The register, by month."""
+        ...
+
+    def add_underlag(self, key: str | None, title: str, owner: str, due: datetime, requested_by: str | None,
+                     at: datetime) -> Underlag | None:
+        """None when a model entry's underlag for that due time is already there (planned by another process)."""
+        ...
+
+    def underlag(self, underlag_id: int, lock: bool = False) -> Underlag | None: ...
+
+    def every_underlag(self) -> Sequence[Underlag]:
+        """Oldest due first."""
+        ...
+
+    def deliver_underlag(self, underlag_id: int, text: str, by: str, at: datetime) -> bool:
+        """Only if not delivered yet; True when it was."""
+        ...
 
     def mark(self, name: str) -> datetime | None:
         """A named instant the planner keeps, such as how far reminders have been planned."""

@@ -214,7 +214,7 @@ def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOf
     if forum.place:
         lines.append(t("forum.reminder.place", place=forum.place))
     lines.append(t("forum.reminder.chair", chair=", ".join(parties.name(model, p, t.lang) for p in forum.chair)))
-    lines.extend(attendance(uow, model, forum, t))
+    lines.extend(attendance(uow, model, forum, t, called=_called(uow, forum, sitting)))
     previous = previous_sitting(forum, sitting.start, uow.forum.changes(forum.key))
     items = agenda(sources, uow, model, forum, sitting, previous, t, now, viewer)
     lines.append(t("forum.reminder.agenda"))
@@ -225,12 +225,22 @@ def compose(sources: Sequence[AgendaSource], model: GovernanceModel, uow: UnitOf
     return join(lines)
 
 
-def attendance(uow: UnitOfWork, model: GovernanceModel, forum: Forum, t: Texts) -> list[Message]:
+def _called(uow: UnitOfWork, forum: Forum, sitting: Sitting) -> bool:
+    from bot.forum import calls  # the chair's call is a command of the forum set, which imports this module
+
+    return calls.called(uow, forum, sitting)
+
+
+def attendance(uow: UnitOfWork, model: GovernanceModel, forum: Forum, t: Texts, called: bool = True) -> list[Message]:
     """Who must attend, by role and mentioned; a role nobody in the directory holds is a warning, not a gap. A class
-    of parties is one line: its parties by name, or the holders of the roles each must send and who has none."""
+    of parties is one line: its parties by name, or the holders of the roles each must send and who has none. A
+    seat the chair calls when needed (8.9) is expected only once `called`."""
     lines = [t("forum.reminder.attendees")]
     for seat in forum.attendees:
         label = parties.name(model, seat.ref, t.lang)
+        if seat.when_needed and not called:
+            lines.append(t("forum.call.not_called", party=label, key=forum.key))
+            continue
         people = {party: uow.directory.people(party) for party in parties.members(model, seat.ref)}
         if not seat.roles:
             names = "" if seat.party else ", ".join(parties.name(model, p, t.lang) for p in people)

@@ -18,6 +18,7 @@ from bot.commands import Context, UserError
 from bot.directory.people import Person
 from bot.domain_events import FormWanted
 from bot.duties import Duty, OnceChat, Outcome, stamp
+from bot.forum import calls
 from bot.forum.calendar import Sitting, by_forum, is_working_day, next_sitting, sittings
 from bot.forum.commands import find_forum, forum
 from bot.forum.records import DeliveredReport, OwedReport
@@ -143,6 +144,9 @@ def owed_reports(uow: UnitOfWork, model: GovernanceModel, forum: Forum, sitting:
             lines.append(t("forum.agenda.report_delivered", report=report.name(t.lang), owner=owner,
                            by=by.name if by else got.by, at=t.when(got.at), content=content(got.text),
                            late=t("forum.report.late_mark") if got.at > due else ""))
+        elif report.when_asked and not calls.called(uow, forum, sitting):
+            lines.append(t("forum.agenda.report_when_asked", report=report.name(t.lang), owner=owner,
+                           forum=forum.key))
         elif now >= due:
             lines.append(t("forum.agenda.report_missing", report=report.name(t.lang), owner=owner, due=t.when(due)))
         else:
@@ -167,7 +171,7 @@ def plan(core: Samverkan, now: datetime) -> None:
                 continue
             for sitting in sittings(found, now, now + HORIZON, agreed.get(found.key, [])):
                 if sitting.held:
-                    wanted.update(_duties(found, sitting, since))
+                    wanted.update(_duties(found, sitting, since, calls.called(uow, found, sitting)))
         for kind in (REPORT_DUE, REPORT_MISSING):
             for key in uow.duties.pending_keys(f"{kind}:", kind):
                 if key not in wanted:
@@ -177,9 +181,11 @@ def plan(core: Samverkan, now: datetime) -> None:
         uow.commit()
 
 
-def _duties(found: Forum, sitting: Sitting, since: datetime) -> dict[str, Duty]:
+def _duties(found: Forum, sitting: Sitting, since: datetime, called: bool = True) -> dict[str, Duty]:
     duties = {}
     for report in found.reports:
+        if report.when_asked and not called:
+            continue  # owed only before a sitting the chair called for it (8.9, "när behov finns")
         due = due_at(report, sitting)
         for kind, when in ((REPORT_DUE, reminded_at(report, sitting)), (REPORT_MISSING, due)):
             if when < since:
@@ -200,6 +206,8 @@ def _still_owed(core: Samverkan, uow: UnitOfWork, duty: Duty) -> tuple[Forum, Re
     if sitting is None or duty_key(duty.kind, found, report, sitting) != duty.key:
         return None  # moved or cancelled since: the planner has planned it anew
     if report.key in latest(uow, found, sitting):
+        return None
+    if report.when_asked and not calls.called(uow, found, sitting):
         return None
     return found, report, sitting
 

@@ -207,9 +207,26 @@ def _references(model: GovernanceModel) -> Iterator[tuple[Loc, str, dict[str, ob
             value = getattr(model.ladder, field)
             if value and value not in forums:
                 yield ("ladder", field), "model.unknown_forum", {"value": value}
+        for j, key in enumerate(model.ladder.city_and_other_supplier):
+            if key not in forums:
+                yield ("ladder", "city_and_other_supplier", j), "model.unknown_forum", {"value": key}
         for j, role in enumerate(model.ladder.representative_roles):
             if role not in roles:
                 yield ("ladder", "representative_roles", j), "model.unknown_role", {"value": role}
+    for i, owed in enumerate(model.underlag):
+        for field in ("owner", "to"):
+            if getattr(owed, field) not in parties:
+                yield ("underlag", i, field), "model.unknown_party", {"value": getattr(owed, field)}
+        for j, role in enumerate(owed.roles):
+            if role not in roles:
+                yield ("underlag", i, "roles", j), "model.unknown_role", {"value": role}
+    if model.short_notice:
+        for field in ("requested_by", "owner"):
+            if getattr(model.short_notice, field) not in parties:
+                yield ("short_notice", field), "model.unknown_party", {"value": getattr(model.short_notice, field)}
+        for j, role in enumerate(model.short_notice.roles):
+            if role not in roles:
+                yield ("short_notice", "roles", j), "model.unknown_role", {"value": role}
 
 
 def _parties(model: GovernanceModel, parties: set[str], classes: set[str]) -> Iterator[tuple[Loc, str, dict]]:
@@ -243,6 +260,12 @@ def _forum(model: GovernanceModel, i: int, forum: Forum, parties: set[str], clas
         seen.add(report.key)
         if report.owner not in parties:
             yield ("forums", i, "reports", j, "owner"), "model.unknown_party", {"value": report.owner}
+    for j, key in enumerate(forum.followers):
+        if key not in parties and key not in classes:
+            yield ("forums", i, "followers", j), "model.unknown_party_or_class", {"value": key}
+    if forum.service_levels and forum.service_levels.decided_by not in parties:
+        yield ("forums", i, "service_levels", "decided_by"), "model.unknown_party", {
+            "value": forum.service_levels.decided_by}
     if forum.per_catalogue:
         # Each catalogue's sitting seats its owners: a side the forum requires roles of must keep one.
         for c, catalogue in enumerate(model.catalogues):

@@ -26,6 +26,11 @@ def attends(model: GovernanceModel, forum: Forum, party: str) -> bool:
     return chairs(model, forum, party) or any(of(model, party, a.ref) for a in forum.attendees)
 
 
+def follows(model: GovernanceModel, forum: Forum, party: str) -> bool:
+    """The party follows the forum without a seat (the model's `followers`): it is told nothing it must attend."""
+    return any(of(model, party, key) for key in forum.followers)
+
+
 def seated(model: GovernanceModel, forum: Forum) -> list[str]:
     """Every party the forum seats, in the model's order."""
     return [p.key for p in model.parties if attends(model, forum, p.key)]

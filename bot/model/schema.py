@@ -120,6 +120,8 @@ class Attendee(Strict):
     party: Slug | None = None
     party_class: Slug | None = Field(default=None, alias="class")
     roles: list[Slug] = []
+    # Attends "when needed" (8.9): expected only at the sittings the chair calls it to (`/forum call`).
+    when_needed: bool = False
 
     @model_validator(mode="after")
     def _party_or_class(self) -> Attendee:
@@ -177,6 +179,18 @@ class Report(Strict):
     owner: Slug
     due: Offset = "1d"
     remind: Offset = "2d"
+    # Owed only before the sittings the chair calls for it (`/forum call`), "när behov finns" (8.9).
+    when_asked: bool = False
+
+
+class ServiceLevels(Strict):
+    """At this forum the City formally approves or rejects the previous month's service levels and KPIs and settles
+    any service credits (5.2, Leveransuppföljning): `decided_by`'s people holding `authority` decide; a month left
+    undecided `decide_within` working days after its sitting is flagged to them."""
+
+    decided_by: Slug
+    authority: Literal["orderer", "approver"] = "approver"
+    decide_within: int = Field(default=5, ge=0, le=60)
 
 
 class Forum(Strict):
@@ -208,6 +222,11 @@ class Forum(Strict):
     # Planned changes are announced before the sitting that precedes them (sections 8.7 and 8.9): changes to any
     # service, or only to the administrative side's services.
     announcements: Literal["all", "administrative"] | None = None
+    # Parties that follow the forum without a seat: they read its agenda, subscribe to its reminders and may
+    # propose items (the City at the lead supplier's meetings with the other suppliers, 8.2 and 8.3).
+    followers: list[Slug] = []
+    # The forum where the City decides on each month's service levels (5.2, Leveransuppföljning).
+    service_levels: ServiceLevels | None = None
 
     @model_validator(mode="after")
     def _when(self) -> Forum:
@@ -244,6 +263,10 @@ class Ladder(Strict):
     # A question between suppliers is led by the City there (section 8.10) and ends with its clarification.
     supplier_to_supplier: Slug | None = None
     product_supplier_forum: Slug | None = None
+    # A question between the City (or a unit it represents) and a supplier other than the lead supplier: that
+    # supplier has an agreement of its own, so it does not climb this ladder. It goes to the first of these forums
+    # where both sit, the City leads it there, and it ends settled or with the City's clarification (5.4, 8.10).
+    city_and_other_supplier: list[Slug] = []
     # Who answers for a party at a level whose forum names no role of it: the roles that represent a supplier in
     # matters of the agreement (section 6.2 A, the Kundansvarig); for the City, its authorised approvers.
     representative_roles: list[Slug] = []
@@ -299,6 +322,33 @@ class MajorIncidents(Strict):
         return sorted(self.update_minutes)
 
 
+class Underlag(Strict):
+    """Input the supplier owes the City at fixed times of the year, not before a sitting (section 4.6: underlag for
+    the City-wide IT reporting per tertial, in April, August and at year-end, and for the annual IT accounts). Due
+    on each `due` day (MM-DD) at `time`, moved back to the working day before when it is none; the holders of
+    `roles` at `owner` are reminded `remind` before (working days), and one missing at its due time is flagged to
+    the people of `to` with authority, else all of them."""
+
+    key: Slug
+    name: Label
+    owner: Slug
+    roles: list[Slug] = []
+    to: Slug
+    due: list[Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]] = Field(min_length=1)
+    time: dt_time = dt_time(12, 0)
+    remind: Offset = "5d"
+
+
+class ShortNotice(Strict):
+    """Reports the City asks for at short notice (4.6: "framtagning av rapporter och underlag med kort varsel";
+    the Kundansvarig prioritises them): `requested_by`'s people ask, the holders of `roles` at `owner` are told at
+    once and reminded when three quarters of the time has passed, and a late one is flagged to whoever asked."""
+
+    requested_by: Slug
+    owner: Slug
+    roles: list[Slug] = []
+
+
 class GovernanceModel(Strict):
     name: Label
     language: Lang = "sv"
@@ -316,6 +366,9 @@ class GovernanceModel(Strict):
     ladder: Ladder | None = None
     services: list[Service] = []
     major_incidents: MajorIncidents | None = None
+    # Section 4.6: the supplier's input to the City's IT reporting, and reports asked for at short notice.
+    underlag: list[Underlag] = []
+    short_notice: ShortNotice | None = None
 
     @property
     def calendar(self) -> list[Forum]:

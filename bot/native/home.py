@@ -300,8 +300,16 @@ def reports(seen: Snapshot, person: Person, t: Texts) -> list[Message]:
                 continue
             if person.key not in seen.reminded(forum, person.party):
                 continue
+            if report.when_asked and not _called(seen.uow, forum, sitting):
+                continue  # the chair has not asked for it (8.9)
             owed.append((due_at(report, sitting), _report(forum, report, sitting, t)))
     return [message for _, message in sorted(owed, key=lambda o: o[0])]
+
+
+def _called(uow, forum: Forum, sitting: Sitting) -> bool:  # type: ignore[no-untyped-def]
+    from bot.forum import calls
+
+    return calls.called(uow, forum, sitting)
 
 
 def _report(forum: Forum, report: Report, sitting: Sitting, t: Texts) -> Message:

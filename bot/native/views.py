@@ -46,6 +46,8 @@ def status(model: GovernanceModel, d: Disagreement, t: Texts) -> Message:
             return t("native.disagreement.settled", when=t.when(d.settled_at or d.level_since))
         case "formal":
             return t("native.disagreement.formal", when=t.when(d.level_since))
+        case "exhausted":
+            return t("native.disagreement.exhausted", forum=forum, when=t.when(d.level_since))
         case "clarified":
             return t("native.disagreement.clarified", leader=leader, when=t.when(d.settled_at or d.level_since))
     if d.led_by and d.deadline is None:
