@@ -35,9 +35,11 @@ class DirectoryStore(Protocol):
 
     def keys(self) -> set[str]: ...
 
-    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None) -> None:
+    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None,
+             groups: Mapping[str, str | None] | None = None) -> None:
         """Insert or replace the person with this key. `accounts` (the model's, by platform: slack, teams) are
-        all kept, whichever platform is in use; without them `person.account` is this platform's."""
+        all kept, whichever platform is in use; without them `person.account` is this platform's. `groups` (a
+        Slack user group, an Entra ID group) likewise; without them `person.group` is this platform's."""
         ...
 
     def remove(self, key: str) -> None: ...

@@ -139,6 +139,7 @@ class TeamsChat:
         self._monotonic = monotonic
         self._sleep = sleep
         self._users: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._groups: dict[str, tuple[float, list[str]]] = {}  # Entra ID group -> (when read, its users)
         self._lock = threading.Lock()
         self._seated: dict[str, set[str]] = {}  # war room chat -> who was put in it when it was created
         self._catalogue: str | None = None  # Samverkan's id in the tenant's app catalogue
@@ -382,8 +383,56 @@ class TeamsChat:
         email = found.get("mail") or found.get("userPrincipalName")
         return str(email) if email else None
 
+    # -- rotas: Entra ID groups --------------------------------------------------------------------------------
+    GROUP_PAGE = 999  # `$top` of a directory object list: at most 999 a page
+
     def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
-        return []  # user groups are Slack's; in Teams a rota is a person in the directory
+        """The object ids of the users in an Entra ID group, nested groups' members included: List group
+        transitive members cast to users (https://learn.microsoft.com/en-us/graph/api/group-list-transitivemembers:
+        `GET /groups/{id}/transitiveMembers/microsoft.graph.user`, application permission GroupMember.Read.All, a
+        flat list of all nested members, paged with `@odata.nextLink`). Kept for `cache_seconds` to recognise who
+        is speaking, as Slack's user groups are; `fresh` (a war room's assembly) asks Graph and refreshes what is
+        kept, so a rota changed at a shift handover invites the shift on duty now. A group Graph does not know
+        has nobody in it. Without GroupMember.Read.All an assembly is refused (the declarer is told what to
+        grant); recognising who speaks goes on without the group."""
+        if not _OBJECT_ID.match(usergroup):
+            return []
+        key = usergroup.lower()
+        if not fresh:
+            with self._lock:
+                hit = self._groups.get(key)
+            if hit is not None and self._monotonic() - hit[0] < self._cache_seconds:
+                return list(hit[1])
+        try:
+            members = self._group_members(key)
+        except Refused as refused:
+            if refused.status in (401, 403):
+                if fresh:
+                    raise RoomRefused("permission", "GroupMember.Read.All") from refused
+                log.error("the members of the Entra ID group %s cannot be read: Samverkan has no "
+                          "GroupMember.Read.All (README, \"Running against Microsoft Teams\")", key)
+                return []
+            if refused.status not in (400, 404):
+                raise
+            members = []
+        with self._lock:
+            self._groups[key] = (self._monotonic(), members)
+        return list(members)
+
+    def _group_members(self, group: str) -> list[str]:
+        url: str | None = (f"{self.config.graph_url.rstrip('/')}/groups/{quote(group)}/transitiveMembers/"
+                           f"microsoft.graph.user?$select=id&$top={self.GROUP_PAGE}")
+        found: list[str] = []
+        while url:
+            page = call(self.http, "GET", url, self.graph_token.header, sleep=self._sleep)
+            for item in page.get("value") or []:
+                if isinstance(item, dict) and item.get("id") and str(item["id"]).lower() not in found:
+                    found.append(str(item["id"]).lower())
+            following = page.get("@odata.nextLink")
+            # The next page is Graph's own: the app's token goes to no other address a page names.
+            url = following if isinstance(following, str) and following.startswith(
+                self.config.graph_url.rstrip("/") + "/") else None
+        return found
 
     def locale_of(self, user_id: str) -> str | None:
         if not _OBJECT_ID.match(user_id):

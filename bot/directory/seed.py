@@ -30,6 +30,7 @@ def seed_directory(uow: UnitOfWork, model: GovernanceModel, at: datetime) -> int
                 external=seed.external,
             ),
             seed.accounts(),
+            seed.groups(),
         )
         uow.events.record(Event(at, "model", "directory.person_added", seed.key, {"party": seed.party,
                                                                                    "name": seed.name}))

@@ -43,7 +43,8 @@ CHAT_CREATIONS = 20
 # must not be agreed with here.
 GRAPH_APPLICATION_PERMISSIONS = frozenset({
     "User.Read.All", "Channel.ReadBasic.All", "Chat.Create", "ChatMember.ReadWrite.All",
-    "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All"})
+    "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All",
+    "GroupMember.Read.All"})
 RSC_PERMISSIONS = frozenset({"ChannelMessage.Read.Group", "ChatMessage.Read.Chat", "ChatSettings.ReadWrite.Chat"})
 CATALOG_ID = "c0ffee00-5a3e-4b6e-9c1d-00000000ca7a"  # the id Teams gives the uploaded package (not TEAMS_APP_ID)
 GRAPH_TOKEN_SECRET = "throwaway-secret-of-the-fake-entra-id-0123456789"  # HS256: nobody verifies the fake's tokens
@@ -103,6 +104,8 @@ class FakeTeams:
             self.creations: list[float] = []  # when each chat was created, for Graph's throttle
             self.throttle_batch = 0  # the next this many requests inside a $batch are answered 429
             self.archived: set[str] = set()
+            # Entra ID groups: group id -> its direct members' ids (users, or other groups: nesting)
+            self.groups: dict[str, list[str]] = {}
             # -- permissions (doctor): what the tenant granted the app; see _graph_token, _catalogue, _rsc_messages
             self.granted: set[str] = set(GRAPH_APPLICATION_PERMISSIONS)  # in the Graph token's `roles` claim
             self.catalog: dict[str, str] = {APP_ID: CATALOG_ID}  # the tenant's app catalogue: externalId -> id
@@ -328,6 +331,8 @@ class FakeTeams:
                headers: dict[str, str] | None = None) -> tuple[int, Any]:
         if (read := self._graph_messages(method, path, query)) is not None:
             return read
+        if (members := self._group_members(method, path, query)) is not None:
+            return members
         if method == "POST" and path == "/$batch":
             return self._batch(body)
         if m := re.fullmatch(r"/users/([^/]+)", path):
@@ -551,6 +556,61 @@ class FakeTeams:
                                      "displayName": "Samverkan", "applicationIdentityType": "bot"},
                      "device": None, "user": None},
             "body": {"contentType": "html", "content": s.text}} for s in messages[:top]]}
+
+    # -- rotas: Entra ID groups -------------------------------------------------------------------------------------
+    GROUP_PAGE_DEFAULT = 100  # a directory object list's page without $top
+    GROUP_PAGE_MAX = 999  # the largest $top a directory object list takes
+
+    def _group_members(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
+        """`GET /groups/{id}/transitiveMembers/microsoft.graph.user` (List group transitive members,
+        https://learn.microsoft.com/en-us/graph/api/group-list-transitivemembers): a flat list of all nested
+        members, here cast to users (the OData cast, https://learn.microsoft.com/en-us/graph/query-parameters,
+        "OData cast"), each with the `$select`ed properties. Application permission GroupMember.Read.All (or a
+        higher one: Directory.Read.All, Group.Read.All, Group.ReadWrite.All, GroupMember.ReadWrite.All), else 403
+        Authorization_RequestDenied; an unknown group 404 Request_ResourceNotFound. Paged
+        (https://learn.microsoft.com/en-us/graph/paging): at most `$top` a page (default 100, at most 999), the
+        rest behind `@odata.nextLink`, a URL to call as it is. None for any other call."""
+        m = re.fullmatch(r"/groups/([^/]+)/transitiveMembers(/microsoft\.graph\.user)?", path)
+        if method != "GET" or m is None:
+            return None
+        if refused := self._denied("GroupMember.Read.All", "Directory.Read.All", "Group.Read.All",
+                                   "Group.ReadWrite.All", "GroupMember.ReadWrite.All"):
+            return refused
+        group = unquote(m.group(1)).lower()
+        if group not in self.groups:
+            return 404, {"error": {"code": "Request_ResourceNotFound",
+                                   "message": f"Resource '{group}' does not exist or one of its queried reference-"
+                                              f"property objects are not present."}}
+        try:
+            top = int(query.get("$top", [str(self.GROUP_PAGE_DEFAULT)])[0])
+            skip = int(query.get("$skiptoken", ["0"])[0])
+        except ValueError:
+            return 400, {"error": {"code": "Request_BadRequest"}}
+        if not 1 <= top <= self.GROUP_PAGE_MAX:
+            return 400, {"error": {"code": "Request_BadRequest", "message": "Invalid page size specified"}}
+        found: list[dict[str, Any]] = []
+        seen: set[str] = {group}
+        stack = [group]
+        while stack:  # transitive: nested groups' members, each object once, the groups themselves too
+            for member in self.groups.get(stack.pop(), []):
+                member = member.lower()
+                if member in seen:
+                    continue
+                seen.add(member)
+                if member in self.groups:
+                    stack.append(member)
+                    if not m.group(2):
+                        found.append({"@odata.type": "#microsoft.graph.group", "id": member})
+                else:
+                    found.append({"@odata.type": "#microsoft.graph.user", "id": member})
+        selected = [f.strip() for f in query.get("$select", [""])[0].split(",") if f.strip()]
+        page = [{k: v for k, v in item.items() if not selected or k in selected or k == "@odata.type"}
+                for item in found[skip:skip + top]]
+        answer: dict[str, Any] = {"value": page}
+        if skip + top < len(found):
+            rest = f"$top={top}&$skiptoken={skip + top}" + (f"&$select={','.join(selected)}" if selected else "")
+            answer["@odata.nextLink"] = f"{self.base_url}/graph{path}?{rest}"
+        return 200, answer
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -1,0 +1,75 @@
+"""Teams on a par with Slack (issue 21), over signed HTTP against the fake Bot Connector and Graph: rotas from Entra
+ID groups, the war room's timeline from reactions, and a person's Home as a card kept current in their personal
+chat. (The scenarios both platforms share are in test_platforms.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.chat import RoomRefused
+from tests.test_platforms import WAR_ROOM, eventually, plain
+from tests.test_teams_graph import graph  # noqa: F401 - the fixture
+from tests.test_teams_http import teams  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+# The Service Desk's on-duty rota: the model's `teams_usergroup` of servicedesk-jour.
+ROTA = "5d0e0a11-0000-4000-8000-0000000050d1"
+NIGHT = "5d0e0a11-0000-4000-8000-0000000050d2"  # a group nested in it
+
+
+# -- rotas from Entra ID groups -------------------------------------------------------------------------------------
+def test_a_member_of_the_rota_group_acts_as_the_entry(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    fake = teams.fake
+    on_duty = fake.add_user("jour.anna@supplier.example")
+    nested = fake.add_user("jour.bo@supplier.example")
+    fake.groups[ROTA] = [on_duty, NIGHT]
+    fake.groups[NIGHT] = [nested]
+    assert plain(teams.app.ask(on_duty, "samverkan whoami")).startswith("Du är Service Desk jour")
+    assert plain(teams.app.ask(nested, "samverkan whoami")).startswith("Du är Service Desk jour")  # nested
+    outsider = fake.add_user("someone@supplier.example")
+    assert not plain(teams.app.ask(outsider, "samverkan whoami")).startswith("Du är Service Desk jour")
+
+
+def test_a_rota_groups_current_members_are_invited_to_a_war_room(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    fake = teams.fake
+    before, after, nested = (fake.add_user(f"jour.{n}@supplier.example") for n in ("dag", "kvall", "natt"))
+    fake.groups[ROTA] = [before]
+    assert plain(teams.app.ask(before, "samverkan whoami")).startswith("Du är Service Desk jour")  # kept now
+    fake.groups[ROTA] = [after, NIGHT]  # the shift handover, minutes before the declaration
+    fake.groups[NIGHT] = [nested]
+    assert "är deklarerad" in teams.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
+    chat = eventually(lambda: teams.room_id(WAR_ROOM))
+    assert chat
+    assert eventually(lambda: {after, nested} <= fake.members.get(chat, set())), fake.members.get(chat)
+    assert before not in fake.members[chat]
+
+
+def test_a_groups_members_are_read_transitively_page_by_page_and_kept(graph) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    chat, fake, _ = graph
+    users = [fake.add_user(f"r{n}@edu.stockholm.example") for n in range(5)]
+    fake.groups[ROTA] = [users[0], users[1], NIGHT]
+    fake.groups[NIGHT] = [*users[2:], ROTA]  # nested, and back again: each member once
+    chat.GROUP_PAGE = 2
+
+    def reads() -> int:
+        return sum(1 for _, path in fake.requests if path.startswith("/graph/groups/"))
+
+    assert sorted(chat.usergroup_members(ROTA)) == sorted(users)
+    assert reads() == 3  # five users, two a page
+    fake.groups[ROTA] = [users[0]]
+    assert sorted(chat.usergroup_members(ROTA)) == sorted(users)  # kept for cache_seconds
+    assert reads() == 3
+    assert chat.usergroup_members(ROTA, fresh=True) == [users[0]]  # a war room's assembly reads it fresh
+    assert chat.usergroup_members(ROTA) == [users[0]]  # and what is kept is the fresh answer
+    assert chat.usergroup_members("5d0e0a11-0000-4000-8000-0000000050ff", fresh=True) == []  # no such group
+
+
+def test_without_group_member_read_all_a_war_room_is_refused_and_nobody_is_recognised(graph) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    chat, fake, _ = graph
+    fake.groups[ROTA] = [fake.add_user("r@edu.stockholm.example")]
+    fake.granted.discard("GroupMember.Read.All")
+    with pytest.raises(RoomRefused) as refused:
+        chat.usergroup_members(ROTA, fresh=True)
+    assert refused.value.detail == "GroupMember.Read.All"
+    assert chat.usergroup_members(ROTA) == []
