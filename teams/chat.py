@@ -66,6 +66,17 @@ def _is_chat(conversation: str) -> bool:
     return conversation.endswith(("@thread.v2", "@unq.gbl.spaces"))
 
 
+def _html_text(content: str) -> str:
+    """A chatMessage's HTML body as plain text: line breaks and paragraphs as lines, other tags dropped, entities
+    unescaped, spaces collapsed within each line."""
+    import html
+
+    content = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>", "\n", content)
+    text = html.unescape(re.sub(r"<[^>]*>", "", content))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -682,7 +693,37 @@ class TeamsChat:
                 raise
 
     def message_text(self, channel: str, ref: str) -> str | None:
-        return None  # reading a channel's messages needs a permission this bot does not ask for
+        """A message's text, for the war room's timeline: Get chatMessage in a chat
+        (https://learn.microsoft.com/en-us/graph/api/chatmessage-get: `GET /chats/{chat-id}/messages/{message-id}`,
+        the RSC permission ChatMessage.Read.Chat, consented when Samverkan was installed in the war room's chat),
+        or in a channel of the team (`GET /teams/{team-id}/channels/{channel-id}/messages/{message-id}`,
+        ChannelMessage.Read.Group). The body is HTML: its tags dropped, its entities unescaped, its paragraphs and
+        line breaks kept as lines. None when Graph will not tell (the permission is not consented, the message
+        is gone): the timeline keeps that it was marked, without its text."""
+        bare = channel.split(";", 1)[0]
+        if _is_chat(bare):
+            path, permission = f"/chats/{quote(bare)}/messages/{quote(ref)}", "ChatMessage.Read.Chat"
+        elif bare.endswith(("@thread.tacv2", "@thread.skype")):
+            path = f"/teams/{quote(self.config.team_id)}/channels/{quote(bare)}/messages/{quote(ref)}"
+            permission = "ChannelMessage.Read.Group"
+        else:
+            return None
+        try:
+            found = self._graph("GET", path)
+        except Refused as refused:
+            if refused.status in (401, 403):
+                log.error("the text of message %s in %s cannot be read: Graph refuses (%s %s); the Teams app needs "
+                          "the resource-specific consent permission %s there", ref, bare, refused.status,
+                          refused.code, permission)
+                return None
+            if refused.status == 404:
+                return None
+            raise
+        body = (found.get("body") if isinstance(found, dict) else None) or {}
+        content = str(body.get("content") or "")
+        if str(body.get("contentType") or "html").lower() == "text":
+            return content.strip()
+        return _html_text(content)
 
     def open_form(self, command: Command, form: Form) -> bool:
         """The form as an Adaptive Card in the person's chat with the bot; its Submit comes back as an activity

@@ -73,3 +73,59 @@ def test_without_group_member_read_all_a_war_room_is_refused_and_nobody_is_recog
         chat.usergroup_members(ROTA, fresh=True)
     assert refused.value.detail == "GroupMember.Read.All"
     assert chat.usergroup_members(ROTA) == []
+
+
+# -- the timeline from reactions ------------------------------------------------------------------------------------
+def war_room(teams) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """A war room declared and ready (its brief posted in its chat, where Samverkan is installed)."""
+    assert "är deklarerad" in teams.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
+    chat = eventually(lambda: teams.room_id(WAR_ROOM))
+    assert chat and eventually(lambda: teams.fake.to(chat))
+    with teams.core.unit_of_work(read_only=True) as uow:
+        [incident] = uow.incidents.open_incidents()
+    return incident.id, chat
+
+
+def pinned(teams, incident: int) -> list[str]:  # type: ignore[no-untyped-def]
+    with teams.core.unit_of_work(read_only=True) as uow:
+        return [e.text for e in uow.incidents.timeline(incident) if e.kind == "pinned"]
+
+
+def settled(teams) -> None:  # type: ignore[no-untyped-def]
+    """Everything the endpoint handed to the process's workers is done (no fixed wait)."""
+    teams.app.runtime.work.shutdown(wait=True)
+
+
+def test_a_like_in_a_war_room_puts_the_message_in_the_timeline_once(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    fake = teams.fake
+    incident, chat = war_room(teams)
+    said = fake.say_in_chat(chat, teams.user("johan.ek"), "<p>Switchen i <b>Hornstull</b> &amp; B4 startas om</p>")
+    other = fake.say_in_chat(chat, teams.user("johan.ek"), "<p>Kaffe?</p>")
+    reacted = fake.reaction(teams.user("eva.lind"), chat, said)
+    for activity in (reacted, reacted, fake.reaction(teams.user("noc"), chat, said)):  # redelivered, and again
+        assert teams.app.send(activity).status_code == 200
+    assert teams.app.send(fake.reaction(teams.user("eva.lind"), chat, other, "heart")).status_code == 200
+    assert eventually(lambda: pinned(teams, incident))
+    settled(teams)
+    assert pinned(teams, incident) == ["Switchen i Hornstull & B4 startas om"]  # once, and not the heart's
+
+
+def test_the_brief_names_the_teams_reaction(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    _, chat = war_room(teams)
+    brief = plain(teams.fake.to(chat)[0].text)
+    assert "👍 (like)" in brief and ":pushpin:" not in brief
+
+
+def test_a_reaction_outside_a_war_room_or_without_the_chats_consent(teams, graph) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    chat_port, fake, _ = graph
+    incident, chat = war_room(teams)
+    said = fake.say_in_chat(chat, teams.user("johan.ek"), "Ström tillbaka")
+    assert chat_port.message_text(chat, said) == "Ström tillbaka"
+    assert chat_port.message_text(chat, "no-such-message") is None
+    fake.chats[chat]["rsc"].discard("ChatMessage.Read.Chat")  # Graph refuses without the chat's consent
+    assert chat_port.message_text(chat, said) is None
+    assert teams.app.send(fake.reaction(teams.user("eva.lind"), chat, said)).status_code == 200
+    assert teams.app.send(fake.reaction(teams.user("eva.lind"), "19:elsewhere@thread.v2", said)).status_code == 200
+    assert eventually(lambda: pinned(teams, incident))
+    settled(teams)
+    assert pinned(teams, incident) == [""]  # marked, though its text could not be read

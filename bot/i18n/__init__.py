@@ -209,6 +209,12 @@ def speak_of(platform: str) -> None:
     _platform[0] = platform if platform in PLATFORM_WORDS else "slack"
 
 
+def spoken_platform() -> str:
+    """The platform this process serves (set by `speak_of`): what a platform-specific setting of the model means
+    here, such as which reaction marks a message for a war room's timeline."""
+    return _platform[0]
+
+
 class Texts:
     """The catalogue of one language, bound so that use cases say `t("directory.empty")`."""
 

@@ -291,7 +291,11 @@ class MajorIncidents(Strict):
     city_contact: RoleRequirement
     channel_prefix: Slug = "mi"
     private: bool = True
+    # The reaction that puts a message in the war room's timeline: Slack's emoji name (without colons), and on
+    # Teams one of its reaction types (like, heart, laugh, surprised, sad, angry: the `type` of a messageReaction
+    # activity's `reactionsAdded`).
     pin_reaction: str = Field(default="pushpin", pattern=r"^[a-z0-9_+-]+$")
+    teams_pin_reaction: str = Field(default="like", pattern=r"^[A-Za-z0-9_+-]+$")
     # Minutes without an update before the commander is reminded, per severity (1 is the most severe).
     update_minutes: dict[int, int] = {1: 30, 2: 60, 3: 120, 4: 240}
     # The same declaration again within this many minutes gives the incident already declared.

@@ -106,6 +106,7 @@ class FakeTeams:
             self.archived: set[str] = set()
             # Entra ID groups: group id -> its direct members' ids (users, or other groups: nesting)
             self.groups: dict[str, list[str]] = {}
+            self.said: list[Sent] = []  # what people wrote in chats (say_in_chat), as Graph's chatMessages
             # -- permissions (doctor): what the tenant granted the app; see _graph_token, _catalogue, _rsc_messages
             self.granted: set[str] = set(GRAPH_APPLICATION_PERMISSIONS)  # in the Graph token's `roles` claim
             self.catalog: dict[str, str] = {APP_ID: CATALOG_ID}  # the tenant's app catalogue: externalId -> id
@@ -333,6 +334,8 @@ class FakeTeams:
             return read
         if (members := self._group_members(method, path, query)) is not None:
             return members
+        if (message := self._chat_message(method, path)) is not None:
+            return message
         if method == "POST" and path == "/$batch":
             return self._batch(body)
         if m := re.fullmatch(r"/users/([^/]+)", path):
@@ -556,6 +559,58 @@ class FakeTeams:
                                      "displayName": "Samverkan", "applicationIdentityType": "bot"},
                      "device": None, "user": None},
             "body": {"contentType": "html", "content": s.text}} for s in messages[:top]]}
+
+    # -- reactions: a message in a war room's chat, and a reaction to it ----------------------------------------------
+    def say_in_chat(self, chat: str, user: str, content: str) -> str:
+        """A person writes a message (HTML, as Teams keeps it) in a chat; its id, as Graph and the Connector name
+        it."""
+        with self._cond:
+            said = Sent(chat, {"text": content, "from": user}, f"{int(time.time() * 1000)}{next(self._ids)}",
+                        time.monotonic())
+            self.said.append(said)
+            self._cond.notify_all()
+            return said.id
+
+    def reaction(self, user: str, chat: str, message: str, kind: str = "like") -> dict[str, Any]:
+        """The activity the Bot Connector posts to a bot installed in the chat when someone reacts to a message
+        there: `type: messageReaction`, `reactionsAdded` with the reaction's type (like, heart, laugh, surprised,
+        sad, angry), `replyToId` the message reacted to, the conversation the chat
+        (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/
+        subscribe-to-conversation-events, "Message reaction events"). Each call is a new activity id; the
+        Connector's redelivery of one is the same dict sent again."""
+        return {"type": "messageReaction", "id": f"react-{next(self._ids)}-{time.monotonic_ns()}",
+                "serviceUrl": self.service_url, "channelId": "msteams",
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                "from": {"id": f"29:{user}", "aadObjectId": user},
+                "recipient": {"id": f"28:{APP_ID}", "name": "Samverkan"},
+                "conversation": {"id": chat, "conversationType": "groupChat", "isGroup": True, "tenantId": TENANT},
+                "channelData": {"tenant": {"id": TENANT}, "legacy": {"replyToId": message}},
+                "reactionsAdded": [{"type": kind}], "replyToId": message}
+
+    def _chat_message(self, method: str, path: str) -> tuple[int, Any] | None:
+        """`GET /chats/{chat-id}/messages/{message-id}` (Get chatMessage in a chat,
+        https://learn.microsoft.com/en-us/graph/api/chatmessage-get): here only with the chat's resource-specific
+        consent ChatMessage.Read.Chat, consented when the app was installed in it (as the list of a chat's
+        messages, _graph_messages), else 403; 404 for a chat or a message there is not. The chatMessage as in
+        https://learn.microsoft.com/en-us/graph/api/resources/chatmessage: id, chatId, from (a user or the
+        bot's application), body (html)."""
+        m = re.fullmatch(r"/chats/([^/]+)/messages/([^/]+)", path)
+        if method != "GET" or m is None:
+            return None
+        chat, ref = unquote(m.group(1)), unquote(m.group(2))
+        if chat not in self.chats:
+            return 404, {"error": {"code": "NotFound"}}
+        if "ChatMessage.Read.Chat" not in self.rsc or "ChatMessage.Read.Chat" not in self.chats[chat]["rsc"]:
+            return 403, {"error": {"code": "Forbidden", "message": "Missing role permissions on the request. API "
+                                                                  "requires one of 'ChatMessage.Read.Chat'."}}
+        found = next((s for s in [*self.sent, *self.said] if s.conversation == chat and s.id == ref), None)
+        if found is None:
+            return 404, {"error": {"code": "NotFound", "message": "no such message in the chat"}}
+        user = found.activity.get("from")
+        sender = ({"user": {"id": user, "userIdentityType": "aadUser"}, "application": None} if isinstance(user, str)
+                  else {"application": {"id": APP_ID, "displayName": "Samverkan"}, "user": None})
+        return 200, {"id": found.id, "chatId": chat, "messageType": "message", "from": sender,
+                     "body": {"contentType": "html", "content": found.text}}
 
     # -- rotas: Entra ID groups -------------------------------------------------------------------------------------
     GROUP_PAGE_DEFAULT = 100  # a directory object list's page without $top
