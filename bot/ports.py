@@ -87,8 +87,9 @@ class ConversationStore(Protocol):
         for the same key (a retry) keeps the earliest time and takes the new digest; a recorded ref is kept."""
         ...
 
-    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime) -> None:
-        """The platform's ref of the keyed message, once it answered (completing the intent, if one was written)."""
+    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime, replace: bool = False) -> None:
+        """The platform's ref of the keyed message, once it answered (completing the intent, if one was written).
+        A ref already recorded is kept, unless `replace` (a message kept current whose old one was gone)."""
         ...
 
 

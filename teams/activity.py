@@ -20,6 +20,8 @@ from teams.render import CONTEXT, FORM, MULTI
 _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _NAME = re.compile(r"^[a-z]+$")
+# A word alone that opens the person's Home (a card in their personal chat with the bot), as `/samverkan home`.
+HOME_WORDS = frozenset({"home", "hem"})
 _OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
@@ -146,5 +148,7 @@ class Activity(_Loose):
         name = first.lower()
         if not _NAME.match(name):
             name, rest = "samverkan", "help"
+        elif name in HOME_WORDS and not rest.strip():
+            name, rest = "samverkan", "home"  # `home` alone opens the person's Home: `/samverkan home`
         return Command(name=name, text=rest.strip()[:4000], user_id=user, channel_id=where, trigger_id=self.id,
                        received_at=received_at)

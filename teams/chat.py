@@ -28,7 +28,7 @@ from bot.message import ChannelLink, Inline, Message, Page, Strong
 from bot.ports import Conversation, UnitOfWorkFactory
 from teams.auth import TEAMS_SERVICE_HOSTS, ClientCredentials, allowed_service_url
 from teams.limits import LAST_RESORT, TOO_BIG, fit
-from teams.render import activity, form_card
+from teams.render import activity, form_card, home_activity
 from teams.rest import RETRY_AFTER_CAP, Refused, call
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ CHAT_CREATION_WINDOW = 10.0
 # What Samverkan may do in a war room's chat once installed there, consented when it is installed: read the
 # messages it posted (to find one whose answer a dead process never recorded) and set the chat's topic.
 CHAT_RSC = ("ChatMessage.Read.Chat", "ChatSettings.ReadWrite.Chat")
+# The posted key under which a person's Home card (the activity updated in place) is written down.
+HOME = "home:"
 
 
 def _is_chat(conversation: str) -> bool:
@@ -324,9 +326,45 @@ class TeamsChat:
         return (f"https://teams.microsoft.com/l/channel/{quote(conversation, safe='')}/{quote(name[1:], safe='')}"
                 f"?groupId={quote(self.config.team_id)}&tenantId={quote(self.config.tenant_id)}")
 
+    # -- a person's Home ----------------------------------------------------------------------------------------
     def publish_home(self, user_id: str, page: Page) -> None:
-        """Teams shows this bot no Home of its own: a person's commands and their answers are in the personal
-        chat, and `/samverkan`'s words give what the Home would."""
+        """The person's Home as an Adaptive Card in their personal chat with the bot, kept current in place: posted
+        once, and afterwards that same activity is updated through the Bot Connector (`PUT /v3/conversations/
+        {conversationId}/activities/{activityId}`, https://learn.microsoft.com/en-us/microsoftteams/platform/bots/
+        how-to/update-and-delete-bot-messages). The activity's id is written down (`home:{user}` in the
+        conversation's posted keys), so any process updates the same card after a restart; only when the Connector
+        says it is gone (the person deleted it) is it posted anew. A personal chat opens only for someone who has
+        the app installed (step 2 of the README's Teams section): for anyone else the Connector's refusal is
+        raised, and the Home is published the next time it is drawn."""
+        if not _OBJECT_ID.match(user_id):
+            return
+        user = user_id.lower()
+        conversation = self._conversation(user)
+        key = f"{HOME}{user}"
+        shown = home_activity(page, self._page_links(page))
+        path = f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities"
+        with self.unit_of_work(read_only=True) as uow:
+            ref = uow.conversations.posted(conversation.id, key)
+        if ref:
+            try:
+                self._connector("PUT", conversation.service_url, f"{path}/{quote(ref)}", {**shown, "id": ref})
+                return
+            except Refused as refused:
+                if refused.status not in (400, 404):  # anything but "no such activity" is not for posting anew
+                    raise
+                log.info("the Home card of %s is gone from their chat: posted anew", user)
+        sent = self._connector("POST", conversation.service_url, path, shown)
+        with self.unit_of_work() as uow:
+            uow.conversations.record_posted(conversation.id, key, str(sent.get("id", "")), self._now(),
+                                            replace=True)
+            uow.commit()
+
+    def _page_links(self, page: Page) -> Callable[[str], tuple[str, str] | None]:
+        """The deep links of the war rooms a page names (its items' ChannelLinks), as a message's are."""
+        lines = tuple(line for section in page.sections
+                      for message in (section.heading, *section.items, *((section.empty,) if section.empty else ()))
+                      for line in message.lines)
+        return self._links(Message(lines))
 
     # -- people -------------------------------------------------------------------------------------------------
     _SELECT = "$select=id,mail,userPrincipalName,preferredLanguage,userType"

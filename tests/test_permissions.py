@@ -84,6 +84,7 @@ SETUP_DISAGREEMENT = (f"{JOHAN} /disagreement open school-platform Gränsdragnin
 
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("samverkan", "whoami"): Scenario("whoami", NOTHING),
+    ("samverkan", "home"): Scenario("home", NOTHING),
     ("samverkan", "directory"): Scenario("directory", NOTHING),
     ("samverkan", "person"): Scenario("person add supplier anna@supplier.example Anna Berg", NOTHING),
     ("samverkan", "role"): Scenario("role add maria.sund G", NOTHING),

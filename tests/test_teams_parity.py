@@ -76,24 +76,24 @@ def test_without_group_member_read_all_a_war_room_is_refused_and_nobody_is_recog
 
 
 # -- the timeline from reactions ------------------------------------------------------------------------------------
-def war_room(teams) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def war_room(side) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     """A war room declared and ready (its brief posted in its chat, where Samverkan is installed)."""
-    assert "är deklarerad" in teams.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
-    chat = eventually(lambda: teams.room_id(WAR_ROOM))
-    assert chat and eventually(lambda: teams.fake.to(chat))
-    with teams.core.unit_of_work(read_only=True) as uow:
+    assert "är deklarerad" in side.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
+    chat = eventually(lambda: side.room_id(WAR_ROOM))
+    assert chat and eventually(lambda: side.fake.to(chat))
+    with side.core.unit_of_work(read_only=True) as uow:
         [incident] = uow.incidents.open_incidents()
     return incident.id, chat
 
 
-def pinned(teams, incident: int) -> list[str]:  # type: ignore[no-untyped-def]
-    with teams.core.unit_of_work(read_only=True) as uow:
+def pinned(side, incident: int) -> list[str]:  # type: ignore[no-untyped-def]
+    with side.core.unit_of_work(read_only=True) as uow:
         return [e.text for e in uow.incidents.timeline(incident) if e.kind == "pinned"]
 
 
-def settled(teams) -> None:  # type: ignore[no-untyped-def]
+def settled(side) -> None:  # type: ignore[no-untyped-def]
     """Everything the endpoint handed to the process's workers is done (no fixed wait)."""
-    teams.app.runtime.work.shutdown(wait=True)
+    side.app.runtime.work.shutdown(wait=True)
 
 
 def test_a_like_in_a_war_room_puts_the_message_in_the_timeline_once(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
@@ -129,3 +129,59 @@ def test_a_reaction_outside_a_war_room_or_without_the_chats_consent(teams, graph
     assert eventually(lambda: pinned(teams, incident))
     settled(teams)
     assert pinned(teams, incident) == [""]  # marked, though its text could not be read
+
+
+# -- a person's Home ------------------------------------------------------------------------------------------------
+def home_posts(side, key: str) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """The Home cards posted (not updated) in the person's personal chat."""
+    return [s for s in side.fake.to(side.fake.personal_of(side.user(key))) if s.activity.get("summary") == "Samverkan"]
+
+
+def card_text(sent) -> str:  # type: ignore[no-untyped-def]
+    """What a card says, as a person reads it: its TextBlocks, Markdown's escapes shown as the characters."""
+    import re
+
+    texts = [block["text"] for attachment in sent.activity.get("attachments") or []
+             for block in attachment["content"]["body"] if block.get("type") == "TextBlock"]
+    return re.sub(r"\\(.)", r"\1", "\n".join(texts)).replace("**", "")
+
+
+def test_home_is_a_card_in_the_personal_chat_kept_current_in_place(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    fake = teams.fake
+    teams.ask("eva.lind", "disagreement open supplier Vem betalar för utbytta laddare")
+    assert "kortet Hem" in plain(teams.ask("johan.ek", "home"))
+    [card] = eventually(lambda: home_posts(teams, "johan.ek"))
+    shown = card_text(card)
+    assert "Johan Ek" in shown and "D-1" in shown and "Vem betalar för utbytta laddare" in shown
+    assert "A-1" not in shown
+    teams.ask("per.strand", "hem")  # not a party to D-1: it is not on his Home
+    [other] = eventually(lambda: home_posts(teams, "per.strand"))
+    assert "D-1" not in card_text(other)
+
+    before = len(fake.updates)
+    answer = teams.ask("eva.lind", f"forum action kontraktsforum {teams.mention('johan.ek')} 2027-01-14 Vitesunderlag")
+    assert "A-1" in plain(answer)
+    updated = eventually(lambda: [u for u in fake.updates[before:] if u.id == card.id and "A-1" in card_text(u)])
+    assert updated and "Vitesunderlag" in card_text(updated[-1])
+    assert len(home_posts(teams, "johan.ek")) == 1  # the same activity, updated: no second card
+    assert "A-1" not in card_text(home_posts(teams, "per.strand")[0])  # not his action
+
+
+def test_a_home_card_the_person_deleted_is_posted_anew(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    fake = teams.fake
+    teams.ask("johan.ek", "home")
+    [card] = eventually(lambda: home_posts(teams, "johan.ek"))
+    with fake._cond:
+        fake.sent.remove(card)  # deleted in Teams: the Connector answers an update with 404
+    teams.ask("johan.ek", "home")
+    [again] = eventually(lambda: home_posts(teams, "johan.ek"))
+    assert again.id != card.id and "Johan Ek" in card_text(again)
+
+
+def test_typed_text_on_the_home_card_is_not_markdown(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    teams.ask("eva.lind", "disagreement open supplier [Klicka här](https://evil.example) **viktigt**")
+    teams.ask("johan.ek", "home")
+    [card] = eventually(lambda: home_posts(teams, "johan.ek"))
+    blocks = "\n".join(b["text"] for a in card.activity["attachments"] for b in a["content"]["body"]
+                       if b.get("type") == "TextBlock")
+    assert "](https://evil.example)" not in blocks and "\\[Klicka här\\]" in blocks and "\\*\\*viktigt" in blocks
