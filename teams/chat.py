@@ -27,7 +27,7 @@ from bot.forms import Form
 from bot.message import ChannelLink, Inline, Message, Page, Strong
 from bot.ports import Conversation, UnitOfWorkFactory
 from teams.auth import TEAMS_SERVICE_HOSTS, ClientCredentials, allowed_service_url
-from teams.limits import LAST_RESORT, TOO_BIG, fit
+from teams.limits import LAST_RESORT, TOO_BIG, fit, fit_page
 from teams.render import activity, form_card, home_activity
 from teams.rest import RETRY_AFTER_CAP, Refused, call
 
@@ -339,9 +339,21 @@ class TeamsChat:
         if not _OBJECT_ID.match(user_id):
             return
         user = user_id.lower()
+        try:
+            self._publish_home(user, page)
+        except Refused as refused:
+            if refused.status not in (403, 404):
+                raise
+            # The app uninstalled by the person, or never installed for them: no personal chat to show it in.
+            # Not an error of the redraw, which publishes everyone else's; writing `home` again shows it.
+            log.warning("the Home of %s cannot be shown: Teams refuses their personal chat (%s %s)", user,
+                        refused.status, refused.code)
+
+    def _publish_home(self, user: str, page: Page) -> None:
         conversation = self._conversation(user)
         key = f"{HOME}{user}"
-        shown = home_activity(page, self._page_links(page))
+        links = self._page_links(page)
+        shown = fit_page(lambda budget: home_activity(page, links, budget))
         path = f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities"
         with self.unit_of_work(read_only=True) as uow:
             ref = uow.conversations.posted(conversation.id, key)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bot.fit import CUT_MARKER, fitted
 from bot.forms import Form, FormField
 from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Page, Strong, Text
 
@@ -181,9 +182,10 @@ def _card_text(message: Message, links: ChannelLinks) -> str:
 
 # Teams shows an Adaptive Card up to its message size limit (teams.limits); a Home shows a few items of each kind
 # (bot.native.home.ITEMS) and counts the rest, so it stays well under it.
-def home_card(page: Page, links: ChannelLinks = _no_links) -> dict[str, Any]:
+def home_card(page: Page, links: ChannelLinks = _no_links, item_budget: int | None = None) -> dict[str, Any]:
     """A person's Home as an Adaptive Card: each section a bold heading, its items (each with its buttons, whose
-    Action.Submit data is the button's action and value, as on any other card), or the section's `empty` text."""
+    Action.Submit data is the button's action and value, as on any other card), or the section's `empty` text.
+    `item_budget`: each item's text cut (marked) to so many characters, for a card that would be too big."""
     body: list[dict[str, Any]] = []
     for n, section in enumerate(page.sections):
         heading = _card_text(section.heading, links)
@@ -192,7 +194,7 @@ def home_card(page: Page, links: ChannelLinks = _no_links) -> dict[str, Any]:
                          "size": "Medium" if n == 0 else "Default", "wrap": True, "separator": n > 0,
                          "spacing": "Medium" if n > 0 else "Default"})
         for item in section.items:
-            text = _card_text(item, links)
+            text = _card_text(fitted(item, item_budget, CUT_MARKER) if item_budget else item, links)
             if text:
                 body.append({"type": "TextBlock", "text": text, "wrap": True})
             if item.buttons:
@@ -202,7 +204,7 @@ def home_card(page: Page, links: ChannelLinks = _no_links) -> dict[str, Any]:
     return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": body}
 
 
-def home_activity(page: Page, links: ChannelLinks = _no_links) -> dict[str, Any]:
+def home_activity(page: Page, links: ChannelLinks = _no_links, item_budget: int | None = None) -> dict[str, Any]:
     """The message activity that carries a person's Home card in their personal chat with the bot."""
     return {"type": "message", "summary": "Samverkan", "attachments": [
-        {"contentType": "application/vnd.microsoft.card.adaptive", "content": home_card(page, links)}]}
+        {"contentType": "application/vnd.microsoft.card.adaptive", "content": home_card(page, links, item_budget)}]}
