@@ -185,3 +185,14 @@ def test_typed_text_on_the_home_card_is_not_markdown(teams) -> None:  # type: ig
     blocks = "\n".join(b["text"] for a in card.activity["attachments"] for b in a["content"]["body"]
                        if b.get("type") == "TextBlock")
     assert "](https://evil.example)" not in blocks and "\\[Klicka här\\]" in blocks and "\\*\\*viktigt" in blocks
+
+
+def test_a_like_on_the_bots_own_message_in_a_war_room_puts_it_in_the_timeline(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """What Microsoft documents the event for: a reaction to a message the bot sent (an update, the brief)."""
+    incident, chat = war_room(teams)
+    teams.ask("eva.lind", "incident update MI-1 Reservlänk uppe i hus B")
+    update = eventually(lambda: [s for s in teams.fake.to(chat) if "Reservlänk uppe" in s.text])
+    assert update
+    assert teams.app.send(teams.fake.reaction(teams.user("johan.ek"), chat, update[0].id)).status_code == 200
+    [entry] = eventually(lambda: pinned(teams, incident))
+    assert "Reservlänk uppe i hus B" in entry and "<" not in entry
