@@ -19,6 +19,9 @@ from bot.native.records import HomeStore, LanguageStore, LiveStore
 
 
 class DirectoryStore(Protocol):
+    # Which platform's account and group `Person.account` and `Person.group` are ("slack", "teams").
+    platform: str
+
     def by_key(self, key: str) -> Person | None: ...
 
     def by_account(self, user_id: str) -> Person | None: ...

@@ -196,3 +196,24 @@ def test_a_like_on_the_bots_own_message_in_a_war_room_puts_it_in_the_timeline(te
     assert teams.app.send(teams.fake.reaction(teams.user("johan.ek"), chat, update[0].id)).status_code == 200
     [entry] = eventually(lambda: pinned(teams, incident))
     assert "Reservlänk uppe i hus B" in entry and "<" not in entry
+
+
+def test_a_rota_group_added_to_the_model_reaches_an_existing_directory(teams) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A deployment moving to Teams names the rota's Entra ID group in the model: the entry the directory already
+    has gets it at the next start, without undoing anything made in chat."""
+    from bot.directory.seed import seed_directory
+
+    core = teams.core
+    with core.unit_of_work() as uow:
+        person = uow.directory.by_key("servicedesk-jour")
+        assert person is not None and person.group == ROTA
+        from dataclasses import replace
+
+        uow.directory.save(replace(person, group=None))  # as a database from before the model named it
+        uow.commit()
+    with core.unit_of_work() as uow:
+        seed_directory(uow, core.model, core.clock.now())
+        uow.commit()
+    with core.unit_of_work(read_only=True) as uow:
+        assert uow.directory.by_key("servicedesk-jour").group == ROTA  # type: ignore[union-attr]
+        assert uow.directory.by_usergroup(ROTA) is not None
