@@ -74,6 +74,7 @@ PERFORMERS = {
     live.POST: live.perform_post,
     live.REFRESH: live.perform_refresh,
     home.REFRESH: home.perform_refresh,
+    home.OPEN: home.perform_open,
 }
 # Performers of many duties of a kind at once, which the sweep uses for what falls due together.
 BATCH_PERFORMERS = {

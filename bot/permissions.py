@@ -81,6 +81,7 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "samverkan": {
         "help": _EVERYONE,
         "whoami": _EVERYONE,
+        "home": _EVERYONE,
         "directory": _MEMBER,
         "person": _ADMIN,
         "role": _ADMIN,

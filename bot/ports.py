@@ -19,6 +19,9 @@ from bot.native.records import HomeStore, LanguageStore, LiveStore
 
 
 class DirectoryStore(Protocol):
+    # Which platform's account and group `Person.account` and `Person.group` are ("slack", "teams").
+    platform: str
+
     def by_key(self, key: str) -> Person | None: ...
 
     def by_account(self, user_id: str) -> Person | None: ...
@@ -35,9 +38,11 @@ class DirectoryStore(Protocol):
 
     def keys(self) -> set[str]: ...
 
-    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None) -> None:
+    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None,
+             groups: Mapping[str, str | None] | None = None) -> None:
         """Insert or replace the person with this key. `accounts` (the model's, by platform: slack, teams) are
-        all kept, whichever platform is in use; without them `person.account` is this platform's."""
+        all kept, whichever platform is in use; without them `person.account` is this platform's. `groups` (a
+        Slack user group, an Entra ID group) likewise; without them `person.group` is this platform's."""
         ...
 
     def remove(self, key: str) -> None: ...
@@ -85,8 +90,9 @@ class ConversationStore(Protocol):
         for the same key (a retry) keeps the earliest time and takes the new digest; a recorded ref is kept."""
         ...
 
-    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime) -> None:
-        """The platform's ref of the keyed message, once it answered (completing the intent, if one was written)."""
+    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime, replace: bool = False) -> None:
+        """The platform's ref of the keyed message, once it answered (completing the intent, if one was written).
+        A ref already recorded is kept, unless `replace` (a message kept current whose old one was gone)."""
         ...
 
 

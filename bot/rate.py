@@ -28,7 +28,7 @@ from datetime import datetime
 from bot.commands import UserError
 
 # The sub-commands that only read: never limited (`/forum agenda` reads unless it adds).
-READ_ONLY = frozenset({"help", "whoami", "directory", "list", "next", "show", "stats", "history", "agenda"})
+READ_ONLY = frozenset({"help", "whoami", "home", "directory", "list", "next", "show", "stats", "history", "agenda"})
 ADDING = frozenset({"add", "lägg"})
 WRITE, INCIDENT = "write", "incident"
 

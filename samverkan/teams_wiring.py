@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import httpx
 
 from bot.app import Samverkan
@@ -41,7 +43,9 @@ def chat(settings: Settings, unit_of_work: UnitOfWorkFactory, clock: Clock) -> C
                      now=clock.now, cache_seconds=settings.samverkan_directory_cache)
 
 
-def endpoint(settings: Settings, core: Samverkan, handoff: Handoff, telemetry: Telemetry = SILENT):  # type: ignore[no-untyped-def]
+def endpoint(settings: Settings, core: Samverkan, handoff: Handoff, telemetry: Telemetry = SILENT,  # type: ignore[no-untyped-def]
+             work: Executor | None = None):
     app_id, _, tenant = _required(settings)
     verifier = InboundVerifier(app_id, settings.teams_openid_metadata, settings.teams_token_issuer, _http())
-    return messages_endpoint(core, verifier, app_id, handoff, telemetry, tenant, settings.teams_service_url_hosts)
+    return messages_endpoint(core, verifier, app_id, handoff, telemetry, tenant, settings.teams_service_url_hosts,
+                             work)

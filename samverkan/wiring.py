@@ -244,7 +244,8 @@ def http_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     if runtime.settings.platform == "teams":
         from samverkan.teams_wiring import endpoint
 
-        routes["/api/messages"] = endpoint(runtime.settings, runtime.core, runtime.hand_off, runtime.telemetry)
+        routes["/api/messages"] = endpoint(runtime.settings, runtime.core, runtime.hand_off, runtime.telemetry,
+                                           runtime.work)
         return wsgi_app(None, "", runtime.healthy, runtime.calendar, routes)
     return wsgi_app(slack_app(runtime), runtime.settings.slack_signing_secret or "", runtime.healthy,
                     runtime.calendar, routes)

@@ -61,10 +61,10 @@ class SqlConversationStore:
         row.digest = digest
         row.sending_since = at if row.sending_since is None else min(row.sending_since, at)
 
-    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime) -> None:
+    def record_posted(self, conversation_id: str, key: str, ref: str, at: datetime, replace: bool = False) -> None:
         row = self.session.get(PostedRow, (conversation_id, key))
         if row is not None:
-            if row.ref is None:
+            if row.ref is None or replace:
                 row.ref, row.posted_at = ref, at
             return
         try:

@@ -61,14 +61,15 @@ class SqlDirectoryStore:
             authority[person].add(granted)
         return [Person(key=row.key, name=row.name, party=row.party, roles=frozenset(roles[row.id]),
                        authority=frozenset(authority[row.id]),  # type: ignore[arg-type]
-                       account=row.account, email=row.email, group=row.slack_usergroup,
+                       account=row.account, email=row.email, group=row.usergroup,
                        external=row.external)
                 for row in self.session.execute(query.order_by(PersonRow.party, PersonRow.name))]
 
     def keys(self) -> set[str]:
         return set(self.session.scalars(select(PersonRow.key)))
 
-    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None) -> None:
+    def save(self, person: Person, accounts: Mapping[str, str | None] | None = None,
+             groups: Mapping[str, str | None] | None = None) -> None:
         row = self.session.scalar(select(PersonRow).where(PersonRow.key == person.key))
         if row is None:
             row = PersonRow(key=person.key)
@@ -82,7 +83,12 @@ class SqlDirectoryStore:
         else:
             row.slack_user = person.account
         row.email = person.email.lower() if person.email else None
-        row.slack_usergroup = person.group
+        if groups is not None:
+            row.slack_usergroup, row.teams_usergroup = groups.get("slack"), groups.get("teams")
+        elif self.platform == "teams":
+            row.teams_usergroup = person.group
+        else:
+            row.slack_usergroup = person.group
         row.external = person.external
         row.roles = [PersonRoleRow(role=r) for r in sorted(person.roles)]
         row.authorities = [PersonAuthorityRow(authority=a) for a in sorted(person.authority)]
@@ -102,7 +108,7 @@ class SqlDirectoryStore:
         return Person(key=row.key, name=row.name, party=row.party,
                       roles=frozenset(r.role for r in rows if r.role is not None),
                       authority=frozenset(r.authority for r in rows if r.authority is not None),  # type: ignore[misc]
-                      account=row.account, email=row.email, group=row.slack_usergroup,
+                      account=row.account, email=row.email, group=row.usergroup,
                       external=row.external)
 
 
@@ -110,9 +116,14 @@ def _account(platform: Platform):  # type: ignore[no-untyped-def]
     return PersonRow.teams_user if platform == "teams" else PersonRow.slack_user
 
 
+def _group(platform: Platform):  # type: ignore[no-untyped-def]
+    """The entry's group on this platform: an Entra ID group on Teams, a Slack user group on Slack."""
+    return PersonRow.teams_usergroup if platform == "teams" else PersonRow.slack_usergroup
+
+
 def _columns(platform: Platform) -> tuple[Any, ...]:
     return (PersonRow.key, PersonRow.name, PersonRow.party, _account(platform).label("account"), PersonRow.email,
-            PersonRow.slack_usergroup, PersonRow.external)
+            _group(platform).label("usergroup"), PersonRow.external)
 
 
 def _lookup(column, platform: Platform) -> Select[Any]:  # type: ignore[no-untyped-def]
@@ -125,6 +136,6 @@ def _lookup(column, platform: Platform) -> Select[Any]:  # type: ignore[no-untyp
 # Each platform's statements, made once: the account the core sees is that platform's column.
 _LOOKUPS: dict[Platform, dict[str, Select[Any]]] = {
     platform: {"key": _lookup(PersonRow.key, platform), "account": _lookup(_account(platform), platform),
-               "email": _lookup(PersonRow.email, platform), "usergroup": _lookup(PersonRow.slack_usergroup, platform)}
+               "email": _lookup(PersonRow.email, platform), "usergroup": _lookup(_group(platform), platform)}
     for platform in ("slack", "teams")
 }

@@ -23,6 +23,8 @@ class SqlIncidentStore:
         self.session = session
         # A member's account is kept in the column of the platform the war room is on.
         self._account = "teams_user" if platform == "teams" else "slack_user"
+        # And the group it was asked in through: an Entra ID group on Teams, a Slack user group on Slack.
+        self._group = "teams_usergroup" if platform == "teams" else "slack_usergroup"
 
     # -- incidents ----------------------------------------------------------------------------------------------
     def declare(self, incident: Incident) -> Incident:
@@ -77,7 +79,7 @@ class SqlIncidentStore:
             with self.session.begin_nested():
                 self.session.add(IncidentMemberRow(
                     incident_id=member.incident, key=member.key, party=member.party, name=member.name,
-                    **{self._account: member.account}, slack_usergroup=member.group, email=member.email,
+                    **{self._account: member.account, self._group: member.group}, email=member.email,
                     external=member.external, state=member.state, reason=member.reason, asked_at=member.asked_at,
                     joined_at=member.joined_at))
         except IntegrityError:
@@ -95,7 +97,8 @@ class SqlIncidentStore:
                         IncidentMemberRow.incident_id == incident, IncidentMemberRow.key.in_(chunk))):
                     fresh.pop((incident, key), None)
         rows = [{"incident_id": m.incident, "key": m.key, "party": m.party, "name": m.name,
-                 "slack_user": None, "teams_user": None, self._account: m.account, "slack_usergroup": m.group,
+                 "slack_user": None, "teams_user": None, self._account: m.account, "slack_usergroup": None,
+                 "teams_usergroup": None, self._group: m.group,
                  "email": m.email,
                  "external": m.external, "state": m.state, "reason": m.reason, "asked_at": m.asked_at,
                  "joined_at": m.joined_at} for m in fresh.values()]
@@ -108,7 +111,8 @@ class SqlIncidentStore:
         # Plain rows, not ORM objects: a war room's roster is read whole, and often.
         m = IncidentMemberRow
         query = (select(m.incident_id, m.key, m.party, m.name, getattr(m, self._account).label("account"),
-                        m.slack_usergroup, m.email, m.external, m.state, m.reason, m.asked_at, m.joined_at)
+                        getattr(m, self._group).label("usergroup"), m.email, m.external, m.state, m.reason,
+                        m.asked_at, m.joined_at)
                  .where(m.incident_id == incident_id).order_by(m.asked_at, m.key))
         return [_member(row) for row in self.session.execute(query)]  # type: ignore[arg-type]
 
@@ -179,5 +183,5 @@ def _incident(row: IncidentRow) -> Incident:
 
 
 def _member(row) -> Member:  # type: ignore[no-untyped-def]
-    return Member(row.incident_id, row.key, row.party, row.name, row.account, row.slack_usergroup, row.email,
+    return Member(row.incident_id, row.key, row.party, row.name, row.account, row.usergroup, row.email,
                   row.external, row.state, row.reason, row.asked_at, row.joined_at)  # type: ignore[arg-type]

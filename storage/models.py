@@ -36,6 +36,8 @@ class PersonRow(Base):
     teams_user: Mapped[str | None] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     slack_usergroup: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # An Entra ID group (its object id) whose members act as this entry on Teams: a rota.
+    teams_usergroup: Mapped[str | None] = mapped_column(String(64), unique=True)
     external: Mapped[bool] = mapped_column(Boolean, default=False)
 
     roles: Mapped[list[PersonRoleRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -207,6 +209,7 @@ class IncidentMemberRow(Base):
     slack_user: Mapped[str | None] = mapped_column(String(100))
     teams_user: Mapped[str | None] = mapped_column(String(64))
     slack_usergroup: Mapped[str | None] = mapped_column(String(32))
+    teams_usergroup: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(254))
     external: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, invited, failed

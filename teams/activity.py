@@ -20,6 +20,8 @@ from teams.render import CONTEXT, FORM, MULTI, SHAPE
 _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _NAME = re.compile(r"^[a-z]+$")
+# A word alone that opens the person's Home (a card in their personal chat with the bot), as `/samverkan home`.
+HOME_WORDS = frozenset({"home", "hem"})
 _OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
@@ -45,6 +47,12 @@ class Entity(_Loose):
     text: str | None = Field(default=None, max_length=1000)
 
 
+class Reaction(_Loose):
+    """One reaction of a messageReaction activity: its type (like, heart, laugh, surprised, sad, angry)."""
+
+    type: str = Field(max_length=100)
+
+
 class Activity(_Loose):
     type: str = Field(max_length=40)
     name: str | None = Field(default=None, max_length=100)  # an invoke's: adaptiveCard/action, composeExtension/...
@@ -59,6 +67,9 @@ class Activity(_Loose):
     entities: list[Entity] = Field(default=[], max_length=50)
     locale: str | None = Field(default=None, max_length=20)
     channel_data: dict[str, Any] = Field(default={}, alias="channelData")
+    # A messageReaction activity: the message reacted to, and the reactions added to it.
+    reply_to_id: str | None = Field(default=None, alias="replyToId", max_length=300)
+    reactions_added: list[Reaction] = Field(default=[], alias="reactionsAdded", max_length=50)
 
     @property
     def personal(self) -> bool:
@@ -125,6 +136,18 @@ class Activity(_Loose):
                 values[name] = text
         return Submission(str(value[FORM]), user, values, {str(k): str(v) for k, v in context.items()})
 
+    def reaction(self) -> tuple[str, str, str, list[str]] | None:
+        """A reaction added to a message where the bot is installed (a war room's chat): the conversation, the
+        message's id, who reacted (their Entra object id) and the reaction types; None for anything else.
+        Teams sends it as `type: messageReaction` with `reactionsAdded` and `replyToId`, the id of the message
+        reacted to (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/
+        subscribe-to-conversation-events, "Message reaction events")."""
+        user = self.user
+        if self.type != "messageReaction" or not self.reactions_added or not self.reply_to_id or user is None:
+            return None
+        conversation = self.conversation.id.split(";", 1)[0]
+        return conversation, self.reply_to_id, user, [r.type for r in self.reactions_added]
+
     def to_command(self, bot_id: str, received_at: datetime,
                    account_of: Callable[[Account], str | None] = lambda _: None) -> Command | None:
         """A message to the bot (`incident declare ...`) or a press of a card's button, as the command it stands for;
@@ -141,5 +164,7 @@ class Activity(_Loose):
         name = first.lower()
         if not _NAME.match(name):
             name, rest = "samverkan", "help"
+        elif name in HOME_WORDS and not rest.strip():
+            name, rest = "samverkan", "home"  # `home` alone opens the person's Home: `/samverkan home`
         return Command(name=name, text=rest.strip()[:4000], user_id=user, channel_id=where, trigger_id=self.id,
                        received_at=received_at)

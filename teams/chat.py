@@ -27,8 +27,8 @@ from bot.forms import Form
 from bot.message import ChannelLink, Inline, Message, Page, Strong
 from bot.ports import Conversation, UnitOfWorkFactory
 from teams.auth import TEAMS_SERVICE_HOSTS, ClientCredentials, allowed_service_url
-from teams.limits import LAST_RESORT, TOO_BIG, fit
-from teams.render import activity, form_card
+from teams.limits import LAST_RESORT, TOO_BIG, fit, fit_page
+from teams.render import activity, form_card, home_activity
 from teams.rest import RETRY_AFTER_CAP, Refused, call
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,25 @@ CHAT_CREATION_WINDOW = 10.0
 # What Samverkan may do in a war room's chat once installed there, consented when it is installed: read the
 # messages it posted (to find one whose answer a dead process never recorded) and set the chat's topic.
 CHAT_RSC = ("ChatMessage.Read.Chat", "ChatSettings.ReadWrite.Chat")
+# The posted key under which a person's Home card (the activity updated in place) is written down.
+HOME = "home:"
 
 
 def _is_chat(conversation: str) -> bool:
     """A Graph chat (group chat: `19:…@thread.v2`, one-on-one: `…@unq.gbl.spaces`), not a channel of the team
     (`19:…@thread.tacv2` / `@thread.skype`) or a personal conversation with the bot (`a:…`)."""
     return conversation.endswith(("@thread.v2", "@unq.gbl.spaces"))
+
+
+def _html_text(content: str) -> str:
+    """A chatMessage's HTML body as plain text: line breaks and paragraphs as lines, other tags dropped, entities
+    unescaped, spaces collapsed within each line."""
+    import html
+
+    content = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>", "\n", content)
+    text = html.unescape(re.sub(r"<[^>]*>", "", content))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -139,6 +152,7 @@ class TeamsChat:
         self._monotonic = monotonic
         self._sleep = sleep
         self._users: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._groups: dict[str, tuple[float, list[str]]] = {}  # Entra ID group -> (when read, its users)
         self._lock = threading.Lock()
         self._seated: dict[str, set[str]] = {}  # war room chat -> who was put in it when it was created
         self._catalogue: str | None = None  # Samverkan's id in the tenant's app catalogue
@@ -312,9 +326,57 @@ class TeamsChat:
         return (f"https://teams.microsoft.com/l/channel/{quote(conversation, safe='')}/{quote(name[1:], safe='')}"
                 f"?groupId={quote(self.config.team_id)}&tenantId={quote(self.config.tenant_id)}")
 
+    # -- a person's Home ----------------------------------------------------------------------------------------
     def publish_home(self, user_id: str, page: Page) -> None:
-        """Teams shows this bot no Home of its own: a person's commands and their answers are in the personal
-        chat, and `/samverkan`'s words give what the Home would."""
+        """The person's Home as an Adaptive Card in their personal chat with the bot, kept current in place: posted
+        once, and afterwards that same activity is updated through the Bot Connector (`PUT /v3/conversations/
+        {conversationId}/activities/{activityId}`, https://learn.microsoft.com/en-us/microsoftteams/platform/bots/
+        how-to/update-and-delete-bot-messages). The activity's id is written down (`home:{user}` in the
+        conversation's posted keys), so any process updates the same card after a restart; only when the Connector
+        says it is gone (the person deleted it) is it posted anew. A personal chat opens only for someone who has
+        the app installed (step 2 of the README's Teams section): for anyone else the Connector's refusal is
+        raised, and the Home is published the next time it is drawn."""
+        if not _OBJECT_ID.match(user_id):
+            return
+        user = user_id.lower()
+        try:
+            self._publish_home(user, page)
+        except Refused as refused:
+            if refused.status not in (403, 404):
+                raise
+            # The app uninstalled by the person, or never installed for them: no personal chat to show it in.
+            # Not an error of the redraw, which publishes everyone else's; writing `home` again shows it.
+            log.warning("the Home of %s cannot be shown: Teams refuses their personal chat (%s %s)", user,
+                        refused.status, refused.code)
+
+    def _publish_home(self, user: str, page: Page) -> None:
+        conversation = self._conversation(user)
+        key = f"{HOME}{user}"
+        links = self._page_links(page)
+        shown = fit_page(lambda budget: home_activity(page, links, budget))
+        path = f"/v3/conversations/{quote(conversation.id, safe=':@;=')}/activities"
+        with self.unit_of_work(read_only=True) as uow:
+            ref = uow.conversations.posted(conversation.id, key)
+        if ref:
+            try:
+                self._connector("PUT", conversation.service_url, f"{path}/{quote(ref)}", {**shown, "id": ref})
+                return
+            except Refused as refused:
+                if refused.status not in (400, 404):  # anything but "no such activity" is not for posting anew
+                    raise
+                log.info("the Home card of %s is gone from their chat: posted anew", user)
+        sent = self._connector("POST", conversation.service_url, path, shown)
+        with self.unit_of_work() as uow:
+            uow.conversations.record_posted(conversation.id, key, str(sent.get("id", "")), self._now(),
+                                            replace=True)
+            uow.commit()
+
+    def _page_links(self, page: Page) -> Callable[[str], tuple[str, str] | None]:
+        """The deep links of the war rooms a page names (its items' ChannelLinks), as a message's are."""
+        lines = tuple(line for section in page.sections
+                      for message in (section.heading, *section.items, *((section.empty,) if section.empty else ()))
+                      for line in message.lines)
+        return self._links(Message(lines))
 
     # -- people -------------------------------------------------------------------------------------------------
     _SELECT = "$select=id,mail,userPrincipalName,preferredLanguage,userType"
@@ -382,8 +444,56 @@ class TeamsChat:
         email = found.get("mail") or found.get("userPrincipalName")
         return str(email) if email else None
 
+    # -- rotas: Entra ID groups --------------------------------------------------------------------------------
+    GROUP_PAGE = 999  # `$top` of a directory object list: at most 999 a page
+
     def usergroup_members(self, usergroup: str, *, fresh: bool = False) -> list[str]:
-        return []  # user groups are Slack's; in Teams a rota is a person in the directory
+        """The object ids of the users in an Entra ID group, nested groups' members included: List group
+        transitive members cast to users (https://learn.microsoft.com/en-us/graph/api/group-list-transitivemembers:
+        `GET /groups/{id}/transitiveMembers/microsoft.graph.user`, application permission GroupMember.Read.All, a
+        flat list of all nested members, paged with `@odata.nextLink`). Kept for `cache_seconds` to recognise who
+        is speaking, as Slack's user groups are; `fresh` (a war room's assembly) asks Graph and refreshes what is
+        kept, so a rota changed at a shift handover invites the shift on duty now. A group Graph does not know
+        has nobody in it. Without GroupMember.Read.All an assembly is refused (the declarer is told what to
+        grant); recognising who speaks goes on without the group."""
+        if not _OBJECT_ID.match(usergroup):
+            return []
+        key = usergroup.lower()
+        if not fresh:
+            with self._lock:
+                hit = self._groups.get(key)
+            if hit is not None and self._monotonic() - hit[0] < self._cache_seconds:
+                return list(hit[1])
+        try:
+            members = self._group_members(key)
+        except Refused as refused:
+            if refused.status in (401, 403):
+                if fresh:
+                    raise RoomRefused("permission", "GroupMember.Read.All") from refused
+                log.error("the members of the Entra ID group %s cannot be read: Samverkan has no "
+                          "GroupMember.Read.All (README, \"Running against Microsoft Teams\")", key)
+                return []
+            if refused.status not in (400, 404):
+                raise
+            members = []
+        with self._lock:
+            self._groups[key] = (self._monotonic(), members)
+        return list(members)
+
+    def _group_members(self, group: str) -> list[str]:
+        url: str | None = (f"{self.config.graph_url.rstrip('/')}/groups/{quote(group)}/transitiveMembers/"
+                           f"microsoft.graph.user?$select=id&$top={self.GROUP_PAGE}")
+        found: list[str] = []
+        while url:
+            page = call(self.http, "GET", url, self.graph_token.header, sleep=self._sleep)
+            for item in page.get("value") or []:
+                if isinstance(item, dict) and item.get("id") and str(item["id"]).lower() not in found:
+                    found.append(str(item["id"]).lower())
+            following = page.get("@odata.nextLink")
+            # The next page is Graph's own: the app's token goes to no other address a page names.
+            url = following if isinstance(following, str) and following.startswith(
+                self.config.graph_url.rstrip("/") + "/") else None
+        return found
 
     def locale_of(self, user_id: str) -> str | None:
         if not _OBJECT_ID.match(user_id):
@@ -635,7 +745,37 @@ class TeamsChat:
                 raise
 
     def message_text(self, channel: str, ref: str) -> str | None:
-        return None  # reading a channel's messages needs a permission this bot does not ask for
+        """A message's text, for the war room's timeline: Get chatMessage in a chat
+        (https://learn.microsoft.com/en-us/graph/api/chatmessage-get: `GET /chats/{chat-id}/messages/{message-id}`,
+        the RSC permission ChatMessage.Read.Chat, consented when Samverkan was installed in the war room's chat),
+        or in a channel of the team (`GET /teams/{team-id}/channels/{channel-id}/messages/{message-id}`,
+        ChannelMessage.Read.Group). The body is HTML: its tags dropped, its entities unescaped, its paragraphs and
+        line breaks kept as lines. None when Graph will not tell (the permission is not consented, the message
+        is gone): the timeline keeps that it was marked, without its text."""
+        bare = channel.split(";", 1)[0]
+        if _is_chat(bare):
+            path, permission = f"/chats/{quote(bare)}/messages/{quote(ref)}", "ChatMessage.Read.Chat"
+        elif bare.endswith(("@thread.tacv2", "@thread.skype")):
+            path = f"/teams/{quote(self.config.team_id)}/channels/{quote(bare)}/messages/{quote(ref)}"
+            permission = "ChannelMessage.Read.Group"
+        else:
+            return None
+        try:
+            found = self._graph("GET", path)
+        except Refused as refused:
+            if refused.status in (401, 403):
+                log.error("the text of message %s in %s cannot be read: Graph refuses (%s %s); the Teams app needs "
+                          "the resource-specific consent permission %s there", ref, bare, refused.status,
+                          refused.code, permission)
+                return None
+            if refused.status == 404:
+                return None
+            raise
+        body = (found.get("body") if isinstance(found, dict) else None) or {}
+        content = str(body.get("content") or "")
+        if str(body.get("contentType") or "html").lower() == "text":
+            return content.strip()
+        return _html_text(content)
 
     def open_form(self, command: Command, form: Form) -> bool:
         """The form as an Adaptive Card in the person's chat with the bot; its Action.Execute comes back as an

@@ -8,10 +8,13 @@ Connector (bot.app, samverkan.worker).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +22,7 @@ from pydantic import ValidationError
 from bot import json_depth
 from bot.app import Samverkan
 from bot.chat import Command
+from bot.incident.timeline import mark
 from bot.ports import Conversation
 from bot.telemetry import SILENT, Telemetry, following, new_request_id, request_id
 from teams import invoke
@@ -40,11 +44,12 @@ MAX_BODY = 1_000_000
 
 def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, handoff: Handoff,
                       telemetry: Telemetry = SILENT, tenant_id: str | None = None,
-                      service_url_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS,
+                      service_url_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS, work: Executor | None = None,
                       ) -> Callable[[dict, Callable], Iterable[bytes]]:
     """`tenant_id`: the City's. Any organisation may install a bot and message it with a valid token; only the
     City's tenant's conversations are served (people of other organisations take part as its guests).
-    `service_url_hosts`: TEAMS_SERVICE_URL_HOSTS, the Bot Connectors an activity may name (teams.auth)."""
+    `service_url_hosts`: TEAMS_SERVICE_URL_HOSTS, the Bot Connectors an activity may name (teams.auth).
+    `work`: where the small things Teams tells (a reaction) are done after the acknowledgement, as Slack's are."""
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
@@ -92,7 +97,7 @@ def messages_endpoint(core: Samverkan, verifier: InboundVerifier, app_id: str, h
                 status, body = _invoke(core, found, handoff)
                 telemetry.acknowledged("command", time.perf_counter() - started)
                 return _answer(start_response, status, body)
-            status = _take(core, found, app_id, handoff)
+            status = _reacted(core, found, work) or _take(core, found, app_id, handoff)
         telemetry.acknowledged("command", time.perf_counter() - started)
         return _answer(start_response, status)
 
@@ -146,6 +151,32 @@ def _enqueue(core: Samverkan, command: Command, handoff: Handoff) -> str:
     log.info("received /%s from %s", name, command.user_id,
              extra={"command": name, "user": command.user_id,
                     "outcome": "received" if entry is not None else "redelivered", "entry": entry})
+    return "200 OK"
+
+
+# -- reactions: the war room's timeline ---------------------------------------------------------------------------
+def _reacted(core: Samverkan, found: Activity, work: Executor | None) -> str | None:
+    """A reaction added to a message in a chat where the bot is installed (a war room): acknowledged at once, and
+    the message put in the incident's timeline afterwards when the reaction is the model's `teams_pin_reaction`
+    (bot.incident.timeline.mark, as Slack's `reaction_added`; once, however often the Connector delivers it).
+    None for any other activity."""
+    reacted = found.reaction()
+    if reacted is None:
+        return None if found.type != "messageReaction" else "200 OK"  # a reaction removed: nothing to do
+    conversation, ref, user, reactions = reacted
+
+    def mark_all() -> None:
+        for reaction in dict.fromkeys(reactions):
+            try:
+                mark(core, conversation, ref, user, reaction)
+            except Exception:
+                log.exception("could not put message %s of %s in the timeline", ref, conversation)
+
+    run = contextvars.copy_context().run
+    if work is not None:
+        work.submit(run, mark_all)
+    else:
+        threading.Thread(target=run, args=(mark_all,), name="teams-reaction", daemon=True).start()
     return "200 OK"
 
 

@@ -37,3 +37,14 @@ def fit(message: Message, render: Callable[[Message], dict[str, Any]], budget: i
         shown = render(fitted(message, limit, CUT_MARKER))
         limit = int(limit * 0.8)
     return shown
+
+
+def fit_page(render: Callable[[int | None], dict[str, Any]]) -> dict[str, Any]:
+    """A page's activity (a person's Home card) within Teams' limit: as it is when it fits, else each item cut to
+    a budget of characters (`render(budget)`), smaller until it fits."""
+    shown = render(None)
+    budget = 2000
+    while size(shown) > MAX_ACTIVITY - HEADROOM and budget > 50:
+        shown = render(budget)
+        budget = int(budget * 0.7)
+    return shown

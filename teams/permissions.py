@@ -26,7 +26,8 @@ class GraphPermission:
 # .../chat-post (Chat.Create), .../chat-post-members (ChatMember.ReadWrite.All),
 # .../chat-post-installedapps (TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All),
 # .../appcatalogs-list-teamsapps (AppCatalog.Read.All), .../chat-post-pinnedmessages (Chat.ReadWrite.All: the only
-# application permission the pin API takes).
+# application permission the pin API takes), .../group-list-transitivemembers (GroupMember.Read.All: a rota's
+# members, nested groups' included).
 GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     GraphPermission("User.Read.All"),
     GraphPermission("Channel.ReadBasic.All"),
@@ -35,6 +36,7 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     GraphPermission("TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All"),
     GraphPermission("AppCatalog.Read.All"),
     GraphPermission("Chat.ReadWrite.All", optional=True),  # only to pin the brief in the war room
+    GraphPermission("GroupMember.Read.All"),  # rotas: the members of a directory entry's Entra ID group
 )
 
 

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
+from bot.fit import CUT_MARKER, fitted
 from bot.forms import Choice, Form, FormField
-from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Strong, Text
+from bot.message import ChannelLink, Code, Inline, Link, Mention, Message, Page, Strong, Text
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
@@ -200,3 +201,64 @@ def _input(field: FormField) -> list[dict[str, Any]]:
         if field.initial:
             shown["value"] = field.initial
     return [label, shown]
+
+
+# -- a person's Home --------------------------------------------------------------------------------------------------
+def _card_inline(part: Inline, links: ChannelLinks) -> str:
+    """A part of a message as a card's TextBlock Markdown: a person's words escaped (markdown_escaped), the bot's
+    own emphasis bold, a link only where the core made one to a well-formed address."""
+    match part:
+        case Text(text):
+            return markdown_escaped(text)
+        case Strong(parts):
+            inner = "".join(_card_inline(p, links) for p in parts).strip()
+            return f"**{inner}**" if inner else ""
+        case Code(text):
+            return markdown_escaped(text)
+        case Mention(name, _user, _group):
+            return markdown_escaped(name)
+        case ChannelLink(channel):
+            if (link := links(channel)) is not None and _URL.match(link[0]):
+                return f"[{markdown_escaped(link[1])}]({link[0]})"
+            return markdown_escaped(channel if channel.startswith("#") else f"#{channel}")
+        case Link(url, label):
+            if _URL.match(url) and not re.search(r"[()\s]", url):
+                return f"[{markdown_escaped(label or url)}]({url})"
+            return markdown_escaped(f"{label} ({url})" if label and label != url else url)
+    return ""
+
+
+def _card_text(message: Message, links: ChannelLinks) -> str:
+    lines = [("- " if line.bullet else "") + "".join(_card_inline(p, links) for p in line.parts)
+             for line in message.lines]
+    return "\n\n".join(line for line in lines if line.strip())
+
+
+# Teams shows an Adaptive Card up to its message size limit (teams.limits); a Home shows a few items of each kind
+# (bot.native.home.ITEMS) and counts the rest, so it stays well under it.
+def home_card(page: Page, links: ChannelLinks = _no_links, item_budget: int | None = None) -> dict[str, Any]:
+    """A person's Home as an Adaptive Card: each section a bold heading, its items (each with its buttons, whose
+    Action.Submit data is the button's action and value, as on any other card), or the section's `empty` text.
+    `item_budget`: each item's text cut (marked) to so many characters, for a card that would be too big."""
+    body: list[dict[str, Any]] = []
+    for n, section in enumerate(page.sections):
+        heading = _card_text(section.heading, links)
+        if heading:
+            body.append({"type": "TextBlock", "text": heading, "weight": "Bolder",
+                         "size": "Medium" if n == 0 else "Default", "wrap": True, "separator": n > 0,
+                         "spacing": "Medium" if n > 0 else "Default"})
+        for item in section.items:
+            text = _card_text(fitted(item, item_budget, CUT_MARKER) if item_budget else item, links)
+            if text:
+                body.append({"type": "TextBlock", "text": text, "wrap": True})
+            if item.buttons:
+                body.append({"type": "ActionSet", "actions": card(item)["actions"]})
+        if not section.items and section.empty is not None and (empty := _card_text(section.empty, links)):
+            body.append({"type": "TextBlock", "text": empty, "wrap": True, "isSubtle": True})
+    return {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": "1.4", "body": body}
+
+
+def home_activity(page: Page, links: ChannelLinks = _no_links, item_budget: int | None = None) -> dict[str, Any]:
+    """The message activity that carries a person's Home card in their personal chat with the bot."""
+    return {"type": "message", "summary": "Samverkan", "attachments": [
+        {"contentType": "application/vnd.microsoft.card.adaptive", "content": home_card(page, links, item_budget)}]}

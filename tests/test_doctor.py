@@ -319,7 +319,8 @@ def test_the_command_exits_0_when_all_is_well_and_1_otherwise(tmp_path: Path, se
 # `fake.granted`, its catalogue is `fake.catalog`, and its channels answer the bot's reading only with
 # ChannelMessage.Read.Group in `fake.rsc` (tests/fakes/teams_api.py).
 GRAPH = ("User.Read.All", "Channel.ReadBasic.All", "Chat.Create", "ChatMember.ReadWrite.All",
-         "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All")
+         "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All",
+         "GroupMember.Read.All")
 
 
 @pytest.fixture

@@ -105,6 +105,7 @@ SETUP_EXHAUSTED = (f"{EVA} /disagreement open supplier niv√•=affarsforum Vite f√
 
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("samverkan", "whoami"): Scenario("whoami", NOTHING),
+    ("samverkan", "home"): Scenario("home", NOTHING),
     ("samverkan", "directory"): Scenario("directory", NOTHING),
     ("samverkan", "person"): Scenario("person add supplier anna@supplier.example Anna Berg", NOTHING),
     ("samverkan", "role"): Scenario("role add maria.sund G", NOTHING),

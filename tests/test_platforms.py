@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", BACKENDS
 MODEL = load_model()
 PEOPLE = {p.key: p for p in MODEL.people}
 WAR_ROOM = "mi-20270111-wlan-nere-pa-sodermalm"
+ROTA_GROUP = next(p.teams_usergroup for p in MODEL.people if p.key == "servicedesk-jour")
 
 
 def plain(text: str) -> str:
@@ -92,6 +93,56 @@ class SlackSide:
     def nothing_sent(self) -> bool:
         return self.fake.calls == []
 
+    # -- issue 21: the Home, a rota group, the timeline from reactions -------------------------------------------
+    def home(self, key: str) -> str:
+        """What the person's Home shows now (their Home tab)."""
+        view = self.fake.homes.get(self.user(key)) or {}
+        return plain("\n".join(str((b.get("text") or {}).get("text") or "") + " ".join(
+            str(e.get("text") or "") for e in b.get("elements") or [] if isinstance(e, dict))
+            for b in view.get("blocks") or []))
+
+    def homes_shown(self, key: str) -> int:
+        """How many Home messages the person has: a Home tab is one, whatever was published to it."""
+        return 1 if self.user(key) in self.fake.homes else 0
+
+    def rota_user(self, n: int) -> str:
+        return f"U02SDNEW{n}"
+
+    def set_rota(self, users: list[str]) -> None:
+        self.fake.usergroups["S02SDJOUR"] = list(users)
+
+    def ask_as(self, user: str, line: str) -> str:
+        command, _, text = line.partition(" ")
+        return plain(self.app.ask(f"/{command}", text, user))
+
+    def room_users(self, name: str) -> set[str]:
+        return set(self.fake.members.get(self.fake.channel_named(name), set()))
+
+    def say_in_room(self, name: str, key: str, text: str) -> str:
+        return self.fake.say(self.fake.channel_named(name), self.user(key), text)
+
+    def react(self, key: str, name: str, ref: str, pin: bool = True, again: str | None = None) -> str:
+        """A reaction to a message in the war room (the model's pin reaction, or another); `again` redelivers the
+        delivery of that id. Returns the delivery's id."""
+        import json
+
+        from tests.fakes.slack_http import signed_headers
+
+        event_id = again or f"Ev{time.monotonic_ns()}"
+        body = json.dumps({"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+                           "event_id": event_id, "event_time": int(time.time()),
+                           "event": {"type": "reaction_added", "user": self.user(key),
+                                     "reaction": MODEL.major_incidents.pin_reaction if pin else "eyes",
+                                     "item": {"type": "message", "channel": self.fake.channel_named(name), "ts": ref},
+                                     "event_ts": f"{time.time():.6f}"}})
+        headers = {**signed_headers(body), "Content-Type": "application/json"}
+        assert self.app.http.post("/slack/events", content=body, headers=headers).status_code == 200
+        return event_id
+
+    def settled(self) -> None:
+        """What the web process handed to its workers (a reaction) is done: no fixed wait."""
+        self.app.runtime.work.shutdown(wait=True)
+
 
 class TeamsSide:
     name = "teams"
@@ -103,6 +154,7 @@ class TeamsSide:
         # People of other organisations are guests of the City's tenant, found by their mail, not their UPN.
         self.ids = {k: self.fake.add_user(p.email, guest=p.external) for k, p in PEOPLE.items() if p.email}
         self._mentioned: dict[str, str] = {}
+        self._reactions: dict[str, dict] = {}  # type: ignore[type-arg]
         for forum in MODEL.forums:
             if forum.channel:
                 self.fake.add_channel(forum.channel.lstrip("#"))
@@ -163,6 +215,57 @@ class TeamsSide:
 
     def nothing_sent(self) -> bool:
         return not self.fake.sent and not any(p.startswith("/graph") for _, p in self.fake.requests)
+
+    # -- issue 21: the Home, a rota group, the timeline from reactions -------------------------------------------
+    def _homes(self, key: str) -> list:  # type: ignore[type-arg]
+        return [s for s in self.fake.to(self.fake.personal_of(self.user(key)))
+                if s.activity.get("summary") == "Samverkan"]
+
+    def home(self, key: str) -> str:
+        """What the person's Home card in their personal chat shows now (updated in place)."""
+        found = self._homes(key)
+        if not found:
+            return ""
+        texts = [block["text"] for attachment in found[-1].activity.get("attachments") or []
+                 for block in attachment["content"]["body"] if block.get("type") == "TextBlock"]
+        return re.sub(r"\\(.)", r"\1", "\n".join(texts)).replace("**", "")
+
+    def homes_shown(self, key: str) -> int:
+        """How many Home cards were posted in the person's chat (updates are not new cards)."""
+        return len(self._homes(key))
+
+    def rota_user(self, n: int) -> str:
+        return self.fake.add_user(f"jour{n}@supplier.example")
+
+    def set_rota(self, users: list[str]) -> None:
+        self.fake.groups[ROTA_GROUP] = list(users)
+
+    def ask_as(self, user: str, line: str) -> str:
+        return plain(self.app.ask(user, line))
+
+    def room_users(self, name: str) -> set[str]:
+        chat = self.room_id(name)
+        return set(self.fake.members.get(chat, set())) if chat else set()
+
+    def say_in_room(self, name: str, key: str, text: str) -> str:
+        chat = self.room_id(name)
+        assert chat
+        return self.fake.say_in_chat(chat, self.user(key), html.escape(text))
+
+    def react(self, key: str, name: str, ref: str, pin: bool = True, again: str | None = None) -> str:
+        """A reaction to a message in the war room's chat (the model's Teams reaction, or another); `again`
+        sends the activity of that id once more, as the Connector redelivers. Returns the activity's id."""
+        chat = self.room_id(name)
+        assert chat
+        sent = self._reactions.get(again or "") or self.fake.reaction(
+            self.user(key), chat, ref, MODEL.major_incidents.teams_pin_reaction if pin else "heart")
+        self._reactions[sent["id"]] = sent
+        assert self.app.send(sent).status_code == 200
+        return str(sent["id"])
+
+    def settled(self) -> None:
+        """What the endpoint handed to the process's workers (a reaction) is done: no fixed wait."""
+        self.app.runtime.work.shutdown(wait=True)
 
 
 @pytest.fixture(scope="session")
@@ -288,3 +391,48 @@ def test_an_adapter_cuts_what_would_be_over_the_platforms_limits(side) -> None: 
     side.core.chat.post("#forum-kontraktsforum", huge)
     [posted] = side.in_channel("#forum-kontraktsforum", "Rad 00")
     assert "avkortat" in posted and "Rad 60" not in posted
+
+
+# -- issue 21: Teams on a par with Slack ----------------------------------------------------------------------------
+def test_a_persons_home_shows_what_they_may_see_and_follows_a_change(side) -> None:  # type: ignore[no-untyped-def]
+    side.ask("eva.lind", "disagreement open supplier Vem betalar för utbytta laddare")
+    side.ask("johan.ek", "samverkan home")
+    assert eventually(lambda: "D-1" in side.home("johan.ek"))
+    assert "A-1" not in side.home("johan.ek")
+    side.ask("per.strand", "samverkan home")
+    assert eventually(lambda: side.home("per.strand"))
+    assert "D-1" not in side.home("per.strand")  # not a party to it
+    side.ask("johan.ek", "samverkan whoami")  # Teams learns who Johan's mentions stand for when he speaks
+    side.ask("eva.lind", f"forum action kontraktsforum {side.mention('johan.ek')} 2027-01-14 Vitesunderlag")
+    assert eventually(lambda: "A-1" in side.home("johan.ek") and "Vitesunderlag" in side.home("johan.ek"))
+    assert side.homes_shown("johan.ek") == 1  # kept current in place
+    assert "A-1" not in side.home("per.strand")
+
+
+def test_a_rota_groups_current_members_act_for_it_and_are_invited(side) -> None:  # type: ignore[no-untyped-def]
+    before, after = side.rota_user(1), side.rota_user(2)
+    side.set_rota([before])
+    assert side.ask_as(before, "samverkan whoami").startswith("Du är Service Desk jour")  # its membership kept
+    side.set_rota([after])  # the shift handover, minutes before the declaration
+    assert "är deklarerad" in side.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
+    assert eventually(lambda: side.has_room(WAR_ROOM) and after in side.room_users(WAR_ROOM))
+    assert before not in side.room_users(WAR_ROOM)
+
+
+def test_a_reaction_puts_a_war_room_message_in_the_timeline_once(side) -> None:  # type: ignore[no-untyped-def]
+    assert "är deklarerad" in side.ask("eva.lind", 'incident declare "WLAN nere på Södermalm" wlan 1')
+    assert eventually(lambda: side.in_channel(WAR_ROOM, "Större incident MI-1") if side.has_room(WAR_ROOM) else [])
+    said = side.say_in_room(WAR_ROOM, "johan.ek", "Switchen i Hornstull startas om")
+    other = side.say_in_room(WAR_ROOM, "johan.ek", "Kaffe?")
+    first = side.react("eva.lind", WAR_ROOM, said)
+    side.react("eva.lind", WAR_ROOM, said, again=first)  # delivered again
+    side.react("eva.lind", WAR_ROOM, other, pin=False)  # another reaction: not the timeline's
+
+    def pinned() -> list[str]:
+        with side.core.unit_of_work(read_only=True) as uow:
+            [incident] = uow.incidents.open_incidents()
+            return [e.text for e in uow.incidents.timeline(incident.id) if e.kind == "pinned"]
+
+    assert eventually(pinned)
+    side.settled()
+    assert pinned() == ["Switchen i Hornstull startas om"]

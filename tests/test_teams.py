@@ -41,3 +41,20 @@ def test_the_app_package_lists_the_commands(tmp_path, model) -> None:  # type: i
     # What reading a channel or a chat back needs (exactly once), consented where the app is added.
     assert {p["name"] for p in manifest["authorization"]["permissions"]["resourceSpecific"]} >= {
         "ChannelMessage.Read.Group", "ChatMessage.Read.Chat"}
+
+
+def test_a_home_card_too_big_for_teams_is_cut_item_by_item() -> None:
+    from bot.message import Page, Section
+    from teams.limits import MAX_ACTIVITY, fit_page, size
+    from teams.render import home_activity
+
+    items = tuple(Message((Line((Text(f"D-{n} " + "å" * 4000),)),), (Button("Godta", "disagreement.accept", f"D-{n}"),))
+                  for n in range(30))
+    page = Page((Section(Message((Line((Text("Oenigheter"),)),)), items),))
+    assert size(home_activity(page)) > MAX_ACTIVITY
+    shown = fit_page(lambda budget: home_activity(page, item_budget=budget))
+    assert size(shown) <= MAX_ACTIVITY
+    body = shown["attachments"][0]["content"]["body"]
+    assert sum(1 for b in body if b["type"] == "ActionSet") == 30  # every item and its button still there
+    texts = " ".join(str(b.get("text", "")) for b in body)
+    assert all(f"D\\-{n} " in texts for n in range(30))

@@ -63,6 +63,17 @@ def whoami(ctx: Context) -> None:
     ctx.reply(ctx.t("directory.whoami", description=describe(person, ctx.model, ctx.t), key=person.key))
 
 
+@samverkan.add("home", "hem")
+def home(ctx: Context) -> None:
+    """The person's Home, drawn anew and shown where their platform shows it (Slack's Home tab; on Teams a card in
+    their personal chat with the bot, kept current in place), right after this command: as opening the Home tab
+    does on Slack (bot.native.home.opened)."""
+    from bot.native import home as homes
+
+    homes.open_after(ctx)
+    ctx.reply(ctx.t("directory.home_opened"))
+
+
 @samverkan.add("directory", "katalog", "personer")
 def directory(ctx: Context) -> None:
     party = find_party(ctx.model, " ".join(ctx.args)) if ctx.args else None

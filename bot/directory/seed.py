@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.directory.people import Person
 from bot.events import Event
 from bot.model import GovernanceModel
+from bot.model.schema import PersonSeed
 from bot.ports import UnitOfWork
 
 
@@ -17,6 +19,7 @@ def seed_directory(uow: UnitOfWork, model: GovernanceModel, at: datetime) -> int
     added = 0
     for seed in model.people:
         if seed.key in known:
+            _fill_group(uow, seed, at)
             continue
         uow.directory.save(
             Person(
@@ -30,8 +33,23 @@ def seed_directory(uow: UnitOfWork, model: GovernanceModel, at: datetime) -> int
                 external=seed.external,
             ),
             seed.accounts(),
+            seed.groups(),
         )
         uow.events.record(Event(at, "model", "directory.person_added", seed.key, {"party": seed.party,
                                                                                    "name": seed.name}))
         added += 1
     return added
+
+
+def _fill_group(uow: UnitOfWork, seed: PersonSeed, at: datetime) -> None:
+    """A group the model now gives an entry the directory already has (an Entra ID group named for the Service
+    Desk's rota when a deployment moves to Teams): filled in where the entry has none on this platform. Nothing
+    made in chat is undone: no command changes an entry's group, and a removed entry is not here."""
+    group = seed.groups().get(uow.directory.platform)
+    if not group:
+        return
+    person = uow.directory.by_key(seed.key)
+    if person is None or person.group:
+        return
+    uow.directory.save(replace(person, group=group))
+    uow.events.record(Event(at, "model", "directory.group_linked", seed.key, {"group": group}))

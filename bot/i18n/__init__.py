@@ -198,8 +198,10 @@ def _when(lang: Lang, instant: datetime) -> str:
 # The chat platform this process serves, as its people call it and how it reaches other organisations: the
 # catalogue's `{chat}` and `{connect}`. One process serves one platform (samverkan.wiring sets it as it builds).
 PLATFORM_WORDS: dict[str, dict[Lang, dict[str, str]]] = {
-    "slack": {"sv": {"chat": "Slack", "connect": "Slack Connect"}, "en": {"chat": "Slack", "connect": "Slack Connect"}},
-    "teams": {"sv": {"chat": "Teams", "connect": "gästinbjudan"}, "en": {"chat": "Teams", "connect": "guest access"}},
+    "slack": {"sv": {"chat": "Slack", "connect": "Slack Connect", "home": "fliken Hem i Samverkan"},
+              "en": {"chat": "Slack", "connect": "Slack Connect", "home": "Samverkan's Home tab"}},
+    "teams": {"sv": {"chat": "Teams", "connect": "gästinbjudan", "home": "kortet Hem i din chatt med Samverkan"},
+              "en": {"chat": "Teams", "connect": "guest access", "home": "the Home card in your chat with Samverkan"}},
 }
 _platform = ["slack"]
 
@@ -207,6 +209,12 @@ _platform = ["slack"]
 def speak_of(platform: str) -> None:
     """Which platform the catalogue's `{chat}` and `{connect}` name from now on, in this process."""
     _platform[0] = platform if platform in PLATFORM_WORDS else "slack"
+
+
+def spoken_platform() -> str:
+    """The platform this process serves (set by `speak_of`): what a platform-specific setting of the model means
+    here, such as which reaction marks a message for a war room's timeline."""
+    return _platform[0]
 
 
 class Texts:

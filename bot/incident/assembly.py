@@ -30,6 +30,7 @@ from bot.i18n import Texts
 from bot.incident.people import mention_actor
 from bot.incident.records import Incident, Member, MemberState
 from bot.incident.roster import city_contacts, reached_through
+from bot.incident.timeline import pin_reaction_shown
 from bot.message import ChannelLink, Message, join
 from bot.native import live
 from bot.ports import UnitOfWork
@@ -445,7 +446,7 @@ def brief(uow: UnitOfWork, core: Samverkan, incident: Incident, t: Texts, member
              commander=mention_actor(uow, incident.commander, nobody),
              communications=mention_actor(uow, incident.communications, nobody),
              scribe=mention_actor(uow, incident.scribe, nobody), parties=", ".join(parties) or nobody,
-             reaction=model.major_incidents.pin_reaction,
+             reaction=pin_reaction_shown(model.major_incidents),
              minutes=model.major_incidents.update_minutes.get(incident.severity, 0)) + join(routes)
 
 

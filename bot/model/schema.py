@@ -94,18 +94,26 @@ class PersonSeed(Strict):
     teams_user: str | None = Field(default=None, pattern=GUID)
     email: Email | None = None
     slack_usergroup: str | None = Field(default=None, pattern=r"^S[A-Z0-9]+$")
+    # Microsoft Teams: an Entra ID group (its object id) whose members, nested groups' included, act as this entry
+    # (a rota such as the Service Desk's on-duty incident manager), as a Slack user group's do on Slack.
+    teams_usergroup: str | None = Field(default=None, pattern=GUID)
     # Reached through Slack Connect: a person of another Slack organisation.
     external: bool = False
 
     @model_validator(mode="after")
     def _reachable(self) -> PersonSeed:
-        if not (self.slack_user or self.teams_user or self.email or self.slack_usergroup):
+        if not (self.slack_user or self.teams_user or self.email or self.slack_usergroup or self.teams_usergroup):
             raise ValueError("unreachable")
         return self
 
     def accounts(self) -> dict[str, str | None]:
         """The person's account on each chat platform, as the model gives them."""
         return {"slack": self.slack_user, "teams": self.teams_user.lower() if self.teams_user else None}
+
+    def groups(self) -> dict[str, str | None]:
+        """The group whose members act as this entry on each chat platform, as the model gives them."""
+        return {"slack": self.slack_usergroup,
+                "teams": self.teams_usergroup.lower() if self.teams_usergroup else None}
 
 
 class RoleRequirement(Strict):
@@ -306,7 +314,11 @@ class MajorIncidents(Strict):
     city_contact: RoleRequirement
     channel_prefix: Slug = "mi"
     private: bool = True
+    # The reaction that puts a message in the war room's timeline: Slack's emoji name (without colons), and on
+    # Teams one of its reaction types (like, heart, laugh, surprised, sad, angry: the `type` of a messageReaction
+    # activity's `reactionsAdded`).
     pin_reaction: str = Field(default="pushpin", pattern=r"^[a-z0-9_+-]+$")
+    teams_pin_reaction: str = Field(default="like", pattern=r"^[A-Za-z0-9_+-]+$")
     # Minutes without an update before the commander is reminded, per severity (1 is the most severe).
     update_minutes: dict[int, int] = {1: 30, 2: 60, 3: 120, 4: 240}
     # The same declaration again within this many minutes gives the incident already declared.

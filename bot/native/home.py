@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from bot.app import Samverkan
 
 REFRESH = "home.refresh"
+OPEN = "home.open"  # someone asked for their Home (`/samverkan home`): drawn and shown right after the command
 PLANNED = "home.redrawn"
 # Time alone changes a Home (a sitting goes by, a report falls due): drawn anew this often.
 EVERY = timedelta(minutes=5)
@@ -114,6 +115,19 @@ def redraw(core: Samverkan) -> int:
         # Another redraw published meanwhile, from what it read then: one more look settles which is current.
         wanted(core)
     return published
+
+
+def open_after(ctx: Context) -> None:
+    """`/samverkan home`: the person's Home is opened right after the command's commit, as when they open it on
+    Slack, and shown whatever was shown before (on Teams the card is posted anew if it is gone)."""
+    duty = Duty(f"{OPEN}:{uuid.uuid4().hex}", OPEN, ctx.clock.now(), payload={"user": ctx.command.user_id})
+    ctx.uow.duties.plan(duty)
+    ctx.emit(WorkPlanned(duty))
+
+
+def perform_open(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    opened(core, str(duty.payload["user"]), shown=False)
+    return "done"
 
 
 def _person(uow: UnitOfWork, home: HomeView) -> Person | None:

@@ -43,7 +43,8 @@ CHAT_CREATIONS = 20
 # must not be agreed with here.
 GRAPH_APPLICATION_PERMISSIONS = frozenset({
     "User.Read.All", "Channel.ReadBasic.All", "Chat.Create", "ChatMember.ReadWrite.All",
-    "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All"})
+    "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All", "AppCatalog.Read.All", "Chat.ReadWrite.All",
+    "GroupMember.Read.All"})
 RSC_PERMISSIONS = frozenset({"ChannelMessage.Read.Group", "ChatMessage.Read.Chat", "ChatSettings.ReadWrite.Chat"})
 CATALOG_ID = "c0ffee00-5a3e-4b6e-9c1d-00000000ca7a"  # the id Teams gives the uploaded package (not TEAMS_APP_ID)
 GRAPH_TOKEN_SECRET = "throwaway-secret-of-the-fake-entra-id-0123456789"  # HS256: nobody verifies the fake's tokens
@@ -103,6 +104,9 @@ class FakeTeams:
             self.creations: list[float] = []  # when each chat was created, for Graph's throttle
             self.throttle_batch = 0  # the next this many requests inside a $batch are answered 429
             self.archived: set[str] = set()
+            # Entra ID groups: group id -> its direct members' ids (users, or other groups: nesting)
+            self.groups: dict[str, list[str]] = {}
+            self.said: list[Sent] = []  # what people wrote in chats (say_in_chat), as Graph's chatMessages
             # -- permissions (doctor): what the tenant granted the app; see _graph_token, _catalogue, _rsc_messages
             self.granted: set[str] = set(GRAPH_APPLICATION_PERMISSIONS)  # in the Graph token's `roles` claim
             self.catalog: dict[str, str] = {APP_ID: CATALOG_ID}  # the tenant's app catalogue: externalId -> id
@@ -362,6 +366,10 @@ class FakeTeams:
                headers: dict[str, str] | None = None) -> tuple[int, Any]:
         if (read := self._graph_messages(method, path, query)) is not None:
             return read
+        if (members := self._group_members(method, path, query)) is not None:
+            return members
+        if (message := self._chat_message(method, path)) is not None:
+            return message
         if method == "POST" and path == "/$batch":
             return self._batch(body)
         if m := re.fullmatch(r"/users/([^/]+)", path):
@@ -585,6 +593,113 @@ class FakeTeams:
                                      "displayName": "Samverkan", "applicationIdentityType": "bot"},
                      "device": None, "user": None},
             "body": {"contentType": "html", "content": s.text}} for s in messages[:top]]}
+
+    # -- reactions: a message in a war room's chat, and a reaction to it ----------------------------------------------
+    def say_in_chat(self, chat: str, user: str, content: str) -> str:
+        """A person writes a message (HTML, as Teams keeps it) in a chat; its id, as Graph and the Connector name
+        it."""
+        with self._cond:
+            said = Sent(chat, {"text": content, "from": user}, f"{int(time.time() * 1000)}{next(self._ids)}",
+                        time.monotonic())
+            self.said.append(said)
+            self._cond.notify_all()
+            return said.id
+
+    def reaction(self, user: str, chat: str, message: str, kind: str = "like") -> dict[str, Any]:
+        """The activity the Bot Connector posts to a bot installed in the chat when someone reacts to a message
+        there: `type: messageReaction`, `reactionsAdded` with the reaction's type (like, heart, laugh, surprised,
+        sad, angry), `replyToId` the message reacted to, the conversation the chat
+        (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/
+        subscribe-to-conversation-events, "Message reaction events"). Each call is a new activity id; the
+        Connector's redelivery of one is the same dict sent again."""
+        return {"type": "messageReaction", "id": f"react-{next(self._ids)}-{time.monotonic_ns()}",
+                "serviceUrl": self.service_url, "channelId": "msteams",
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                "from": {"id": f"29:{user}", "aadObjectId": user},
+                "recipient": {"id": f"28:{APP_ID}", "name": "Samverkan"},
+                "conversation": {"id": chat, "conversationType": "groupChat", "isGroup": True, "tenantId": TENANT},
+                "channelData": {"tenant": {"id": TENANT}, "legacy": {"replyToId": message}},
+                "reactionsAdded": [{"type": kind}], "replyToId": message}
+
+    def _chat_message(self, method: str, path: str) -> tuple[int, Any] | None:
+        """`GET /chats/{chat-id}/messages/{message-id}` (Get chatMessage in a chat,
+        https://learn.microsoft.com/en-us/graph/api/chatmessage-get): here only with the chat's resource-specific
+        consent ChatMessage.Read.Chat, consented when the app was installed in it (as the list of a chat's
+        messages, _graph_messages), else 403; 404 for a chat or a message there is not. The chatMessage as in
+        https://learn.microsoft.com/en-us/graph/api/resources/chatmessage: id, chatId, from (a user or the
+        bot's application), body (html)."""
+        m = re.fullmatch(r"/chats/([^/]+)/messages/([^/]+)", path)
+        if method != "GET" or m is None:
+            return None
+        chat, ref = unquote(m.group(1)), unquote(m.group(2))
+        if chat not in self.chats:
+            return 404, {"error": {"code": "NotFound"}}
+        if "ChatMessage.Read.Chat" not in self.rsc or "ChatMessage.Read.Chat" not in self.chats[chat]["rsc"]:
+            return 403, {"error": {"code": "Forbidden", "message": "Missing role permissions on the request. API "
+                                                                  "requires one of 'ChatMessage.Read.Chat'."}}
+        found = next((s for s in [*self.sent, *self.said] if s.conversation == chat and s.id == ref), None)
+        if found is None:
+            return 404, {"error": {"code": "NotFound", "message": "no such message in the chat"}}
+        user = found.activity.get("from")
+        sender = ({"user": {"id": user, "userIdentityType": "aadUser"}, "application": None} if isinstance(user, str)
+                  else {"application": {"id": APP_ID, "displayName": "Samverkan"}, "user": None})
+        return 200, {"id": found.id, "chatId": chat, "messageType": "message", "from": sender,
+                     "body": {"contentType": "html", "content": found.text}}
+
+    # -- rotas: Entra ID groups -------------------------------------------------------------------------------------
+    GROUP_PAGE_DEFAULT = 100  # a directory object list's page without $top
+    GROUP_PAGE_MAX = 999  # the largest $top a directory object list takes
+
+    def _group_members(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
+        """`GET /groups/{id}/transitiveMembers/microsoft.graph.user` (List group transitive members,
+        https://learn.microsoft.com/en-us/graph/api/group-list-transitivemembers): a flat list of all nested
+        members, here cast to users (the OData cast, https://learn.microsoft.com/en-us/graph/query-parameters,
+        "OData cast"), each with the `$select`ed properties. Application permission GroupMember.Read.All (or a
+        higher one: Directory.Read.All, Group.Read.All, Group.ReadWrite.All, GroupMember.ReadWrite.All), else 403
+        Authorization_RequestDenied; an unknown group 404 Request_ResourceNotFound. Paged
+        (https://learn.microsoft.com/en-us/graph/paging): at most `$top` a page (default 100, at most 999), the
+        rest behind `@odata.nextLink`, a URL to call as it is. None for any other call."""
+        m = re.fullmatch(r"/groups/([^/]+)/transitiveMembers(/microsoft\.graph\.user)?", path)
+        if method != "GET" or m is None:
+            return None
+        if refused := self._denied("GroupMember.Read.All", "Directory.Read.All", "Group.Read.All",
+                                   "Group.ReadWrite.All", "GroupMember.ReadWrite.All"):
+            return refused
+        group = unquote(m.group(1)).lower()
+        if group not in self.groups:
+            return 404, {"error": {"code": "Request_ResourceNotFound",
+                                   "message": f"Resource '{group}' does not exist or one of its queried reference-"
+                                              f"property objects are not present."}}
+        try:
+            top = int(query.get("$top", [str(self.GROUP_PAGE_DEFAULT)])[0])
+            skip = int(query.get("$skiptoken", ["0"])[0])
+        except ValueError:
+            return 400, {"error": {"code": "Request_BadRequest"}}
+        if not 1 <= top <= self.GROUP_PAGE_MAX:
+            return 400, {"error": {"code": "Request_BadRequest", "message": "Invalid page size specified"}}
+        found: list[dict[str, Any]] = []
+        seen: set[str] = {group}
+        stack = [group]
+        while stack:  # transitive: nested groups' members, each object once, the groups themselves too
+            for member in self.groups.get(stack.pop(), []):
+                member = member.lower()
+                if member in seen:
+                    continue
+                seen.add(member)
+                if member in self.groups:
+                    stack.append(member)
+                    if not m.group(2):
+                        found.append({"@odata.type": "#microsoft.graph.group", "id": member})
+                else:
+                    found.append({"@odata.type": "#microsoft.graph.user", "id": member})
+        selected = [f.strip() for f in query.get("$select", [""])[0].split(",") if f.strip()]
+        page = [{k: v for k, v in item.items() if not selected or k in selected or k == "@odata.type"}
+                for item in found[skip:skip + top]]
+        answer: dict[str, Any] = {"value": page}
+        if skip + top < len(found):
+            rest = f"$top={top}&$skiptoken={skip + top}" + (f"&$select={','.join(selected)}" if selected else "")
+            answer["@odata.nextLink"] = f"{self.base_url}/graph{path}?{rest}"
+        return 200, answer
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
