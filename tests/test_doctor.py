@@ -217,7 +217,8 @@ def test_a_forum_role_nobody_holds_is_named_with_the_command_that_fills_it(setti
     assert words(report) == {**ALL_OK, "roles": "fel"}
     assert report["roles"][1] == [
         "Rollerna: 1 roll som forumen kräver har ingen i katalogen",
-        "• Ingen hos Leverantören är Kundansvarig (krävs i Kontraktsforum) → en administratör ger någon hos "
+        "• Ingen hos Leverantören är Kundansvarig (krävs i Kontraktsforum, avsnitt 6.2, nyckelperson A) → en "
+        "administratör ger någon hos "
         "Leverantören rollen: `/samverkan role add <person> kundansvarig`"]
 
 
