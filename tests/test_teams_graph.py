@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from teams.auth import ClientCredentials
-from teams.chat import MAX_TOPIC, TeamsChat, TeamsConfig, _Pace
+from teams.chat import TeamsChat, TeamsConfig
+from teams.war_rooms import MAX_TOPIC, Pace
 from tests.fakes.teams_api import APP_ID, TEAM, TENANT, FakeTeams
 from tests.test_teams_http import teams  # noqa: F401 - the fixture
 
@@ -56,7 +57,7 @@ def test_chat_creations_are_paced_under_graphs_limit(graph) -> None:  # type: ig
     chat, fake, _ = graph
     moments = iter(float(n) / 100 for n in range(10_000))
     slept: list[float] = []
-    pace = _Pace(20, 10.0, lambda: next(moments), slept.append)
+    pace = Pace(20, 10.0, lambda: next(moments), slept.append)
     for _ in range(21):
         pace.wait()
     assert slept and slept[0] > 9  # the 21st waits until the first of the 20 is ten seconds old
@@ -72,7 +73,7 @@ def test_graphs_429_on_creation_is_waited_out_for_its_retry_after(graph) -> None
         slept.append(seconds)
         fake.creations.clear()
 
-    chat._sleep = later
+    chat.graph.sleep = later
     room = chat.create_channel("mi-20270111-throttled", True, people)
     assert room in fake.chats and 1.0 in slept
 

@@ -29,6 +29,7 @@ from samverkan.wiring import open_database
 from storage.uow import SqlUnitOfWork
 from teams.auth import ClientCredentials
 from teams.chat import TeamsChat, TeamsConfig
+from teams.read_back import digest
 from tests.fakes.teams_api import APP_ID, TEAM, TENANT
 from tests.fakes.teams_hold import HoldingTeams
 
@@ -145,11 +146,10 @@ def test_without_the_rsc_permission_the_duty_waits_instead_of_posting_again(
 def test_an_intent_the_connector_never_received_is_posted_once(bench: Bench) -> None:
     """The poster died after writing its intent and before its request reached the Connector: nothing in the
     channel has the intent's text, so the taker-over posts it."""
-    chat = bench.chat
     with bench.unit_of_work() as uow:
         uow.duties.plan(Duty(KEY, "test.remind", bench.clock.now()))
         uow.duties.claim(KEY, "dead", bench.clock.now())
-        uow.conversations.record_intent(bench.channel, KEY, chat._digest(_text(REMINDER)), datetime.now(UTC))
+        uow.conversations.record_intent(bench.channel, KEY, digest(_text(REMINDER)), datetime.now(UTC))
         uow.commit()
     bench.fake.sent.append(_sent_earlier(bench))  # the bot's own message with the same text, from before the intent
     bench.clock.advance(LEASE + timedelta(seconds=1))
@@ -194,9 +194,9 @@ def test_the_digest_is_of_the_text_as_graph_gives_it_back() -> None:
     # entities spelt otherwise.
     graph = ('<p><strong>Påminnelse:</strong> Kontraktsforum &amp; &lt;Avtal&gt; om 7&nbsp;dagar</p>\n'
              '<p>• Kallade:<at id="0">Eva Lind</at></p><attachment id="x"></attachment>')
-    assert TeamsChat._digest(sent) == TeamsChat._digest(graph)
-    assert TeamsChat._digest(sent) != TeamsChat._digest(graph.replace("7", "6"))
-    assert TeamsChat._digest("Kontraktsforum & <Avtal>", markup=False) == TeamsChat._digest(
+    assert digest(sent) == digest(graph)
+    assert digest(sent) != digest(graph.replace("7", "6"))
+    assert digest("Kontraktsforum & <Avtal>", markup=False) == digest(
         "Kontraktsforum &amp; &lt;Avtal&gt;")
 
 
@@ -211,7 +211,7 @@ def test_the_digest_is_of_the_text_as_graph_gives_it_back() -> None:
 def test_each_kind_of_conversation_is_read_back_where_graph_lists_it(conversation: str, path: str | None) -> None:
     chat = TeamsChat(TeamsConfig(APP_ID, TENANT, TEAM, "https://graph.example", "https://smba.example"),
                      None, None, None, None)  # type: ignore[arg-type]
-    found = chat._read_back_source(conversation)
+    found = chat.read_back.source(conversation)
     assert (found[0] if found else None) == path
 
 

@@ -50,7 +50,7 @@ def test_a_groups_members_are_read_transitively_page_by_page_and_kept(graph) -> 
     users = [fake.add_user(f"r{n}@edu.stockholm.example") for n in range(5)]
     fake.groups[ROTA] = [users[0], users[1], NIGHT]
     fake.groups[NIGHT] = [*users[2:], ROTA]  # nested, and back again: each member once
-    chat.GROUP_PAGE = 2
+    chat.graph.group_page = 2
 
     def reads() -> int:
         return sum(1 for _, path in fake.requests if path.startswith("/graph/groups/"))
