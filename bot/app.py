@@ -12,6 +12,7 @@ from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
 from bot import bus
+from bot import chain_head as head_duty
 from bot.chat import ChatPort, Command
 from bot.clock import Clock
 from bot.commands import HELP_WORDS, CommandSet, Context, Refused, UserError, split_words
@@ -69,12 +70,13 @@ PERFORMERS = {
     live.POST: live.perform_post,
     live.REFRESH: live.perform_refresh,
     home.REFRESH: home.perform_refresh,
+    head_duty.HEAD: head_duty.perform,
 }
 # Performers of many duties of a kind at once, which the sweep uses for what falls due together.
 BATCH_PERFORMERS = {
     escalation.ESCALATE: escalation.perform_batch,
 }
-PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan, home.plan]
+PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan, home.plan, head_duty.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
     "incident.declare": ("incident", incident_commands.declaration_words),
@@ -107,8 +109,10 @@ class Samverkan:
         intake: Intake | None = None,
         after: Executor | None = None,
         telemetry: Telemetry = SILENT,
+        chain_head: head_duty.HeadTarget | None = None,
     ) -> None:
         self.model = model
+        self.chain_head = chain_head  # where the event log's chain head is written out (bot/chain_head.py)
         self.unit_of_work = unit_of_work
         self.clock = clock
         self.chat = chat

@@ -1,4 +1,4 @@
-"""`samverkan`: run (Slack), console, check, doctor, schema, migrate, export."""
+"""`samverkan`: run (Slack), console, check, doctor, schema, migrate, export, verify."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     ics.add_argument("--forum", help="one forum's key (default: every forum)")
     export = sub.add_parser("export", help="disagreements with their history, and deployments, as JSON or CSV")
     export.add_argument("--format", choices=("json", "csv"), default="json")
+    verify = sub.add_parser("verify", help="walk the event log's hash chain; exit 0 when intact, 1 naming the first "
+                            "event changed, removed or inserted")
+    verify.add_argument("--head", help="a file of chain heads written out earlier (default: "
+                        "SAMVERKAN_CHAIN_HEAD_FILE when it exists); its last head must still be in the chain")
     args = parser.parse_args(argv)
     level = os.environ.get("LOG_LEVEL", "INFO")
     configure_logging(level)
@@ -75,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _ics(settings, args.forum)
             case "export":
                 return _export(settings, args.format)
+            case "verify":
+                return _verify(settings, args.head, lang)
             case "run":
                 return _run(settings)
             case "teams-manifest":
@@ -123,6 +129,44 @@ def _export(settings: Settings, fmt: str) -> int:
     finally:
         database.engine.dispose()
     return 0
+
+
+def _verify(settings: Settings, head_file: str | None, lang: Lang) -> int:
+    from bot.chain import walk
+    from bot.chain_head import last_head
+    from storage.db import make_engine, migrate, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    t = Texts(lang)
+    expected = None
+    path = Path(head_file) if head_file else settings.samverkan_chain_head_file
+    if path is not None and (head_file or path.exists()):
+        expected = last_head(path.read_text(encoding="utf-8"))
+        if expected is None:
+            print(t.text("chain.bad_head_file", file=path), file=sys.stderr)
+            return 2
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)  # a database from before the chain has its events chained as they stand (migration 0012)
+        with SqlUnitOfWork(session_factory(engine), read_only=True) as uow:
+            count = 0
+
+            def counted():  # type: ignore[no-untyped-def]
+                nonlocal count
+                for link in uow.events.links():
+                    count += 1
+                    yield link
+
+            head, breaks = walk(counted(), expected)
+    finally:
+        engine.dispose()
+    if not breaks:
+        print(t.text("chain.intact", count=count, seq=head.seq, hash=head.hash))
+        return 0
+    print(t.text("chain.broken", count=len(breaks)), file=sys.stderr)
+    for found in breaks:
+        print(f"  {found.finding}: " + t.text(f"chain.{found.reason}", **found.values), file=sys.stderr)
+    return 1
 
 
 def _console(settings: Settings, database: str | None) -> int:
