@@ -36,7 +36,9 @@ from bot.forum.commands import forum
 from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts
 from bot.incident import assembly as incident_assembly
+from bot.incident import clocks as incident_clocks
 from bot.incident import commands as incident_commands
+from bot.incident import legal as incident_legal
 from bot.incident import reminders as incident_reminders
 from bot.incident.commands import incident
 from bot.incident.report import major_incidents_since
@@ -71,12 +73,15 @@ PERFORMERS = {
     live.REFRESH: live.perform_refresh,
     home.REFRESH: home.perform_refresh,
     head_duty.HEAD: head_duty.perform,
+    incident_clocks.REMIND: incident_legal.perform_reminder,
+    incident_clocks.MISSED: incident_legal.perform_missed,
 }
 # Performers of many duties of a kind at once, which the sweep uses for what falls due together.
 BATCH_PERFORMERS = {
     escalation.ESCALATE: escalation.perform_batch,
 }
-PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan, home.plan, head_duty.plan]
+PLANNERS = [reminders.plan, reports.plan, incident_reminders.plan, home.plan, head_duty.plan,
+            incident_clocks.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
     "incident.declare": ("incident", incident_commands.declaration_words),
