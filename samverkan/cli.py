@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     ics.add_argument("--forum", help="one forum's key (default: every forum)")
     export = sub.add_parser("export", help="disagreements with their history, and deployments, as JSON or CSV")
     export.add_argument("--format", choices=("json", "csv"), default="json")
+    archive = sub.add_parser("archive", help="write one archive package per closed case (E-ARK CSIP-style METS), "
+                             "or check one with --verify")
+    archive.add_argument("--out", help="the folder the packages are written into")
+    archive.add_argument("--verify", metavar="DIR", help="check a package: exit 1 naming each altered file")
     verify = sub.add_parser("verify", help="walk the event log's hash chain; exit 0 when intact, 1 naming the first "
                             "event changed, removed or inserted")
     verify.add_argument("--head", help="a file of chain heads written out earlier (default: "
@@ -81,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _export(settings, args.format)
             case "verify":
                 return _verify(settings, args.head, lang)
+            case "archive":
+                return _archive(settings, args.out, args.verify, lang)
             case "run":
                 return _run(settings)
             case "teams-manifest":
@@ -128,6 +134,38 @@ def _export(settings: Settings, fmt: str) -> int:
             export(uow, database.model, fmt, sys.stdout)
     finally:
         database.engine.dispose()
+    return 0
+
+
+def _archive(settings: Settings, out: str | None, package: str | None, lang: Lang) -> int:
+    from samverkan import archive
+
+    t = Texts(lang)
+    if package:
+        problems = archive.verify_package(Path(package))
+        if problems:
+            print(t.text("archive.broken", package=package), file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        print(t.text("archive.intact", package=package))
+        return 0
+    if not out:
+        print(t.text("archive.no_out"), file=sys.stderr)
+        return 2
+    from bot.clock import SystemClock
+    from samverkan.wiring import open_database
+
+    database = open_database(settings)
+    try:
+        with database.unit_of_work(read_only=True) as uow:
+            cases = archive.closed_cases(uow, database.model)
+    finally:
+        database.engine.dispose()
+    now = SystemClock().now()
+    for case in cases:
+        print(archive.write_package(case, Path(out), now))
+    print(t.text("archive.written", count=len(cases), out=out), file=sys.stderr)
     return 0
 
 
