@@ -54,9 +54,13 @@ class Case:
 
 
 def closed_cases(uow: UnitOfWork, model: GovernanceModel) -> list[Case]:
-    cases = []
+    return cases(uow, model, closed_only=True)
+
+
+def cases(uow: UnitOfWork, model: GovernanceModel, closed_only: bool = False) -> list[Case]:
+    found_cases = []
     for record in incident_records(uow, model):
-        if record["state"] != "closed":
+        if closed_only and record["state"] != "closed":
             continue
         keys = {m["key"] for m in record["members"]} | {record["declared_by"], record["commander"],
                                                        record["communications"], record["scribe"]}
@@ -65,20 +69,20 @@ def closed_cases(uow: UnitOfWork, model: GovernanceModel) -> list[Case]:
         if found is not None:
             record["legal"] = {name: step for name, step in uow.incidents.steps(found.id).items()
                                if name.startswith("legal:")}
-        cases.append(Case(record["ref"], "incident", record["title"], record,
+        found_cases.append(Case(record["ref"], "incident", record["title"], record,
                           _people(uow, model, keys, {m["key"]: m["party"] for m in record["members"]}),
                           _events(uow, record["ref"])))
     histories = _histories(uow)
     for d in uow.disagreements.every():
-        if d.state not in CLOSED_DISAGREEMENT:
+        if closed_only and d.state not in CLOSED_DISAGREEMENT:
             continue
         record = _disagreement(d, list(histories.get(d.id, [])))
         keys = {d.raised_by} | {e["actor"] for e in record["history"]}
         if d.proposal:
             keys.add(d.proposal.by)
-        cases.append(Case(d.ref, "disagreement", d.title, record, _people(uow, model, keys, {}),
+        found_cases.append(Case(d.ref, "disagreement", d.title, record, _people(uow, model, keys, {}),
                           _events(uow, d.ref)))
-    return cases
+    return found_cases
 
 
 def _people(uow: UnitOfWork, model: GovernanceModel, keys: Iterable[str | None],

@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     ics.add_argument("--forum", help="one forum's key (default: every forum)")
     export = sub.add_parser("export", help="disagreements with their history, and deployments, as JSON or CSV")
     export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--case", help="one case (MI-7, D-3) as JSON, instead of everything")
+    export.add_argument("--release", action="store_true", help="with --case: the copy to hand out on request, "
+                        "confidential fields masked, the release written to the event log")
+    export.add_argument("--by", help="with --release: who releases it (default: the operating system's user)")
+    subject = sub.add_parser("subject-export", help="everything about one person, as JSON (an access request)")
+    subject.add_argument("person", help="the person's key in the directory")
     archive = sub.add_parser("archive", help="write one archive package per closed case (E-ARK CSIP-style METS), "
                              "or check one with --verify")
     archive.add_argument("--out", help="the folder the packages are written into")
@@ -82,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
             case "ics":
                 return _ics(settings, args.forum)
             case "export":
+                if args.case:
+                    return _export_case(settings, args.case, args.release, args.by, lang)
                 return _export(settings, args.format)
+            case "subject-export":
+                return _subject_export(settings, args.person)
             case "verify":
                 return _verify(settings, args.head, lang)
             case "archive":
@@ -205,6 +215,48 @@ def _verify(settings: Settings, head_file: str | None, lang: Lang) -> int:
     for found in breaks:
         print(f"  {found.finding}: " + t.text(f"chain.{found.reason}", **found.values), file=sys.stderr)
     return 1
+
+
+def _export_case(settings: Settings, ref: str, release: bool, by: str | None, lang: Lang) -> int:
+    import getpass
+
+    from bot.clock import SystemClock
+    from samverkan import records
+    from samverkan.archive import cases
+    from samverkan.wiring import open_database
+
+    database = open_database(settings)
+    try:
+        with database.unit_of_work() as uow:
+            if release:
+                copy = records.release(uow, database.model, ref, by or f"os:{getpass.getuser()}",
+                                       SystemClock().now())
+                uow.commit()
+            else:
+                found = next((c for c in cases(uow, database.model) if c.ref.lower() == ref.lower()), None)
+                copy = {"ref": found.ref, "kind": found.kind, "record": found.record,
+                        "people": found.people} if found else None
+    finally:
+        database.engine.dispose()
+    if copy is None:
+        print(Texts(lang).text("records.unknown_case", ref=ref), file=sys.stderr)
+        return 2
+    print(json.dumps(copy, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _subject_export(settings: Settings, person: str) -> int:
+    from samverkan import records
+    from samverkan.wiring import open_database
+
+    database = open_database(settings)
+    try:
+        with database.unit_of_work(read_only=True) as uow:
+            found = records.subject(uow, database.model, person)
+    finally:
+        database.engine.dispose()
+    print(json.dumps(found, ensure_ascii=False, indent=2))
+    return 0
 
 
 def _console(settings: Settings, database: str | None) -> int:

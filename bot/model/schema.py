@@ -364,6 +364,10 @@ class GovernanceModel(Strict):
     ladder: Ladder | None = None
     services: list[Service] = []
     major_incidents: MajorIncidents | None = None
+    # Fields of a case's record that are masked in a copy released on request (`samverkan export --case REF
+    # --release`), by the kind of case: a record's top-level field, or `timeline.text` / `history.text` for every
+    # entry's text (offentlighets- och sekretesslagen: what the City has classified as secret is not handed out).
+    confidential: dict[Literal["incident", "disagreement"], list[str]] = {}
 
     @property
     def calendar(self) -> list[Forum]:
