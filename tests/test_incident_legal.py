@@ -166,3 +166,15 @@ def test_the_model_check_explains_a_clock_without_one_period(tmp_path) -> None: 
     with pytest.raises(ModelError) as raised:
         load_model(broken)
     assert "give either `hours` (elapsed) or `months`" in raised.value.explain("en")
+
+
+def test_a_war_room_may_be_classified_at_its_declaration(room: Dialogue) -> None:
+    answer = room.say(EVA, '/incident declare "Intrång i elevregistret" wlan 1 legal=nis2,gdpr -- Konton läckta')
+    assert "är klassad som Betydande incident" in answer and "är klassad som Personuppgiftsincident" in answer
+    # Aware at the declaration, 10:30 CET: 24 elapsed hours end at 11:30 summer time.
+    assert "Tidig varning till CERT-SE (nationell CSIRT): senast söndag 28 mars 2027 kl. 11:30" in answer
+    with room.core.unit_of_work() as uow:
+        found = uow.incidents.open_incidents()[-1]
+        assert found.title == "Intrång i elevregistret" and found.description == "Konton läckta"
+        assert len(clocks(room.core.model.major_incidents, uow.incidents.steps(found.id))) == 4  # type: ignore[arg-type]
+    assert "nis2, gdpr" in room.say(EVA, '/incident declare "Annat" wlan 1 legal=nis3')

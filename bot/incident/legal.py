@@ -85,6 +85,24 @@ def classify(ctx: Context, found: Incident) -> None:
     ctx.reply(said(ctx.t))
 
 
+def classified_at_declaration(ctx: Context, mi: MajorIncidents, found: Incident, regimes: list[str],
+                              now: datetime) -> list[Message]:
+    """`/incident declare ... legal=nis2,gdpr`: classified by the declarer, aware from the declaration. The clocks
+    are told to the declarer at once (the war room does not exist yet); the close report lists them."""
+    lines = []
+    for key in regimes:
+        regime = mi.regime(key)
+        assert regime is not None
+        ctx.uow.incidents.record_step(found.id, f"{PREFIX}{regime.key}", {"aware": now.isoformat(), "by": ctx.actor,
+                                                                          "at": now.isoformat()}, now)
+        log(ctx, found, "classified", f"{regime.key} aware={local(now).isoformat(timespec='minutes')}")
+        every = [c for c in clocks(mi, ctx.uow.incidents.steps(found.id)) if c.regime.key == regime.key]
+        lines += [ctx.t("incident.legal.classified", ref=found.ref, name=regime.name(ctx.t.lang),
+                        aware=ctx.t.when(now)), *clock_lines(ctx.t, every, now)]
+    plan_for(ctx.uow, mi, found, now)
+    return lines
+
+
 @incident.add("reported", "rapporterad", "anmäld", subject=incident_in("open", "resolved", "closed"))
 def reported(ctx: Context, found: Incident) -> None:
     mi = settings(ctx)
