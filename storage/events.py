@@ -12,6 +12,7 @@ the same place should the lock ever be missing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -41,7 +42,8 @@ class SqlEventLog:
         seq, prev = head.seq, head.hash
         for e in events:
             seq += 1
-            own = digest(seq, e.at, e.actor, e.kind, e.subject, e.data, prev)
+            # Hashed as it will be read back: JSON turns tuples into lists and every key into a string.
+            own = digest(seq, e.at, e.actor, e.kind, e.subject, json.loads(json.dumps(e.data)), prev)
             rows.append({"at": e.at, "actor": e.actor, "kind": e.kind, "subject": e.subject, "data": e.data,
                          "seq": seq, "prev_hash": prev, "hash": own})
             prev = own

@@ -260,3 +260,11 @@ def test_the_head_is_written_out_once_a_period_to_the_file_and_the_channel(
     assert len(heads.read_text(encoding="utf-8").splitlines()) == 2
     with unit_of_work() as uow:
         assert len([k for k in uow.duties.pending_keys("") if k.startswith(HEAD)]) == 0
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_data_that_json_changes_on_the_way_in_still_verifies(engine: Engine) -> None:
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        uow.events.record(Event(T0, "system", "test.written", "x", {"minutes": {2: 60, 10: 240}, "pair": (1, "å")}))
+        uow.commit()
+    assert check(engine)[1] == []
