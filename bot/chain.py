@@ -3,7 +3,9 @@ the event before it, so that a change to any stored event, an event removed or o
 
 Pure: storage computes the hashes when it appends (under a lock, in commit order) and hands the stored rows to
 `walk`, which names the first break. The canonical form is JSON with sorted keys, no spaces, UTF-8 unescaped, the
-time as UTC ISO 8601 with microseconds: what the database gives back hashes the same as what was given to it.
+time as UTC ISO 8601 with microseconds: what the database gives back hashes the same as what was given to it. The
+fields that may hold personal data (actor, subject, data) enter it as commitments, each the SHA-256 of the field's
+own canonical JSON (`commitment`).
 """
 
 from __future__ import annotations
@@ -54,12 +56,23 @@ class Break:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+def _json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def commitment(value: Any) -> str:
+    """The SHA-256 of a field's canonical JSON. The chain covers the fields that may hold personal data (actor,
+    subject, data) through these, not directly: a field pseudonymised later can keep its commitment beside it, and
+    the chain stays verifiable without the data (erasure, issue 22)."""
+    return hashlib.sha256(_json(value)).hexdigest()
+
+
 def canonical(seq: int, at: datetime, actor: str, kind: str, subject: str, data: dict[str, Any], prev: str) -> bytes:
     if at.tzinfo is None:
         raise ValueError("naive datetime in the event chain")
-    document = {"seq": seq, "at": at.astimezone(UTC).isoformat(timespec="microseconds"), "actor": actor,
-                "kind": kind, "subject": subject, "data": data, "prev": prev}
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    document = {"seq": seq, "at": at.astimezone(UTC).isoformat(timespec="microseconds"), "kind": kind,
+                "actor": commitment(actor), "subject": commitment(subject), "data": commitment(data), "prev": prev}
+    return _json(document)
 
 
 def digest(seq: int, at: datetime, actor: str, kind: str, subject: str, data: dict[str, Any], prev: str) -> str:
