@@ -12,6 +12,7 @@ from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
 from bot import bus, rate
+from bot import chain_head as head_duty
 from bot.chat import ChatPort, Command
 from bot.clock import Clock
 from bot.commands import HELP_WORDS, CommandSet, Context, Refused, UserError, split_words
@@ -37,7 +38,9 @@ from bot.forum.deployments import deploy
 from bot.i18n import Lang, Texts
 from bot.incident import alert as _alert  # noqa: F401 - registers /incident alert
 from bot.incident import assembly as incident_assembly
+from bot.incident import clocks as incident_clocks
 from bot.incident import commands as incident_commands
+from bot.incident import legal as incident_legal
 from bot.incident import reminders as incident_reminders
 from bot.incident.commands import incident
 from bot.incident.report import major_incidents_since
@@ -75,12 +78,16 @@ PERFORMERS = {
     live.REFRESH: live.perform_refresh,
     home.REFRESH: home.perform_refresh,
     home.OPEN: home.perform_open,
+    head_duty.HEAD: head_duty.perform,
+    incident_clocks.REMIND: incident_legal.perform_reminder,
+    incident_clocks.MISSED: incident_legal.perform_missed,
 }
 # Performers of many duties of a kind at once, which the sweep uses for what falls due together.
 BATCH_PERFORMERS = {
     escalation.ESCALATE: escalation.perform_batch,
 }
-PLANNERS = [reminders.plan, reports.plan, service_levels.plan, underlag.plan, incident_reminders.plan, home.plan]
+PLANNERS = [reminders.plan, reports.plan, service_levels.plan, underlag.plan, incident_reminders.plan, home.plan,
+            head_duty.plan, incident_clocks.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
     "incident.declare": ("incident", incident_commands.declaration_words),
@@ -118,8 +125,10 @@ class Samverkan:
         after: Executor | None = None,
         telemetry: Telemetry = SILENT,
         rate_limit: rate.RateLimit = rate.NO_LIMIT,
+        chain_head: head_duty.HeadTarget | None = None,
     ) -> None:
         self.model = model
+        self.chain_head = chain_head  # where the event log's chain head is written out (bot/chain_head.py)
         self.unit_of_work = unit_of_work
         self.clock = clock
         self.chat = chat

@@ -133,6 +133,9 @@ MATRIX: dict[str, dict[str, Rule]] = {
         "severity": _INCIDENT_LEADS,
         "resolve": _INCIDENT_LEADS,
         "close": _INCIDENT_LEADS,
+        # The legal clocks (bot/incident/legal.py): started and kept by the war room's leads.
+        "classify": _INCIDENT_LEADS,
+        "reported": _INCIDENT_LEADS,
     },
     "disagreement": {
         "help": _EVERYONE,

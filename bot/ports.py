@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from bot.chain import ChainHead, Link
 from bot.directory.people import Person
 from bot.disagreement.records import DisagreementStore
 from bot.duties import DutyStore
@@ -107,6 +108,14 @@ class EventLog(Protocol):
 
     def subjects(self, kind: str) -> set[str]:
         """Every subject that has ever had an event of this kind."""
+        ...
+
+    def head(self) -> ChainHead:
+        """The last event of the hash chain (bot/chain.py): its sequence number and hash."""
+        ...
+
+    def links(self) -> Iterable[Link]:
+        """Every stored event as bot.chain.walk wants them: the chain by sequence number, then any outside it."""
         ...
 
 

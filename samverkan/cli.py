@@ -1,4 +1,4 @@
-"""`samverkan`: run (Slack), console, check, doctor, schema, migrate, export."""
+"""`samverkan`: run (Slack), console, check, doctor, schema, migrate, export, verify."""
 
 from __future__ import annotations
 
@@ -42,6 +42,20 @@ def main(argv: list[str] | None = None) -> int:
     ics.add_argument("--forum", help="one forum's key (default: every forum)")
     export = sub.add_parser("export", help="disagreements with their history, and deployments, as JSON or CSV")
     export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--case", help="one case (MI-7, D-3) as JSON, instead of everything")
+    export.add_argument("--release", action="store_true", help="with --case: the copy to hand out on request, "
+                        "confidential fields masked, the release written to the event log")
+    export.add_argument("--by", help="with --release: who releases it (default: the operating system's user)")
+    subject = sub.add_parser("subject-export", help="everything about one person, as JSON (an access request)")
+    subject.add_argument("person", help="the person's key in the directory")
+    archive = sub.add_parser("archive", help="write one archive package per closed case (E-ARK CSIP-style METS), "
+                             "or check one with --verify")
+    archive.add_argument("--out", help="the folder the packages are written into")
+    archive.add_argument("--verify", metavar="DIR", help="check a package: exit 1 naming each altered file")
+    verify = sub.add_parser("verify", help="walk the event log's hash chain; exit 0 when intact, 1 naming the first "
+                            "event changed, removed or inserted")
+    verify.add_argument("--head", help="a file of chain heads written out earlier (default: "
+                        "SAMVERKAN_CHAIN_HEAD_FILE when it exists); its last head must still be in the chain")
     args = parser.parse_args(argv)
     level = os.environ.get("LOG_LEVEL", "INFO")
     configure_logging(level)
@@ -74,7 +88,15 @@ def main(argv: list[str] | None = None) -> int:
             case "ics":
                 return _ics(settings, args.forum)
             case "export":
+                if args.case:
+                    return _export_case(settings, args.case, args.release, args.by, lang)
                 return _export(settings, args.format)
+            case "subject-export":
+                return _subject_export(settings, args.person)
+            case "verify":
+                return _verify(settings, args.head, lang)
+            case "archive":
+                return _archive(settings, args.out, args.verify, lang)
             case "run":
                 return _run(settings)
             case "teams-manifest":
@@ -137,6 +159,118 @@ def _export(settings: Settings, fmt: str) -> int:
             export(uow, database.model, fmt, sys.stdout)
     finally:
         database.engine.dispose()
+    return 0
+
+
+def _archive(settings: Settings, out: str | None, package: str | None, lang: Lang) -> int:
+    from samverkan import archive
+
+    t = Texts(lang)
+    if package:
+        problems = archive.verify_package(Path(package))
+        if problems:
+            print(t.text("archive.broken", package=package), file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        print(t.text("archive.intact", package=package))
+        return 0
+    if not out:
+        print(t.text("archive.no_out"), file=sys.stderr)
+        return 2
+    from bot.clock import SystemClock
+    from samverkan.wiring import open_database
+
+    database = open_database(settings)
+    try:
+        with database.unit_of_work(read_only=True) as uow:
+            cases = archive.closed_cases(uow, database.model)
+    finally:
+        database.engine.dispose()
+    now = SystemClock().now()
+    for case in cases:
+        print(archive.write_package(case, Path(out), now))
+    print(t.text("archive.written", count=len(cases), out=out), file=sys.stderr)
+    return 0
+
+
+def _verify(settings: Settings, head_file: str | None, lang: Lang) -> int:
+    from bot.chain import walk
+    from bot.chain_head import last_head
+    from storage.db import make_engine, migrate, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    t = Texts(lang)
+    expected = None
+    path = Path(head_file) if head_file else settings.samverkan_chain_head_file
+    if path is not None and (head_file or path.exists()):
+        expected = last_head(path.read_text(encoding="utf-8"))
+        if expected is None:
+            print(t.text("chain.bad_head_file", file=path), file=sys.stderr)
+            return 2
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)  # a database from before the chain has its events chained as they stand (migration 0012)
+        with SqlUnitOfWork(session_factory(engine), read_only=True) as uow:
+            count = 0
+
+            def counted():  # type: ignore[no-untyped-def]
+                nonlocal count
+                for link in uow.events.links():
+                    count += 1
+                    yield link
+
+            head, breaks = walk(counted(), expected)
+    finally:
+        engine.dispose()
+    if not breaks:
+        print(t.text("chain.intact", count=count, seq=head.seq, hash=head.hash))
+        return 0
+    print(t.text("chain.broken", count=len(breaks)), file=sys.stderr)
+    for found in breaks:
+        print(f"  {found.finding}: " + t.text(f"chain.{found.reason}", **found.values), file=sys.stderr)
+    return 1
+
+
+def _export_case(settings: Settings, ref: str, release: bool, by: str | None, lang: Lang) -> int:
+    import getpass
+
+    from bot.clock import SystemClock
+    from samverkan import records
+    from samverkan.archive import cases
+    from samverkan.wiring import open_database
+
+    database = open_database(settings)
+    try:
+        with database.unit_of_work() as uow:
+            if release:
+                copy = records.release(uow, database.model, ref, by or f"os:{getpass.getuser()}",
+                                       SystemClock().now())
+                uow.commit()
+            else:
+                found = next((c for c in cases(uow, database.model) if c.ref.lower() == ref.lower()), None)
+                copy = {"ref": found.ref, "kind": found.kind, "record": found.record,
+                        "people": found.people} if found else None
+    finally:
+        database.engine.dispose()
+    if copy is None:
+        print(Texts(lang).text("records.unknown_case", ref=ref), file=sys.stderr)
+        return 2
+    print(json.dumps(copy, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _subject_export(settings: Settings, person: str) -> int:
+    from samverkan import records
+    from samverkan.wiring import open_database
+
+    database = open_database(settings)
+    try:
+        with database.unit_of_work(read_only=True) as uow:
+            found = records.subject(uow, database.model, person)
+    finally:
+        database.engine.dispose()
+    print(json.dumps(found, ensure_ascii=False, indent=2))
     return 0
 
 

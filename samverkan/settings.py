@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # "json": one JSON object a line, for a log pipeline.
     samverkan_log_format: Literal["text", "json"] = "text"
 
+    # Where the event log's chain head is written out (README, "A tamper-evident event log"): a file a line is
+    # appended to, and/or a channel it is posted in; every so many hours (a divisor of 24, from Stockholm midnight).
+    samverkan_chain_head_file: Path | None = None
+    samverkan_chain_head_channel: str | None = None
+    samverkan_chain_head_every: Literal[1, 2, 3, 4, 6, 8, 12, 24] = 24
+
     @field_validator("samverkan_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import Samverkan
+from bot.chain_head import HeadTarget
 from bot.chat import ChatPort, Command
 from bot.clock import Clock, SystemClock
 from bot.directory.seed import seed_directory
@@ -173,7 +174,9 @@ def build(settings: Settings, clock: Clock | None = None, chat: ChatFactory | No
     after = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="deliver") if deliver_apart else None
     core = Samverkan(database.model, database.unit_of_work, clock, port, settings.samverkan_lang,
                      lease=timedelta(seconds=settings.samverkan_claim_lease), intake=Intake(database.unit_of_work),
-                     after=after, telemetry=telemetry, rate_limit=settings.rate_limit)
+                     after=after, telemetry=telemetry, rate_limit=settings.rate_limit,
+                     chain_head=HeadTarget(settings.samverkan_chain_head_file, settings.samverkan_chain_head_channel,
+                                           settings.samverkan_chain_head_every))
     return Runtime(settings, database.model, database.engine, core,
                    ThreadPoolExecutor(max_workers=settings.samverkan_workers, thread_name_prefix="work"),
                    after=after, telemetry=telemetry)

@@ -69,6 +69,11 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(80), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The hash chain (bot/chain.py): the place in the chain, in commit order, and the hashes. Nullable only so that a
+    # row written past the log (with SQL) can exist to be found by `samverkan verify`; the log always sets them.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class DutyRow(Base):

@@ -136,6 +136,9 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("incident", "resolve"): Scenario("resolve MI-1 Switchen bytt", INCIDENT, SETUP_INCIDENT, reset=True),
     ("incident", "close"): Scenario("close MI-1", INCIDENT, (*SETUP_INCIDENT, f"{SDJOUR} /incident resolve MI-1 Klart"),
                                     reset=True),
+    ("incident", "classify"): Scenario("classify MI-1 gdpr", INCIDENT, SETUP_INCIDENT, reset=True),
+    ("incident", "reported"): Scenario("reported MI-1 imy-notification IMY-2027-1", INCIDENT,
+                                       (*SETUP_INCIDENT, f"{EVA} /incident classify MI-1 gdpr"), reset=True),
     ("disagreement", "open"): Scenario("open city Vem betalar för laddarna", NOTHING),
     ("disagreement", "list"): Scenario("list all", NOTHING),
     ("disagreement", "stats"): Scenario("stats", NOTHING),
@@ -233,7 +236,8 @@ def settled(app: SlackAppServer, timeout: float = 30.0) -> None:
         with app.runtime.engine.connect() as connection:
             busy = connection.execute(text("SELECT count(*) FROM duty WHERE state = 'claimed' OR "
                                            "(state = 'pending' AND kind NOT LIKE 'forum.%' AND kind NOT LIKE "
-                                           "'disagreement.%' AND kind NOT LIKE 'incident.update%')")).scalar()
+                                           "'disagreement.%' AND kind NOT LIKE 'incident.update%' AND kind NOT "
+                                           "LIKE 'incident.legal%')")).scalar()
         if not busy:
             return
         assert time.monotonic() < deadline, "the setup's work never finished"

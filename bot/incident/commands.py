@@ -204,7 +204,15 @@ def declare(ctx: Context, mi: MajorIncidents) -> None:
         else:
             ctx.reply(ctx.t("incident.usage.declare"))
         return
-    title, services, severity, description = parse_declaration(ctx, ctx.args)
+    # legal=nis2,gdpr: classified at declaration (bot/incident/legal.py), aware from now.
+    legal = [w for w in ctx.args[:ctx.args.index("--") if "--" in ctx.args else None]
+             if w.lower().startswith("legal=")]
+    regimes = [r for w in legal for r in w.split("=", 1)[1].lower().split(",") if r]
+    for word in regimes:
+        if mi.regime(word) is None:
+            raise UserError("incident.legal.unknown_regime", word=word[:40],
+                            allowed=", ".join(r.key for r in mi.legal) or "–")
+    title, services, severity, description = parse_declaration(ctx, [w for w in ctx.args if w not in legal])
     now = ctx.clock.now()
     ctx.uow.incidents.lock_declarations()
     for earlier in ctx.uow.incidents.recent(ctx.actor, title, now - timedelta(minutes=mi.duplicate_minutes)):
@@ -224,7 +232,12 @@ def declare(ctx: Context, mi: MajorIncidents) -> None:
     start(ctx, assembly_duty(found.id, 0, now))
     # The first reminder to post an update, planned with the declaration: nothing else in the calendar changed.
     ctx.uow.duties.plan(update_reminder(mi, found, now))
-    ctx.reply(ctx.t("incident.declared", ref=found.ref, title=title, severity=severity))
+    answer = ctx.t("incident.declared", ref=found.ref, title=title, severity=severity)
+    if regimes:
+        from bot.incident.legal import classified_at_declaration
+
+        answer = join([answer, *classified_at_declaration(ctx, mi, found, list(dict.fromkeys(regimes)), now)])
+    ctx.reply(answer)
 
 
 def _channel(found: Incident) -> Inline | str:

@@ -8,6 +8,7 @@ from bot.clock import STOCKHOLM
 from bot.directory.people import Person
 from bot.forum.calendar import Sitting
 from bot.i18n import Texts
+from bot.incident.clocks import shown
 from bot.incident.people import name_of
 from bot.incident.records import Incident
 from bot.message import Message, join, line, text
@@ -58,6 +59,10 @@ def report(uow: UnitOfWork, model: GovernanceModel, incident: Incident, t: Texts
         else:
             lines.append(t("incident.report.not_joined", party=party_name, name=member.name,
                            reason=member.reason or member.state))
+    legal = model.major_incidents and shown(uow, model.major_incidents, incident, t,
+                                                 incident.closed_at or incident.last_update_at)
+    if legal:
+        lines += [text(""), t("incident.report.legal"), legal]
     lines += [text(""), t("incident.report.timeline")]
     for entry in uow.incidents.timeline(incident.id):
         said = f" {entry.text}" if entry.text else ""

@@ -301,6 +301,49 @@ class Reach(Strict):
     via: list[RoleRequirement] = Field(min_length=1)
 
 
+class LegalReport(Strict):
+    """A report the law requires of a classified incident, and its deadline: `hours` elapsed (a duration, so 24 hours
+    across a change to summer time end at 11:00 local, not 10:00) or calendar `months` in Stockholm time, counted
+    from the awareness or, with `after`, from when that earlier report of the same regime was made (until it is
+    made, from its own deadline)."""
+
+    key: Slug
+    name: Label
+    recipient: Label
+    hours: int | None = Field(default=None, ge=1)
+    months: int | None = Field(default=None, ge=1)
+    after: Slug | None = None
+    # Hours before the deadline at which the City's contact is reminded.
+    remind_hours: list[int] = Field(default=[4], max_length=5)
+
+    @model_validator(mode="after")
+    def _one_period(self) -> LegalReport:
+        if (self.hours is None) == (self.months is None):
+            raise ValueError("legal_period")
+        return self
+
+
+class LegalRegime(Strict):
+    """A legal classification of a major incident (NIS2 / cybersäkerhetslagen, a personal data breach under GDPR
+    art. 33) and the reports it requires, in order."""
+
+    key: Slug
+    name: Label
+    reports: list[LegalReport] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _after_earlier(self) -> LegalRegime:
+        seen: set[str] = set()
+        for report in self.reports:
+            if report.after is not None and report.after not in seen:
+                raise ValueError("legal_after")
+            seen.add(report.key)
+        return self
+
+    def report(self, key: str) -> LegalReport | None:
+        return next((r for r in self.reports if r.key == key), None)
+
+
 class MajorIncidents(Strict):
     """How major-incident war rooms are run (section 8.10 and the service desk role)."""
 
@@ -328,10 +371,15 @@ class MajorIncidents(Strict):
     report_forums: list[Slug] = []
     # A war room on a service of a party of one of these classes also invites whom the class is reached through.
     reached_through: list[Reach] = []
+    # The legal classifications a war room's leads may give it, with the reports each requires.
+    legal: list[LegalRegime] = []
 
     @property
     def severities(self) -> list[int]:
         return sorted(self.update_minutes)
+
+    def regime(self, key: str) -> LegalRegime | None:
+        return next((r for r in self.legal if r.key == key), None)
 
 
 class Underlag(Strict):
@@ -381,6 +429,10 @@ class GovernanceModel(Strict):
     # Section 4.6: the supplier's input to the City's IT reporting, and reports asked for at short notice.
     underlag: list[Underlag] = []
     short_notice: ShortNotice | None = None
+    # Fields of a case's record that are masked in a copy released on request (`samverkan export --case REF
+    # --release`), by the kind of case: a record's top-level field, or `timeline.text` / `history.text` for every
+    # entry's text (offentlighets- och sekretesslagen: what the City has classified as secret is not handed out).
+    confidential: dict[Literal["incident", "disagreement"], list[str]] = {}
 
     @property
     def calendar(self) -> list[Forum]:
