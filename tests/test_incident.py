@@ -27,7 +27,8 @@ def incidents(dialogue: Dialogue) -> list:  # type: ignore[type-arg]
     from bot.clock import STOCKHOLM
 
     with dialogue.core.unit_of_work() as uow:
-        return list(uow.incidents.declared_between(datetime(2000, 1, 1, tzinfo=STOCKHOLM)))
+        # In the order they were declared: the clock stands still in these tests, so their times tie.
+        return sorted(uow.incidents.declared_between(datetime(2000, 1, 1, tzinfo=STOCKHOLM)), key=lambda i: i.id)
 
 
 def incident(dialogue: Dialogue, number: int = 1):  # type: ignore[no-untyped-def]
