@@ -1,0 +1,55 @@
+"""The daily retention duty (issue 22): people removed from the directory longer ago than the model's retention for
+directory people (`records.retention.directory_person`, days) are pseudonymised as `samverkan erase` does, keeping
+what cases under hold or within their retention must keep. The records themselves are never deleted: the City's
+disposal decisions decide that, outside Samverkan.
+
+One duty a Stockholm day, planned at once; performing it twice finds nobody left to do (an erasure replaces the
+removal's subject with the pseudonym), so it is done exactly once per person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.clock import local
+from bot.duties import Duty, OnceChat, Outcome
+
+if TYPE_CHECKING:
+    from bot.app import Samverkan
+
+RETENTION = "records.retention"
+ACTOR = "system:retention"
+
+
+def plan(core: Samverkan, now: datetime) -> None:
+    if core.model.records.retention.directory_person is None:
+        return
+    key = f"{RETENTION}:{local(now).date().isoformat()}"
+    with core.unit_of_work(read_only=True) as uow:
+        if uow.duties.get(key) is not None:
+            return
+    with core.unit_of_work() as uow:
+        uow.duties.plan(Duty(key, RETENTION, now))
+        uow.commit()
+
+
+def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
+    sweep(core, now)
+    return "done"
+
+
+def sweep(core: Samverkan, now: datetime) -> list[str]:
+    """Pseudonymises each person due, one transaction each; returns their pseudonyms."""
+    with core.unit_of_work(read_only=True) as uow:
+        due = uow.erasure.removed_due(core.model, now)
+    done = []
+    for key in due:
+        with core.unit_of_work() as uow:
+            if key not in uow.erasure.removed_due(core.model, now):
+                continue  # another process did it meanwhile
+            outcome = uow.erasure.erase(key, core.model, now, ACTOR, reason="retention")
+            uow.commit()
+        if outcome is not None:
+            done.append(outcome.pseudonym)
+    return done
