@@ -153,6 +153,14 @@ class Erasure(Protocol):
         """Pseudonymises the person wherever retention and holds allow, recording it; None when nothing names them."""
         ...
 
+    def cases_due(self, model: Any, now: datetime) -> list[str]:
+        """Cases past their retention, not on hold, whose people are not pseudonymised yet."""
+        ...
+
+    def erase_case(self, ref: str, model: Any, now: datetime, by: str) -> Any:
+        """Pseudonymises the people a case names, in its rows and events, recording it."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Use cases change things through it and never commit: whoever opened it does."""

@@ -1,10 +1,11 @@
 """The daily retention duty (issue 22): people removed from the directory longer ago than the model's retention for
 directory people (`records.retention.directory_person`, days) are pseudonymised as `samverkan erase` does, keeping
-what cases under hold or within their retention must keep. The records themselves are never deleted: the City's
+what cases under hold or within their retention must keep; then every case past its retention and not on hold has
+the people it names pseudonymised in its own rows and events. The records themselves are never deleted: the City's
 disposal decisions decide that, outside Samverkan.
 
-One duty a Stockholm day, planned at once; performing it twice finds nobody left to do (an erasure replaces the
-removal's subject with the pseudonym), so it is done exactly once per person.
+One duty a Stockholm day, planned at once; performing it twice finds nothing left to do (an erasure replaces the
+removal's subject with the pseudonym, and a case's erasure event names the case), so each is done exactly once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ ACTOR = "system:retention"
 
 
 def plan(core: Samverkan, now: datetime) -> None:
-    if core.model.records.retention.directory_person is None:
+    kept = core.model.records.retention
+    if (kept.directory_person, kept.incident, kept.disagreement) == (None, None, None):
         return
     key = f"{RETENTION}:{local(now).date().isoformat()}"
     with core.unit_of_work(read_only=True) as uow:
@@ -40,7 +42,8 @@ def perform(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outco
 
 
 def sweep(core: Samverkan, now: datetime) -> list[str]:
-    """Pseudonymises each person due, one transaction each; returns their pseudonyms."""
+    """Pseudonymises each person due, then each case due, one transaction each; returns the pseudonyms of the
+    people and the references of the cases."""
     with core.unit_of_work(read_only=True) as uow:
         due = uow.erasure.removed_due(core.model, now)
     done = []
@@ -52,4 +55,13 @@ def sweep(core: Samverkan, now: datetime) -> list[str]:
             uow.commit()
         if outcome is not None:
             done.append(outcome.pseudonym)
+    with core.unit_of_work(read_only=True) as uow:
+        cases = uow.erasure.cases_due(core.model, now)
+    for ref in cases:
+        with core.unit_of_work() as uow:
+            if ref not in uow.erasure.cases_due(core.model, now):
+                continue
+            uow.erasure.erase_case(ref, core.model, now, ACTOR)
+            uow.commit()
+        done.append(ref)
     return done

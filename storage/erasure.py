@@ -28,11 +28,13 @@ from bot.events import Event
 from bot.model import GovernanceModel
 from storage.models import (
     Base,
+    DisagreementEntryRow,
     DisagreementRow,
     ErasureSecretRow,
     EventRow,
     IncidentMemberRow,
     IncidentRow,
+    IncidentTimelineRow,
     PersonRow,
 )
 
@@ -107,14 +109,17 @@ class SqlErasure:
         return {ref: why for ref, why in kept.items() if why}
 
     # -- erasure -------------------------------------------------------------------------------------------------
-    def identity(self, key: str) -> list[str]:
+    def identity(self, key: str, within: int | None = None) -> list[str]:
         """What names the person: their key, name, e-mail and accounts, from the directory, the war rooms they were
         asked into and the directory's events about them. Empty when nothing does."""
         terms: set[str] = set()
         person = self.session.scalar(select(PersonRow).where(PersonRow.key == key))
         if person is not None:
             terms |= {person.key, person.name, person.email or "", person.slack_user or "", person.teams_user or ""}
-        for member in self.session.scalars(select(IncidentMemberRow).where(IncidentMemberRow.key == key)):
+        members = select(IncidentMemberRow).where(IncidentMemberRow.key == key)
+        if within is not None:
+            members = members.where(IncidentMemberRow.incident_id == within)
+        for member in self.session.scalars(members):
             terms |= {member.key, member.name, member.email or "", member.slack_user or "", member.teams_user or ""}
         for data in self.session.scalars(select(EventRow.data).where(EventRow.subject == key,
                                                                      EventRow.kind.startswith("directory."))):
@@ -131,22 +136,10 @@ class SqlErasure:
         if not terms:
             return None
         pseudonym = self.pseudonym(key)
-        pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
         kept_cases = self.kept_cases(model, now)
-        forum_years = model.records.retention.forum
         outcome = Outcome(pseudonym)
         touched: set[str] = set()
-        for table in Base.metadata.sorted_tables:
-            if table.name in _SKIP:
-                continue
-            columns = [c for c in table.columns if isinstance(c.type, String | JSON)]
-            if not columns:
-                continue
-            replaced = self._table(table, columns, pattern, pseudonym, kept_cases, forum_years, now, touched)
-            if replaced:
-                outcome.rows[table.name] = sorted(replaced)
-        forum_keys = {f.key for f in model.calendar} | {f.key for f in model.forums}
-        sealed = self._events(pattern, pseudonym, kept_cases, forum_keys, forum_years, now, touched, outcome)
+        sealed = self._replace(terms, pseudonym, model, now, kept_cases, touched, outcome)
         outcome.kept = [{"ref": ref, "why": kept_cases[ref]} for ref in sorted(touched)]
         from storage.events import SqlEventLog
 
@@ -155,10 +148,90 @@ class SqlErasure:
             "kept": outcome.kept}))
         return outcome
 
+    def erase_case(self, ref: str, model: GovernanceModel, now: datetime, by: str) -> Outcome:
+        """Pseudonymises everyone a case past its retention names (its members, whoever acted in it, as far as the
+        directory and the case itself tell who they are), in the case's rows and the events about it only, and
+        records it with the case as the subject (the caller commits; the caller checks it is due)."""
+        kind, number = _case(ref)
+        outcome = Outcome(ref)
+        actors: set[str] = set()
+        if kind == "incident":
+            row = self.session.get(IncidentRow, number)
+            assert row is not None
+            actors |= {row.declared_by, row.commander or "", row.communications or "", row.scribe or ""}
+            actors |= set(self.session.scalars(select(IncidentMemberRow.key)
+                                               .where(IncidentMemberRow.incident_id == number)))
+            actors |= set(self.session.scalars(select(IncidentTimelineRow.author)
+                                               .where(IncidentTimelineRow.incident_id == number)))
+        else:
+            found = self.session.get(DisagreementRow, number)
+            assert found is not None
+            actors |= {found.raised_by, found.proposal_by or ""}
+            actors |= set(self.session.scalars(select(DisagreementEntryRow.actor)
+                                               .where(DisagreementEntryRow.disagreement_id == number)))
+        actors |= set(self.session.scalars(select(EventRow.actor).where(EventRow.subject == ref)))
+        sealed: list[dict[str, Any]] = []
+        people = []
+        for actor in sorted(a for a in actors if a and a != "model" and not a.startswith(("system", PREFIX))):
+            key = self._key(actor)
+            terms = sorted(set(self.identity(key, within=number if kind == "incident" else None)) | {actor},
+                           key=len, reverse=True)
+            pseudonym = self.pseudonym(key)
+            people.append(pseudonym)
+            sealed += self._replace(terms, pseudonym, model, now, {}, set(), outcome, only=ref)
+        from storage.events import SqlEventLog
+
+        SqlEventLog(self.session).record(Event(now, by, ERASED, ref, {
+            "case": ref, "reason": "retention", "people": sorted(set(people)), "sealed": sealed,
+            "rows": outcome.rows}))
+        return outcome
+
+    def cases_due(self, model: GovernanceModel, now: datetime) -> list[str]:
+        """Cases past their retention and not on hold whose people have not been pseudonymised yet."""
+        kept = self.kept_cases(model, now)
+        done = set(self.session.scalars(select(EventRow.subject).where(EventRow.kind == ERASED)))
+        every = [f"MI-{n}" for n in self.session.scalars(select(IncidentRow.id))]
+        every += [f"D-{n}" for n in self.session.scalars(select(DisagreementRow.id))]
+        return [ref for ref in every if ref not in kept and ref not in done]
+
+    def _key(self, actor: str) -> str:
+        """The directory key behind an actor (a key, or `user:<account>`); the actor itself when none is known."""
+        if actor.startswith("user:"):
+            account = actor.removeprefix("user:")
+            for column in (PersonRow.slack_user, PersonRow.teams_user):
+                key = self.session.scalar(select(PersonRow.key).where(column == account))
+                if key:
+                    return key
+            for column in (IncidentMemberRow.slack_user, IncidentMemberRow.teams_user):
+                key = self.session.scalar(select(IncidentMemberRow.key).where(column == account).limit(1))
+                if key:
+                    return key
+        return actor
+
+    def _replace(self, terms: list[str], pseudonym: str, model: GovernanceModel, now: datetime,
+                 kept_cases: dict[str, str], touched: set[str], outcome: Outcome,
+                 only: str | None = None) -> list[dict[str, Any]]:
+        pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+        forum_years = model.records.retention.forum
+        for table in Base.metadata.sorted_tables:
+            if table.name in _SKIP:
+                continue
+            columns = [c for c in table.columns if isinstance(c.type, String | JSON)]
+            if not columns:
+                continue
+            replaced = self._table(table, columns, pattern, pseudonym, kept_cases, forum_years, now, touched, only)
+            if replaced:
+                outcome.rows[table.name] = sorted(set(outcome.rows.get(table.name, [])) | replaced)
+        forum_keys = {f.key for f in model.calendar} | {f.key for f in model.forums}
+        return self._events(pattern, pseudonym, kept_cases, forum_keys, forum_years, now, touched, outcome, only)
+
     def _table(self, table: Table, columns: list[Any], pattern: re.Pattern[str], pseudonym: str,
-               kept_cases: dict[str, str], forum_years: int | None, now: datetime, touched: set[str]) -> set[str]:
+               kept_cases: dict[str, str], forum_years: int | None, now: datetime, touched: set[str],
+               only: str | None = None) -> set[str]:
         keys = list(table.primary_key.columns)
         scope = _INCIDENT.get(table.name), _DISAGREEMENT.get(table.name), _DATED.get(table.name)
+        if only is not None and not (scope[0] if only.startswith("MI-") else scope[1]):
+            return set()
         extra = [table.c[name] for name in scope if name and name not in {c.name for c in columns + keys}]
         replaced: set[str] = set()
         for row in self.session.execute(select(*keys, *columns, *extra)).mappings():
@@ -167,6 +240,8 @@ class SqlErasure:
             if not changed:
                 continue
             ref = (f"MI-{row[scope[0]]}" if scope[0] else f"D-{row[scope[1]]}" if scope[1] else None)
+            if only is not None and ref != only:
+                continue
             if ref is not None and ref in kept_cases:
                 touched.add(ref)
                 continue
@@ -177,7 +252,8 @@ class SqlErasure:
         return replaced
 
     def _events(self, pattern: re.Pattern[str], pseudonym: str, kept_cases: dict[str, str], forum_keys: set[str],
-                forum_years: int | None, now: datetime, touched: set[str], outcome: Outcome) -> list[dict[str, Any]]:
+                forum_years: int | None, now: datetime, touched: set[str], outcome: Outcome,
+                only: str | None = None) -> list[dict[str, Any]]:
         sealed = []
         query = (select(EventRow.id, EventRow.at, EventRow.actor, EventRow.subject, EventRow.data, EventRow.kind)
                  .where(EventRow.kind != ERASED).order_by(EventRow.id))
@@ -188,6 +264,8 @@ class SqlErasure:
             if not changed:
                 continue
             case = row.subject.upper()
+            if only is not None and case != only:
+                continue
             if case in kept_cases:
                 touched.add(case)
                 continue
