@@ -163,7 +163,6 @@ def test_a_case_under_hold_keeps_the_data(seeded: Seeded, capsys: pytest.Capture
 def test_the_duty_pseudonymises_a_removed_person_past_retention_exactly_once(
         seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
     core, clock = seeded.runtime.core, seeded.clock
-    close_long_ago(seeded.engine)
     with SqlUnitOfWork(session_factory(seeded.engine)) as uow:
         # What `/person remove lars.holm` does.
         uow.directory.remove("lars.holm")
@@ -181,4 +180,24 @@ def test_the_duty_pseudonymises_a_removed_person_past_retention_exactly_once(
     assert mentions(seeded.engine, ("Lars Holm", "lars.holm", "U01LARSHLM")) == []
     # Eva, still in the directory, is untouched.
     assert mentions(seeded.engine, ("eva.lind@edu.stockholm.example",))
+    assert cli(capsys, "verify")[0] == 0
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_the_duty_pseudonymises_a_case_past_retention_once_unless_held(seeded: Seeded,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    core, now = seeded.runtime.core, seeded.clock.now()
+    close_long_ago(seeded.engine)
+    assert cli(capsys, "hold", "MI-1")[0] == 0
+    assert retention.sweep(core, now) == []
+    assert cli(capsys, "hold", "MI-1", "--release")[0] == 0
+    assert retention.sweep(core, now) == ["MI-1"]
+    assert retention.sweep(core, now) == []
+    assert [table for table, row in mentions(seeded.engine, EVA) if in_case(table, row, "MI-1")] == []
+    with seeded.engine.connect() as connection:
+        title = connection.execute(text("SELECT title FROM major_incident")).scalar_one()
+    assert title == "Intrång i elevregistret"
+    # Eva is still in the directory, and D-1 (open) still names her: only the case was due.
+    assert any(table == "person" for table, _ in mentions(seeded.engine, EVA))
+    assert any(in_case(table, row, "D-1") for table, row in mentions(seeded.engine, EVA))
     assert cli(capsys, "verify")[0] == 0
