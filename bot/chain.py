@@ -62,8 +62,8 @@ def _json(value: Any) -> bytes:
 
 def commitment(value: Any) -> str:
     """The SHA-256 of a field's canonical JSON. The chain covers the fields that may hold personal data (actor,
-    subject, data) through these, not directly: a field pseudonymised later can keep its commitment beside it, and
-    the chain stays verifiable without the data (erasure, issue 22)."""
+    subject, data) through these, not directly: a field pseudonymised later has its commitments listed in the
+    erasure event (`seals`), and the chain stays verifiable without the data (erasure, issue 22)."""
     return hashlib.sha256(_json(value)).hexdigest()
 
 
