@@ -4,16 +4,16 @@ what cases under hold or within their retention must keep; then every case past 
 the people it names pseudonymised in its own rows and events. The records themselves are never deleted: the City's
 disposal decisions decide that, outside Samverkan.
 
-One duty a Stockholm day, planned at once; performing it twice finds nothing left to do (an erasure replaces the
+One duty a Stockholm day, at 03:00; performing it twice finds nothing left to do (an erasure replaces the
 removal's subject with the pseudonym, and a case's erasure event names the case), so each is done exactly once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.clock import local
+from bot.clock import STOCKHOLM, local
 from bot.duties import Duty, OnceChat, Outcome
 
 if TYPE_CHECKING:
@@ -21,18 +21,27 @@ if TYPE_CHECKING:
 
 RETENTION = "records.retention"
 ACTOR = "system:retention"
+# In the night, Stockholm time, when nobody is in a war room.
+AT = time(3, 0)
+
+
+def next_run(now: datetime) -> datetime:
+    here = local(now)
+    due = datetime.combine(here.date(), AT, STOCKHOLM)
+    return due if due > here else datetime.combine(here.date() + timedelta(days=1), AT, STOCKHOLM)
 
 
 def plan(core: Samverkan, now: datetime) -> None:
     kept = core.model.records.retention
     if (kept.directory_person, kept.incident, kept.disagreement) == (None, None, None):
         return
-    key = f"{RETENTION}:{local(now).date().isoformat()}"
+    due = next_run(now)
+    key = f"{RETENTION}:{due.date().isoformat()}"
     with core.unit_of_work(read_only=True) as uow:
         if uow.duties.get(key) is not None:
             return
     with core.unit_of_work() as uow:
-        uow.duties.plan(Duty(key, RETENTION, now))
+        uow.duties.plan(Duty(key, RETENTION, due))
         uow.commit()
 
 
