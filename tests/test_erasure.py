@@ -203,3 +203,32 @@ def test_the_duty_pseudonymises_a_case_past_retention_once_unless_held(seeded: S
     assert any(table == "person" for table, _ in mentions(seeded.engine, EVA))
     assert any(in_case(table, row, "D-1") for table, row in mentions(seeded.engine, EVA))
     assert cli(capsys, "verify")[0] == 0
+
+
+def test_the_model_validates_retention() -> None:
+    from bot.model import ModelError, load_model_text, shipped_model_path
+
+    shipped = shipped_model_path().read_text(encoding="utf-8")
+    assert load_model_text(shipped).records.retention.directory_person == 90
+    for wrong in ("incident: -1", "incident: ten", "incident: 10, forums: 3"):
+        with pytest.raises(ModelError):
+            load_model_text(shipped.replace("retention: {incident: 10,", f"retention: {{{wrong},"))
+
+
+def test_a_field_erased_twice_keeps_the_original_commitment_and_an_edit_still_shows() -> None:
+    from bot.chain import GENESIS, Link, commitment, digest, seals, walk
+
+    at = datetime(2027, 1, 11, 8, 0, tzinfo=STOCKHOLM)
+    original = {"name": "Eva Lind", "also": "Lars Holm"}
+    own = digest(1, at, "eva.lind", "x", "s", original, GENESIS)
+    once = {"name": "person-1", "also": "Lars Holm"}
+    twice = {"name": "person-1", "also": "person-2"}
+    sealed = seals([{"sealed": [{"event": 1, "fields": {"data": [commitment(original), commitment(once)]}}]},
+                    {"sealed": [{"event": 1, "fields": {"data": [commitment(once), commitment(twice)]}}]}])
+
+    def link(data: dict[str, str]) -> Link:
+        return Link(1, 1, at, "eva.lind", "x", "s", data, GENESIS, own)
+
+    assert walk([link(twice)], sealed=sealed)[1] == []
+    assert walk([link(twice)])[1] != []  # without the erasure events it reads as changed
+    assert [b.finding for b in walk([link({"name": "person-1", "also": "x"})], sealed=sealed)[1]] == ["changed"]
