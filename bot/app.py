@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
-from bot import bus, rate
+from bot import bus, rate, retention
 from bot import chain_head as head_duty
 from bot.chat import ChatPort, Command
 from bot.clock import Clock
@@ -79,6 +79,7 @@ PERFORMERS = {
     home.REFRESH: home.perform_refresh,
     home.OPEN: home.perform_open,
     head_duty.HEAD: head_duty.perform,
+    retention.RETENTION: retention.perform,
     incident_clocks.REMIND: incident_legal.perform_reminder,
     incident_clocks.MISSED: incident_legal.perform_missed,
 }
@@ -87,7 +88,7 @@ BATCH_PERFORMERS = {
     escalation.ESCALATE: escalation.perform_batch,
 }
 PLANNERS = [reminders.plan, reports.plan, service_levels.plan, underlag.plan, incident_reminders.plan, home.plan,
-            head_duty.plan, incident_clocks.plan]
+            head_duty.plan, incident_clocks.plan, retention.plan]
 # Forms, by their action: the command each one's answers are put into the words of.
 FORMS = {
     "incident.declare": ("incident", incident_commands.declaration_words),

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.chain import ChainHead, Link
 from bot.directory.people import Person
@@ -138,6 +138,30 @@ class RateLimits(Protocol):
         ...
 
 
+class Erasure(Protocol):
+    """Retention, legal holds and erasure (issue 22; storage/erasure.py)."""
+
+    def pseudonym(self, key: str) -> str:
+        """The stable pseudonym an erasure gives the person with this key."""
+        ...
+
+    def removed_due(self, model: Any, now: datetime) -> list[str]:
+        """Keys of people removed from the directory past its retention and not yet pseudonymised."""
+        ...
+
+    def erase(self, key: str, model: Any, now: datetime, by: str, reason: str = "erase") -> Any:
+        """Pseudonymises the person wherever retention and holds allow, recording it; None when nothing names them."""
+        ...
+
+    def cases_due(self, model: Any, now: datetime) -> list[str]:
+        """Cases past their retention, not on hold, whose people are not pseudonymised yet."""
+        ...
+
+    def erase_case(self, ref: str, model: Any, now: datetime, by: str) -> Any:
+        """Pseudonymises the people a case names, in its rows and events, recording it."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Use cases change things through it and never commit: whoever opened it does."""
 
@@ -153,6 +177,7 @@ class UnitOfWork(Protocol):
     conversations: ConversationStore
     languages: LanguageStore
     rates: RateLimits
+    erasure: Erasure
 
     def __enter__(self) -> UnitOfWork: ...
 

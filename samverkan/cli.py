@@ -1,4 +1,4 @@
-"""`samverkan`: run (Slack), console, check, doctor, schema, migrate, export, verify."""
+"""`samverkan`: run (Slack), console, check, doctor, schema, migrate, export, verify, erase, hold."""
 
 from __future__ import annotations
 
@@ -48,6 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--by", help="with --release: who releases it (default: the operating system's user)")
     subject = sub.add_parser("subject-export", help="everything about one person, as JSON (an access request)")
     subject.add_argument("person", help="the person's key in the directory")
+    erase = sub.add_parser("erase", help="pseudonymise one person wherever retention and legal holds allow")
+    erase.add_argument("person", help="the person's key in the directory")
+    erase.add_argument("--by", help="who erases (default: the operating system's user)")
+    hold = sub.add_parser("hold", help="put a case (MI-7, D-3) under legal hold, or release it with --release")
+    hold.add_argument("case", help="the case's reference")
+    hold.add_argument("--release", action="store_true", help="release the hold")
+    hold.add_argument("--by", help="who holds or releases it (default: the operating system's user)")
     archive = sub.add_parser("archive", help="write one archive package per closed case (E-ARK CSIP-style METS), "
                              "or check one with --verify")
     archive.add_argument("--out", help="the folder the packages are written into")
@@ -95,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
                 return _subject_export(settings, args.person)
             case "verify":
                 return _verify(settings, args.head, lang)
+            case "erase":
+                return _erase(settings, args.person, args.by)
+            case "hold":
+                return _hold(settings, args.case, args.release, args.by)
             case "archive":
                 return _archive(settings, args.out, args.verify, lang)
             case "run":
@@ -220,7 +231,7 @@ def _verify(settings: Settings, head_file: str | None, lang: Lang) -> int:
                     count += 1
                     yield link
 
-            head, breaks = walk(counted(), expected)
+            head, breaks = walk(counted(), expected, uow.events.seals())
     finally:
         engine.dispose()
     if not breaks:
@@ -271,6 +282,51 @@ def _subject_export(settings: Settings, person: str) -> int:
     finally:
         database.engine.dispose()
     print(json.dumps(found, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _erase(settings: Settings, person: str, by: str | None) -> int:
+    import getpass
+
+    from bot.clock import SystemClock
+    from samverkan.wiring import open_database
+
+    database = open_database(settings)
+    try:
+        with database.unit_of_work() as uow:
+            done = uow.erasure.erase(person, database.model, SystemClock().now(), by or f"os:{getpass.getuser()}")
+            uow.commit()
+    finally:
+        database.engine.dispose()
+    if done is None:
+        print(f"nothing names {person!r}", file=sys.stderr)
+        return 2
+    print(json.dumps({"person": done.pseudonym, "rows": done.rows, "events": done.events, "kept": done.kept},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def _hold(settings: Settings, ref: str, release: bool, by: str | None) -> int:
+    import getpass
+
+    from bot.clock import SystemClock
+    from bot.events import Event
+    from samverkan.wiring import open_database
+    from storage.erasure import HOLD, HOLD_RELEASED
+
+    database = open_database(settings)
+    try:
+        with database.unit_of_work() as uow:
+            if not uow.erasure.case_exists(ref):
+                print(f"no case {ref!r}", file=sys.stderr)
+                return 2
+            uow.events.record(Event(SystemClock().now(), by or f"os:{getpass.getuser()}",
+                                    HOLD_RELEASED if release else HOLD, ref.strip().upper(), {}))
+            uow.commit()
+            held = sorted(uow.erasure.held())
+    finally:
+        database.engine.dispose()
+    print(json.dumps({"held": held}))
     return 0
 
 

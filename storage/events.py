@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from bot.chain import GENESIS, ChainHead, Link, digest
+from bot.chain import ERASED, GENESIS, ChainHead, Link, Sealed, digest, seals
 from bot.events import Event
 from storage.models import EventRow
 
@@ -76,6 +76,11 @@ class SqlEventLog:
             last = rows[-1].seq
         for row in self.session.execute(select(*_COLUMNS).where(EventRow.seq.is_(None)).order_by(EventRow.id)):
             yield _link(row)
+
+    def seals(self) -> Sealed:
+        """The fields erasures replaced (bot.chain.seals), from the erasure events in the chain, oldest first."""
+        return seals(dict(data or {}) for data in self.session.scalars(
+            select(EventRow.data).where(EventRow.kind == ERASED, EventRow.seq.is_not(None)).order_by(EventRow.seq)))
 
     def history(self, subject: str | None = None, kind_prefix: str = "", limit: int = 50) -> Sequence[Event]:
         self.session.flush()

@@ -454,3 +454,12 @@ class PostedRow(Base):
     posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # sha256 of the normalised text
     sending_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ErasureSecretRow(Base):
+    """The key of the stable pseudonyms erasure gives people (storage/erasure.py), made once by migration 0018."""
+
+    __tablename__ = "erasure_secret"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

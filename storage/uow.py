@@ -13,6 +13,7 @@ from storage.db import READ_ONLY
 from storage.directory import Platform, SqlDirectoryStore
 from storage.disagreement import SqlDisagreementStore
 from storage.duties import SqlDutyStore
+from storage.erasure import SqlErasure
 from storage.events import SqlEventLog
 from storage.forum import CALENDAR, SqlForumStore
 from storage.inbox import SqlInboxStore
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.languages = SqlLanguageStore(self.session)
         self.conversations = SqlConversationStore(self.session)
         self.rates = SqlRateLimits(self.session)
+        self.erasure = SqlErasure(self.session)
         return self
 
     def __exit__(

@@ -237,7 +237,7 @@ def settled(app: SlackAppServer, timeout: float = 30.0) -> None:
             busy = connection.execute(text("SELECT count(*) FROM duty WHERE state = 'claimed' OR "
                                            "(state = 'pending' AND kind NOT LIKE 'forum.%' AND kind NOT LIKE "
                                            "'disagreement.%' AND kind NOT LIKE 'incident.update%' AND kind NOT "
-                                           "LIKE 'incident.legal%')")).scalar()
+                                           "LIKE 'incident.legal%' AND kind NOT LIKE 'records.%')")).scalar()
         if not busy:
             return
         assert time.monotonic() < deadline, "the setup's work never finished"

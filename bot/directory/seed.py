@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from bot.chain import ERASED
 from bot.directory.people import Person
 from bot.events import Event
 from bot.model import GovernanceModel
@@ -16,8 +17,12 @@ def seed_directory(uow: UnitOfWork, model: GovernanceModel, at: datetime) -> int
     """Adds the model's people whom the directory has never had. Everyone it has had is left as the administrators
     made them, removed ones included: a restart or a new model must not undo a change made in chat."""
     known = uow.directory.keys() | uow.events.subjects("directory.person_added")
+    # An erased person's events name a pseudonym, no longer the key: they too were had, and stay erased.
+    erased = uow.events.subjects(ERASED)
     added = 0
     for seed in model.people:
+        if seed.key not in known and erased and uow.erasure.pseudonym(seed.key) in erased:
+            continue
         if seed.key in known:
             _fill_group(uow, seed, at)
             continue

@@ -409,6 +409,22 @@ class ShortNotice(Strict):
     roles: list[Slug] = []
 
 
+class Retention(Strict):
+    """How long the City must keep a kind of record with its personal data (its disposal decisions, the
+    gallringsbeslut): a case from when it closed (an incident closed, a disagreement settled or ended), a forum's
+    records from when they were written, in years; a person removed from the directory, in days from the removal.
+    None: kept without end (bevaras). Past it, personal data is pseudonymised (samverkan erase, the daily duty)."""
+
+    incident: int | None = Field(default=None, ge=0, le=200)
+    disagreement: int | None = Field(default=None, ge=0, le=200)
+    forum: int | None = Field(default=None, ge=0, le=200)
+    directory_person: int | None = Field(default=None, ge=0, le=36500)
+
+
+class Records(Strict):
+    retention: Retention = Retention()
+
+
 class GovernanceModel(Strict):
     name: Label
     language: Lang = "sv"
@@ -433,6 +449,8 @@ class GovernanceModel(Strict):
     # --release`), by the kind of case: a record's top-level field, or `timeline.text` / `history.text` for every
     # entry's text (offentlighets- och sekretesslagen: what the City has classified as secret is not handed out).
     confidential: dict[Literal["incident", "disagreement"], list[str]] = {}
+    # Retention and erasure (issue 22): how long each kind of record keeps its personal data.
+    records: Records = Records()
 
     @property
     def calendar(self) -> list[Forum]:
