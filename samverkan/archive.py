@@ -46,7 +46,7 @@ CLOSED_DISAGREEMENT = {"settled", "formal", "clarified"}
 @dataclass(frozen=True)
 class Case:
     ref: str
-    kind: str  # "incident" or "disagreement"
+    kind: str  # "incident", "disagreement" or "forum" (its decisions and actions over a period)
     title: str
     record: dict[str, Any]
     people: list[dict[str, Any]]
@@ -83,6 +83,41 @@ def cases(uow: UnitOfWork, model: GovernanceModel, closed_only: bool = False) ->
         found_cases.append(Case(d.ref, "disagreement", d.title, record, _people(uow, model, keys, {}),
                           _events(uow, d.ref)))
     return found_cases
+
+
+def forum_cases(uow: UnitOfWork, model: GovernanceModel, since: datetime, until: datetime, period: str
+                ) -> list[Case]:
+    """A forum's decisions and actions over a closed period (a year, a month), one case per forum that recorded
+    any: what the forum decided and who was to do what, with whom the records name and their roles."""
+    found_cases = []
+    for forum in model.forums:
+        decisions = [d for d in uow.forum.decisions(forum.key, since) if d.at < until]
+        actions = list(uow.forum.actions_recorded(forum.key, since, until))
+        if not decisions and not actions:
+            continue
+        record = {"forum": forum.key, "name": forum.name(model.language), "period": period,
+                  "from": _iso(since), "until": _iso(until),
+                  "decisions": [{"id": d.id, "text": d.text, "by": d.by, "at": _iso(d.at)} for d in decisions],
+                  "actions": [{"id": f"A-{a.id}", "text": a.text, "owner": a.owner, "due": a.due.isoformat(),
+                               "by": a.by, "at": _iso(a.at), "done_at": _iso(a.done_at)} for a in actions]}
+        keys = {d.by for d in decisions} | {a.by for a in actions} | {a.owner for a in actions}
+        events = [e for e in _events(uow, forum.key) if e["at"] and _iso(since) <= e["at"] < _iso(until)]
+        found_cases.append(Case(f"{forum.key}-{period}", "forum", record["name"], record,
+                                _people(uow, model, keys, {}), events))
+    return found_cases
+
+
+def period_of(text: str) -> tuple[datetime, datetime]:
+    """`YYYY` or `YYYY-MM` as [start, end) in the model's zone (Stockholm)."""
+    from bot.clock import STOCKHOLM
+
+    year, _, month = text.partition("-")
+    start = datetime(int(year), int(month or 1), 1, tzinfo=STOCKHOLM)
+    if month:
+        end = datetime(start.year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=STOCKHOLM)
+    else:
+        end = datetime(start.year + 1, 1, 1, tzinfo=STOCKHOLM)
+    return start, end
 
 
 def _people(uow: UnitOfWork, model: GovernanceModel, keys: Iterable[str | None],
@@ -125,6 +160,13 @@ def transcript(case: Case) -> str:
         lines += ["", "## Timeline", ""]
         for e in r["timeline"]:
             lines.append(f"- {e['at']} · {e['author']} · {e['kind']}: {e['text']}")
+    elif case.kind == "forum":
+        lines += [f"- Forum: {r['name']} ({r['forum']})", f"- Period: {r['period']} ({r['from']} – {r['until']})",
+                  "", "## Decisions", ""]
+        lines += [f"- {d['at']} · {d['by']}: {d['text']}" for d in r["decisions"]] or ["–"]
+        lines += ["", "## Actions", ""]
+        lines += [f"- {a['id']} · {a['owner']} by {a['due']} ({'done ' + a['done_at'] if a['done_at'] else 'open'})"
+                  f": {a['text']}" for a in r["actions"]] or ["–"]
     else:
         lines += [f"- Parties: {' / '.join(r['parties'])}", f"- Raised by: {r['raised_by']}",
                   f"- State: {r['state']}", f"- Opened: {r['opened_at']}", f"- Settled: {r['settled_at']}",

@@ -7,6 +7,7 @@ import gc
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                              "or check one with --verify")
     archive.add_argument("--out", help="the folder the packages are written into")
     archive.add_argument("--verify", metavar="DIR", help="check a package: exit 1 naming each altered file")
+    archive.add_argument("--period", metavar="YYYY[-MM]",
+                         help="also a package per forum of its decisions and actions in this closed period "
+                              "(default: the last whole calendar year)")
     verify = sub.add_parser("verify", help="walk the event log's hash chain; exit 0 when intact, 1 naming the first "
                             "event changed, removed or inserted")
     verify.add_argument("--head", help="a file of chain heads written out earlier (default: "
@@ -107,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             case "hold":
                 return _hold(settings, args.case, args.release, args.by)
             case "archive":
-                return _archive(settings, args.out, args.verify, lang)
+                return _archive(settings, args.out, args.verify, lang, args.period)
             case "run":
                 return _run(settings)
             case "teams-manifest":
@@ -173,7 +177,7 @@ def _export(settings: Settings, fmt: str) -> int:
     return 0
 
 
-def _archive(settings: Settings, out: str | None, package: str | None, lang: Lang) -> int:
+def _archive(settings: Settings, out: str | None, package: str | None, lang: Lang, period: str | None = None) -> int:
     from samverkan import archive
 
     t = Texts(lang)
@@ -192,13 +196,22 @@ def _archive(settings: Settings, out: str | None, package: str | None, lang: Lan
     from bot.clock import SystemClock
     from samverkan.wiring import open_database
 
+    now = SystemClock().now()
+    period = period or str(now.year - 1)
+    if not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", period):
+        print(t.text("archive.bad_period", period=period), file=sys.stderr)
+        return 2
+    since, until = archive.period_of(period)
+    if until > now:
+        print(t.text("archive.open_period", period=period), file=sys.stderr)
+        return 2
     database = open_database(settings)
     try:
         with database.unit_of_work(read_only=True) as uow:
             cases = archive.closed_cases(uow, database.model)
+            cases += archive.forum_cases(uow, database.model, since, until, period)
     finally:
         database.engine.dispose()
-    now = SystemClock().now()
     for case in cases:
         print(archive.write_package(case, Path(out), now))
     print(t.text("archive.written", count=len(cases), out=out), file=sys.stderr)

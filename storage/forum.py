@@ -109,6 +109,11 @@ class SqlForumStore:
             query = query.where(ActionRow.forum == forum)
         return [_action(r) for r in self.session.scalars(query)]
 
+    def actions_recorded(self, forum: str, since: datetime, until: datetime) -> Sequence[Action]:
+        query = (select(ActionRow).where(ActionRow.forum == forum, ActionRow.at >= since, ActionRow.at < until)
+                 .order_by(ActionRow.id))
+        return [_action(r) for r in self.session.scalars(query)]
+
     def finish_action(self, action_id: int, at: datetime) -> None:
         row = self.session.get(ActionRow, action_id)
         if row is not None:

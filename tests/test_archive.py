@@ -104,3 +104,29 @@ def test_the_archive_command_writes_a_package_per_closed_case(tmp_path: Path, mo
     assert [p.name for p in out.iterdir()] == ["MI-1"]
     assert main(["archive", "--verify", str(out / "MI-1")]) == 0
     assert "paketet är oförändrat" in capsys.readouterr().out
+
+
+def test_a_forums_decisions_and_actions_for_a_period_are_one_package(talk: Dialogue, tmp_path: Path) -> None:
+    from samverkan.archive import forum_cases, period_of
+
+    talk.say(EVA, "/forum decision kontraktsforum Vitet för sena leveranser sänks till 2 %")
+    talk.say(EVA, "/forum action kontraktsforum johan.ek 2027-02-01 Underlag om vitet")
+    since, until = period_of("2027-01")
+    with talk.core.unit_of_work() as uow:
+        [case] = [c for c in forum_cases(uow, talk.core.model, since, until, "2027-01")]
+        assert forum_cases(uow, talk.core.model, *period_of("2026"), "2026") == []  # nothing then
+    assert case.ref == "kontraktsforum-2027-01" and case.kind == "forum"
+    assert [d["text"] for d in case.record["decisions"]] == ["Vitet för sena leveranser sänks till 2 %"]
+    [action] = case.record["actions"]
+    assert action["owner"] == "johan.ek" and action["due"] == "2027-02-01" and action["done_at"] is None
+    assert {p["key"] for p in case.people} >= {EVA, "johan.ek"}
+    root = write_package(case, tmp_path, datetime(2027, 2, 2, tzinfo=UTC))
+    assert verify_package(root) == []
+    assert "Vitet för sena leveranser" in (root / TRANSCRIPT).read_text(encoding="utf-8")
+    (root / RECORD).write_bytes((root / RECORD).read_bytes().replace(b"2 %", b"9 %"))
+    assert verify_package(root)
+
+
+def test_an_open_or_unreadable_period_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["archive", "--out", str(tmp_path), "--period", "3000"]) == 2
+    assert main(["archive", "--out", str(tmp_path), "--period", "2026-13"]) == 2
