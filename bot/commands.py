@@ -13,20 +13,12 @@ from bot.chat import Command
 from bot.clock import Clock
 from bot.directory.people import Person
 from bot.domain_events import Answered, DomainEvent, Messaged, Posted
+from bot.errors import UserError
 from bot.events import Event
 from bot.i18n import Texts
 from bot.message import Message
 from bot.model import GovernanceModel
 from bot.ports import UnitOfWork
-
-
-class UserError(Exception):
-    """Bad input or a refused action: the person is told why, in their language, and nothing is saved."""
-
-    def __init__(self, key: str, /, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
 
 
 class Hidden(UserError):

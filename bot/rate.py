@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.commands import UserError
+from bot.errors import UserError
 
 # The sub-commands that only read: never limited (`/forum agenda` reads unless it adds).
 READ_ONLY = frozenset({"help", "whoami", "home", "directory", "list", "next", "show", "stats", "history", "agenda"})

@@ -11,13 +11,14 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_sdk.signature import SignatureVerifier
-
 from bot import json_depth
+
+if TYPE_CHECKING:  # bolt is imported when the app is built, not by `serve` (the web process listens first)
+    from slack_bolt import App
+    from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ def wsgi_app(bolt: App | None, signing_secret: str, health: Callable[[], bool],
     """`calendar(forum_key or None)` gives the iCalendar feed, or None for a forum that does not exist. `extra`
     serves more paths (readiness, metrics, Teams' endpoint). Without `bolt` (a Teams deployment) Slack's path is
     not served."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk.signature import SignatureVerifier
+
     slack = SlackRequestHandler(bolt, path="/slack/events") if bolt is not None else None
     verifier = SignatureVerifier(signing_secret) if bolt is not None else None
     routes = dict(extra or {})

@@ -10,15 +10,20 @@ import os
 import re
 import signal
 import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.i18n import Lang, Texts
-from bot.model import GovernanceModel, ModelError, load_model
 from samverkan.logs import configure_logging, safe_url, scrub, settings_secrets, url_secrets
 from samverkan.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.i18n import Lang
+
+# The catalogue (with Babel's locale data), the model and SQLAlchemy are imported where they are used, not here:
+# `samverkan run` listens for /healthz before it imports them (samverkan/starting.py).
 
 log = logging.getLogger("samverkan")
 
@@ -73,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
+        from bot.i18n import Texts
+
         print(Texts("sv").text("cli.bad_setting", reason=scrub(_setting_error(error), _environment_secrets())),
               file=sys.stderr)
         return 2
@@ -87,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 return doctor(settings)
             case "schema":
+                from bot.model import GovernanceModel
+
                 print(json.dumps(GovernanceModel.model_json_schema(), indent=2, ensure_ascii=False))
                 return 0
             case "migrate":
@@ -116,10 +125,17 @@ def main(argv: list[str] | None = None) -> int:
                 return _run(settings)
             case "teams-manifest":
                 return _teams_manifest(settings, args.out, args.url)
-    except ModelError as error:
-        print(error.explain(lang), file=sys.stderr)
-        return 2
-    except (SQLAlchemyError, OSError) as error:
+    except Exception as error:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from bot.i18n import Texts
+        from bot.model import ModelError
+
+        if isinstance(error, ModelError):
+            print(error.explain(lang), file=sys.stderr)
+            return 2
+        if not isinstance(error, SQLAlchemyError | OSError):
+            raise
         # A database that cannot be reached, read or written, or a URL that names none: one sentence, not a trace.
         # Neither the URL nor what a parser made of it shows any part of a password, however the URL is written.
         url = getattr(args, "database", None) or settings.database_url
@@ -153,6 +169,9 @@ def _first_line(error: BaseException) -> str:
 
 
 def _check(file: str | Path | None, lang: Lang) -> int:
+    from bot.i18n import Texts
+    from bot.model import ModelError, load_model
+
     try:
         model = load_model(file)
     except ModelError as error:
@@ -362,6 +381,7 @@ def _console(settings: Settings, database: str | None) -> int:
 
 def _ics(settings: Settings, forum: str | None) -> int:
     from bot.clock import SystemClock
+    from bot.i18n import Texts
     from samverkan.wiring import calendar, open_database
 
     database = open_database(settings)
@@ -378,19 +398,68 @@ def _ics(settings: Settings, forum: str | None) -> int:
 
 
 def _run(settings: Settings) -> int:
-    t = Texts(settings.samverkan_lang or "sv")
     teams = settings.platform == "teams"
-    if teams and not settings.teams_configured:
-        print(t("cli.no_teams").plain(), file=sys.stderr)
-        return 2
-    if not teams and not settings.slack_configured:
-        print(t("cli.no_slack").plain(), file=sys.stderr)
+    if (teams and not settings.teams_configured) or (not teams and not settings.slack_configured):
+        from bot.i18n import Texts
+
+        print(Texts(settings.samverkan_lang or "sv")("cli.no_teams" if teams else "cli.no_slack").plain(),
+              file=sys.stderr)
         return 2
     from samverkan.metrics import prepare_multiprocess, remove_multiprocess
 
     # Before anything imports prometheus_client: the web process and its worker keep their metrics in files.
     metrics_dir = prepare_multiprocess() if settings.samverkan_metrics else None
-    from samverkan.wiring import build, http_app, socket_mode
+    try:
+        if settings.slack_app_token and not teams:
+            return _run_socket_mode(settings)
+        return _run_http(settings, teams)
+    finally:
+        remove_multiprocess(metrics_dir)
+
+
+def _run_http(settings: Settings, teams: bool) -> int:
+    from handlers.server import serve
+    from samverkan.starting import Starting
+
+    # Listening first, before the core, the catalogue, the model, bolt and the metrics are imported and the database
+    # is checked: /healthz answers while they are (samverkan/starting.py), /readyz says "starting", and a request
+    # that arrives meanwhile waits for the application. Then the worker: what arrives while it starts waits in the
+    # inbox and on the queue.
+    starting = Starting(settings.database_url)
+    server = serve(starting, settings.samverkan_host, settings.port)
+    serving = threading.Thread(target=server.run, name="serve", daemon=True)
+    serving.start()
+    # SIGTERM (a deploy, `docker stop`, systemd) ends the serving, so the worker finishes what it holds.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    runtime = worker = None
+    try:
+        from bot.i18n import Texts
+        from samverkan.wiring import build, http_app
+        from samverkan.worker import Worker
+
+        runtime = build(settings)  # migrated and seeded here, before the worker starts: the two never race to do it
+        worker = Worker(settings, os.environ.get("LOG_LEVEL", "INFO"))
+        runtime.handoff = worker.hand_off
+        starting.open(http_app(runtime))
+        _settle()
+        worker.start()
+        log.info(Texts(settings.samverkan_lang or "sv").text("cli.serving_teams" if teams else "cli.serving_http",
+                                                             host=settings.samverkan_host, port=settings.port))
+        while serving.is_alive():
+            serving.join(1)
+    finally:
+        server.task_dispatcher.shutdown()  # what waitress does when its loop ends: requests in flight finish
+        starting.close()
+        if worker is not None:
+            worker.stop()
+        if runtime is not None:
+            runtime.close()
+    return 0
+
+
+def _run_socket_mode(settings: Settings) -> int:
+    from bot.i18n import Texts
+    from samverkan.wiring import build, socket_mode
     from samverkan.worker import Worker
 
     runtime = build(settings)  # migrated and seeded here, before the worker starts: the two never race to do it
@@ -399,31 +468,19 @@ def _run(settings: Settings) -> int:
     # SIGTERM (a deploy, `docker stop`, systemd) ends the serving loop, so the worker finishes what it holds.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        if settings.slack_app_token and not teams:
-            handler = socket_mode(runtime)
-            _settle()
-            worker.start()
-            log.info(t.text("cli.serving_socket"))
-            handler.start()
-        else:
-            from handlers.server import serve
-
-            # Listening first, then the worker: /healthz answers while the worker is still starting, and what
-            # arrives meanwhile waits in the inbox and on the queue.
-            server = serve(http_app(runtime), settings.samverkan_host, settings.port)
-            _settle()
-            worker.start()
-            log.info(t.text("cli.serving_teams" if teams else "cli.serving_http", host=settings.samverkan_host,
-                            port=settings.port))
-            server.run()
+        handler = socket_mode(runtime)
+        _settle()
+        worker.start()
+        log.info(Texts(settings.samverkan_lang or "sv").text("cli.serving_socket"))
+        handler.start()
     finally:
         worker.stop()
         runtime.close()
-        remove_multiprocess(metrics_dir)
     return 0
 
 
 def _teams_manifest(settings: Settings, out: str, url: str) -> int:
+    from bot.model import load_model
     from teams.manifest import write_package
 
     app_id = settings.teams_app_id or "00000000-0000-0000-0000-000000000000"

@@ -22,7 +22,7 @@ class SqlDirectoryStore:
     def __init__(self, session: Session, platform: Platform = "slack") -> None:
         self.session = session
         self.platform = platform
-        self._columns = _columns(platform)
+        self._columns = _COLUMNS[platform]
         self._lookups = _LOOKUPS[platform]
 
     def by_key(self, key: str) -> Person | None:
@@ -132,6 +132,10 @@ def _lookup(column, platform: Platform) -> Select[Any]:  # type: ignore[no-untyp
             .outerjoin(PersonAuthorityRow, PersonAuthorityRow.person_id == PersonRow.id)
             .where(column == bindparam("value")))
 
+
+# Made once, not per unit of work: building the labelled columns cost ~0.4 ms, paid by every transaction (the
+# intake's write of each acknowledged command included), and a new label each time defeated the statement cache.
+_COLUMNS: dict[Platform, tuple[Any, ...]] = {platform: _columns(platform) for platform in ("slack", "teams")}
 
 # Each platform's statements, made once: the account the core sees is that platform's column.
 _LOOKUPS: dict[Platform, dict[str, Select[Any]]] = {

@@ -5,9 +5,9 @@ disagreements waiting for their answer, the open actions they own, and the war r
 involved in: only what they may see, in their language. Someone not in the directory is told how to be added.
 
 A Home is drawn when the person opens it and, for everyone who has one, after anything that changes it: a command
-that wrote something down, a disagreement moved up by the sweep, a war room assembled, and every few minutes for
-what time changes (a sitting gone by). It is published only when it differs from what was published (a hash per
-person says so).
+that wrote something down, a disagreement moved up by the sweep, a war room assembled, and when time alone changes
+one (a sitting begins, a day begins: `next_change`, per forum), not every few minutes. It is published only when it
+differs from what was published (a hash per person says so).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot import permissions
+from bot.clock import STOCKHOLM
 from bot.commands import Context
 from bot.directory.lookup import recognise
 from bot.directory.people import Person, mention
@@ -50,7 +51,10 @@ if TYPE_CHECKING:
 REFRESH = "home.refresh"
 OPEN = "home.open"  # someone asked for their Home (`/samverkan home`): drawn and shown right after the command
 PLANNED = "home.redrawn"
-# Time alone changes a Home (a sitting goes by, a report falls due): drawn anew this often.
+# When time alone next changes some Home (a sitting starts, so the forum's next one is another; a day begins, so an
+# action may be overdue): written by each redraw, computed per forum from what it drew, not per person.
+NEXT_CHANGE = "home.next_change"
+# How often the planner looks whether that time has come (a look is one read of a mark).
 EVERY = timedelta(minutes=5)
 # Items shown of each kind; the rest are counted ("and 3 more"): Slack shows at most 100 blocks.
 ITEMS = 6
@@ -76,14 +80,18 @@ def wanted(core: Samverkan) -> None:
 
 
 def plan(core: Samverkan, now: datetime) -> None:
-    """A planner: every few minutes the Homes are drawn anew, for what time alone changes."""
+    """A planner: the Homes are drawn anew when time alone changes one of them (the instant the last redraw found,
+    NEXT_CHANGE), not every few minutes: a redraw of thousands of Homes that publishes nothing is not free. What
+    changes otherwise (a command, the sweep, a war room) asks for its own redraw (`after`, `wanted`)."""
     with core.unit_of_work(read_only=True) as uow:
         last = uow.forum.mark(PLANNED)
-        needed = uow.homes.exists() and (last is None or now - last >= EVERY)
+        due = uow.forum.mark(NEXT_CHANGE)
+        needed = (last is None or now - last >= EVERY) and (due is None or now >= due) and uow.homes.exists()
     if not needed:
         return
     with core.unit_of_work() as uow:
         uow.forum.set_mark(PLANNED, now)
+        uow.forum.set_mark(NEXT_CHANGE, now + EVERY)  # until the redraw says when; a lost one is retried then
         if not uow.duties.pending_keys(f"{REFRESH}:"):
             uow.duties.plan(Duty(f"{REFRESH}:{uuid.uuid4().hex}", REFRESH, now))
         uow.commit()
@@ -106,6 +114,10 @@ def redraw(core: Samverkan) -> int:
         texts = language.texts_for(uow, [h.user_id for h in homes], core.lang)
         seen = Snapshot(core, uow, core.clock.now())
         pages = [(home, compose(seen, _person(uow, home), texts[home.user_id])) for home in homes]
+        upcoming = next_change(seen)
+    with core.unit_of_work() as uow:
+        uow.forum.set_mark(NEXT_CHANGE, upcoming)
+        uow.commit()
     published = lost = 0
     for home, page in pages:
         done = publish(core, home, page)
@@ -128,6 +140,14 @@ def open_after(ctx: Context) -> None:
 def perform_open(core: Samverkan, duty: Duty, now: datetime, once: OnceChat) -> Outcome:
     opened(core, str(duty.payload["user"]), shown=False)
     return "done"
+
+
+def next_change(seen: Snapshot) -> datetime:
+    """When time alone next changes what a Home shows: the first of the next sittings to start (the forum's next
+    sitting is then another, and the reports owed for it with it) or the next local midnight (an action falls
+    overdue). Per forum, from what the redraw read anyway; nothing else a Home shows depends on the time."""
+    midnight = datetime.combine(local_date(seen.now) + timedelta(days=1), time(0), tzinfo=STOCKHOLM)
+    return min([midnight, *(sitting.start for _, sitting in seen.sittings if sitting.start > seen.now)])
 
 
 def _person(uow: UnitOfWork, home: HomeView) -> Person | None:
@@ -187,6 +207,7 @@ class Snapshot:
     _delivered: dict[str, set[str]] = field(default_factory=dict)
     _people: dict[str, list[Person]] = field(default_factory=dict)
     _reminded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    _lines: dict[tuple[object, ...], list[tuple[Disagreement, Message | None]]] = field(default_factory=dict)
 
     @cached_property
     def sittings(self) -> list[tuple[Forum, Sitting]]:
@@ -335,22 +356,45 @@ def _report(forum: Forum, report: Report, sitting: Sitting, t: Texts) -> Message
 def disagreements(seen: Snapshot, person: Person, t: Texts) -> list[Message]:
     """Those waiting for the person: a proposal their party has not answered (for whoever may answer it), nothing
     proposed yet (for the parties' people), a question between suppliers waiting for the City's clarification (for
-    the City's people who lead it)."""
+    the City's people who lead it).
+
+    Who may see a disagreement and which buttons they get depend on the person's party, roles and authority only,
+    so the lines are drawn once for each such kind of person and language, not once for each person (1,500 Homes
+    and 500 disagreements were 750,000 draws); only whether they lead a clarification is looked at per person."""
     model = seen.core.model
+    kind = (t.lang, person.party, person.roles, person.authority)
+    shared = seen._lines.get(kind)
+    if shared is None:
+        shared = seen._lines[kind] = _disagreement_lines(seen, person, t)
     found = []
+    for d, line in shared:
+        if line is not None:
+            found.append(line)
+        elif person in escalation.leaders(model, seen.uow, d):
+            found.append(t("native.home.to_clarify", ref=d.ref, title=d.title,
+                           parties=escalation.parties_text(model, d, t)))
+    return found
+
+
+def _disagreement_lines(seen: Snapshot, person: Person, t: Texts) -> list[tuple[Disagreement, Message | None]]:
+    """The lines of a kind of person (see `disagreements`): a message, or None where it depends on whether the
+    person leads the question."""
+    model = seen.core.model
+    found: list[tuple[Disagreement, Message | None]] = []
     for d in seen.disagreements:
         if not ladder.may_see(model, person, d):
             continue
         buttons = disagreement_buttons(model, d, person, t)
-        parties_named = escalation.parties_text(model, d, t)
         if d.proposal is not None and buttons:
-            found.append(t("native.home.to_answer", ref=d.ref, title=d.title, parties=parties_named,
-                           text=d.proposal.text).with_buttons(*buttons))
+            found.append((d, t("native.home.to_answer", ref=d.ref, title=d.title,
+                               parties=escalation.parties_text(model, d, t), text=d.proposal.text)
+                          .with_buttons(*buttons)))
         elif d.proposal is None and buttons:
-            found.append(t("native.home.to_propose", ref=d.ref, title=d.title, parties=parties_named,
-                           forum=escalation.level_name(model, d, t)).with_buttons(*buttons))
-        elif d.led_by and d.deadline is None and person in escalation.leaders(model, seen.uow, d):
-            found.append(t("native.home.to_clarify", ref=d.ref, title=d.title, parties=parties_named))
+            found.append((d, t("native.home.to_propose", ref=d.ref, title=d.title,
+                               parties=escalation.parties_text(model, d, t),
+                               forum=escalation.level_name(model, d, t)).with_buttons(*buttons)))
+        elif d.led_by and d.deadline is None:
+            found.append((d, None))
     return found
 
 

@@ -121,7 +121,9 @@ class BotProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"bot exited with {self.process.returncode}:\n{self.log.read_text()}")
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                # Built, not only listening: /healthz answers while the start is still importing and building
+                # (samverkan/starting.py), /readyz says "starting" until it is done.
+                if _started(httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1)):
                     return
             except httpx.TransportError:
                 pass
@@ -143,3 +145,11 @@ class BotProcess:
                 self.kill()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)  # whatever of the group is left
+
+
+def _started(response: httpx.Response) -> bool:
+    """The application is built: /readyz answers for it (ready or not), no longer "starting"."""
+    try:
+        return response.json().get("status") != "starting"
+    except ValueError:
+        return False
