@@ -197,6 +197,7 @@ def _export(settings: Settings, fmt: str) -> int:
 
 
 def _archive(settings: Settings, out: str | None, package: str | None, lang: Lang, period: str | None = None) -> int:
+    from bot.i18n import Texts
     from samverkan import archive
 
     t = Texts(lang)
@@ -240,6 +241,7 @@ def _archive(settings: Settings, out: str | None, package: str | None, lang: Lan
 def _verify(settings: Settings, head_file: str | None, lang: Lang) -> int:
     from bot.chain import walk
     from bot.chain_head import last_head
+    from bot.i18n import Texts
     from storage.db import make_engine, migrate, session_factory
     from storage.uow import SqlUnitOfWork
 
@@ -297,6 +299,8 @@ def _export_case(settings: Settings, ref: str, release: bool, by: str | None, la
     finally:
         database.engine.dispose()
     if copy is None:
+        from bot.i18n import Texts
+
         print(Texts(lang).text("records.unknown_case", ref=ref), file=sys.stderr)
         return 2
     print(json.dumps(copy, ensure_ascii=False, indent=2))
