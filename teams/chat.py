@@ -9,7 +9,6 @@ references are kept in the database (bot.ports.ConversationStore), so any proces
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import time
@@ -29,7 +28,7 @@ from teams.auth import TEAMS_SERVICE_HOSTS, ClientCredentials, allowed_service_u
 from teams.graph import Graph
 from teams.limits import LAST_RESORT, TOO_BIG, fit, fit_page
 from teams.read_back import ReadBack, digest
-from teams.render import activity, form_card, home_activity
+from teams.render import activity, form_card, home_activity, plain_text
 from teams.rest import Refused, call
 from teams.war_rooms import WarRooms, is_chat
 
@@ -48,14 +47,6 @@ _OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 # The posted key under which a person's Home card (the activity updated in place) is written down.
 HOME = "home:"
 
-
-def _html_text(content: str) -> str:
-    """A chatMessage's HTML body as plain text: line breaks and paragraphs as lines, other tags dropped, entities
-    unescaped, spaces collapsed within each line."""
-    content = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>", "\n", content)
-    text = html.unescape(re.sub(r"<[^>]*>", "", content))
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 @dataclass(frozen=True)
@@ -413,7 +404,7 @@ class TeamsChat:
         content = str(body.get("content") or "")
         if str(body.get("contentType") or "html").lower() == "text":
             return content.strip()
-        return _html_text(content)
+        return plain_text(content)
 
     def open_form(self, command: Command, form: Form) -> bool:
         """The form as an Adaptive Card in the person's chat with the bot; its Action.Execute comes back as an

@@ -19,7 +19,7 @@ import httpx
 
 from bot.chat import RoomRefused
 from teams.auth import ClientCredentials
-from teams.rest import RETRY_AFTER_CAP, Refused, call
+from teams.rest import RETRY_AFTER_CAP, Refused, call, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,6 @@ BATCH_ROUNDS = 5
 GROUP_PAGE = 999
 SELECT = "$select=id,mail,userPrincipalName,preferredLanguage,userType"
 
-
-def _seconds(value: Any, default: float) -> float:
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        return default
 
 
 class Graph:
@@ -212,7 +206,7 @@ class Graph:
                 if response is None or status in (429, 503, 504):
                     again.append(n)
                     headers = {str(k).lower(): v for k, v in ((response or {}).get("headers") or {}).items()}
-                    pause = max(pause, _seconds(headers.get("retry-after"), 1.0))
+                    pause = max(pause, retry_after(headers.get("retry-after")))
                     continue
                 answers[n] = (status, response.get("body"))
             if not again:

@@ -14,9 +14,7 @@ conversation-basics, "invoke activities").
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,14 +25,13 @@ from bot.i18n import Texts
 from bot.message import Message
 from bot.native import forms, language, shortcuts
 from teams.activity import Activity
-from teams.render import ADAPTIVE, EXECUTE, SHAPE, form_card, form_of, sent_card
+from teams.render import ADAPTIVE, EXECUTE, SHAPE, form_card, form_of, plain_text, sent_card
 
 log = logging.getLogger(__name__)
 
 ACTION = "adaptiveCard/action"
 FETCH = "composeExtension/fetchTask"
 SUBMIT = "composeExtension/submitAction"
-_TAG = re.compile(r"<[^>]+>")
 
 # Writes a command into the inbox and hands it to a worker; the HTTP status it comes to.
 Enqueue = Callable[[Command], str]
@@ -119,7 +116,7 @@ def _shortcut(core: Samverkan, found: Activity) -> shortcuts.MessageShortcut:
     value = found.value or {}
     payload = value.get("messagePayload") if isinstance(value.get("messagePayload"), dict) else {}
     body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
-    text = " ".join(html.unescape(_TAG.sub(" ", str(body.get("content") or ""))).split())
+    text = plain_text(str(body.get("content") or ""))
     user = found.user or ""
     where = user if found.personal or len(found.conversation.id) > 100 else found.conversation.id
     return shortcuts.MessageShortcut(callback=str(value.get("commandId") or ""), user_id=user, channel_id=where,

@@ -262,3 +262,11 @@ def home_activity(page: Page, links: ChannelLinks = _no_links, item_budget: int 
     """The message activity that carries a person's Home card in their personal chat with the bot."""
     return {"type": "message", "summary": "Samverkan", "attachments": [
         {"contentType": "application/vnd.microsoft.card.adaptive", "content": home_card(page, links, item_budget)}]}
+
+def plain_text(content: str) -> str:
+    """A Teams message's HTML (a chatMessage's body, a message action's payload) as plain text: line breaks and
+    paragraphs as lines, other tags dropped, entities unescaped, spaces collapsed within each line."""
+    content = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>", "\n", content)
+    text = html.unescape(re.sub(r"<[^>]*>", "", content))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)

@@ -45,7 +45,7 @@ def call(http: httpx.Client, method: str, url: str, auth: Callable[[], dict[str,
             continue
         if response.status_code == 429 and limited < RATE_LIMITS:
             limited += 1
-            wait = _retry_after(response.headers.get("Retry-After"))
+            wait = retry_after(response.headers.get("Retry-After"))
             if wait > RETRY_AFTER_CAP:
                 # Honoured, not shortened: the duty is given back and tried again after it, not in this thread.
                 raise Throttled(wait)
@@ -69,9 +69,10 @@ class Throttled(Exception):
         self.retry_after = retry_after
 
 
-def _retry_after(value: str | None) -> float:
+def retry_after(value: object) -> float:
+    """Seconds a Retry-After asks for (a header, or a $batch response's header); 1 when it says nothing readable."""
     try:
-        return max(0.0, float(value)) if value else 1.0
+        return max(0.0, float(str(value))) if value else 1.0
     except ValueError:
         return 1.0
 
